@@ -1,0 +1,154 @@
+"""What each command does, given parsed settings. The click layer only builds settings."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TextIO
+
+from generator.diagnostics import DesignInvalid, Diagnostic
+from generator.pipeline import ValidDesign, validate_file
+from generator.render import OutputFile, render_design
+from generator.reporting import make_reporter
+from generator.schema import schema_document
+from generator.writer import diff_tree, write_tree
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    designs: tuple[Path, ...] = ()
+    strict: bool = False
+    output_format: str = "text"
+    out: Path = Path("out")
+    nodes: tuple[str, ...] = ()
+    golden: Path | None = None
+    color: bool = False
+    stderr: TextIO = field(default=sys.stderr)
+    stdout: TextIO = field(default=sys.stdout)
+
+
+def use_color(stream: TextIO) -> bool:
+    """Color only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _read_line(file: str, line: int) -> str | None:
+    lines = _file_lines(file)
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _file_lines(file: str) -> tuple[str, ...]:
+    try:
+        data = Path(file).read_bytes()
+    except OSError:
+        return ()
+    return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").splitlines())
+
+
+def _validate_all(settings: Settings) -> tuple[list[ValidDesign], list[Diagnostic], bool]:
+    """Validate every design; report all problems; say whether all were valid."""
+    valid: list[ValidDesign] = []
+    diagnostics: list[Diagnostic] = []
+    ok = True
+    for path in settings.designs:
+        try:
+            design = validate_file(path, strict=settings.strict)
+        except DesignInvalid as invalid:
+            diagnostics += invalid.diagnostics
+            ok = False
+        else:
+            valid.append(design)
+            diagnostics += design.warnings
+    make_reporter(settings.output_format, _read_line, settings.color).report(diagnostics, settings.stderr)
+    return valid, diagnostics, ok
+
+
+def _fail(settings: Settings, message: str) -> int:
+    settings.stderr.write(f"ovsgen: {message}\n")
+    return EXIT_INVALID
+
+
+def _check_unique_names(valid: list[ValidDesign]) -> str | None:
+    seen: dict[str, str] = {}
+    for design in valid:
+        if design.design.name in seen:
+            return (
+                f"designs {seen[design.design.name]} and {design.source.file} have the same name "
+                f"'{design.design.name}' and would render into the same folder"
+            )
+        seen[design.design.name] = design.source.file
+    return None
+
+
+def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[list[OutputFile], list[PurePosixPath]] | str:
+    """Every file of every design, and the folders they replace; or what is wrong."""
+    clash = _check_unique_names(valid)
+    if clash:
+        return clash
+    wanted = set(settings.nodes)
+    known = {layout.node.name for design in valid for layout in design.layouts}
+    if wanted - known:
+        return f"no node named {', '.join(sorted(wanted - known))} in the given designs"
+    files: list[OutputFile] = []
+    folders: list[PurePosixPath] = []
+    for design in valid:
+        root = PurePosixPath(design.design.name)
+        files += render_design(design, wanted)
+        if wanted:
+            folders += [root / layout.node.name for layout in design.layouts if layout.node.name in wanted]
+        else:
+            folders.append(root)
+    return files, folders
+
+
+def run_validate(settings: Settings) -> int:
+    valid, _, ok = _validate_all(settings)
+    if ok:
+        names = ", ".join(f"{v.source.file} ({len(v.design.nodes)} nodes)" for v in valid)
+        settings.stderr.write(f"ovsgen: valid: {names}\n")
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def run_render(settings: Settings) -> int:
+    valid, _, ok = _validate_all(settings)
+    if not ok:
+        return _fail(settings, "nothing was written")
+    rendered = _render_all(settings, valid)
+    if isinstance(rendered, str):
+        return _fail(settings, f"{rendered}; nothing was written")
+    files, folders = rendered
+    write_tree(settings.out, files, folders)
+    settings.stderr.write(f"ovsgen: wrote {len(files)} files under {settings.out}/\n")
+    return EXIT_OK
+
+
+def run_check(settings: Settings) -> int:
+    assert settings.golden is not None
+    valid, _, ok = _validate_all(settings)
+    if not ok:
+        return EXIT_INVALID
+    rendered = _render_all(settings, valid)
+    if isinstance(rendered, str):
+        return _fail(settings, rendered)
+    files, folders = rendered
+    diff = diff_tree(settings.golden, files, folders)
+    if diff:
+        settings.stdout.writelines(diff)
+        designs = " ".join(str(path) for path in settings.designs)
+        return _fail(settings, f"{settings.golden}/ is stale; run: ovsgen render {designs} -o {settings.golden}")
+    settings.stderr.write(f"ovsgen: {settings.golden}/ is up to date ({len(files)} files)\n")
+    return EXIT_OK
+
+
+def run_schema(settings: Settings) -> int:
+    json.dump(schema_document(), settings.stdout, indent=2)
+    settings.stdout.write("\n")
+    return EXIT_OK

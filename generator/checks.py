@@ -1,0 +1,359 @@
+"""Stage 4: semantic checks, the rules of SPEC section 3 the schema cannot express.
+
+Each check reads the typed design (and the per-node NIC layouts) and yields
+located diagnostics; messages start with the object they are about.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Interface
+
+from generator.diagnostics import DesignPath, Diagnostic, Severity
+from generator.loader import SourceDocument
+from generator.model import Bridge, Design, Node, Portgroup
+from generator.resolve import NodeLayout
+
+WARNING = Severity.WARNING
+MAX_BOND_MEMBERS = 8
+MAX_IFNAME = 15
+
+
+@dataclass(frozen=True)
+class Context:
+    doc: SourceDocument
+    design: Design
+    layouts: tuple[NodeLayout, ...]
+
+    def at(self, path: DesignPath, message: str, severity: Severity = Severity.ERROR, *, key: bool = False) -> Diagnostic:
+        return self.doc.diagnostic(path, message, severity, key=key)
+
+
+Check = Callable[[Context], Iterator[Diagnostic]]
+
+
+def run_checks(doc: SourceDocument, design: Design, layouts: tuple[NodeLayout, ...]) -> list[Diagnostic]:
+    context = Context(doc, design, layouts)
+    return [diagnostic for check in CHECKS for diagnostic in check(context)]
+
+
+# --- bridges and bonds ------------------------------------------------------
+
+
+def check_bond_settings(ctx: Context) -> Iterator[Diagnostic]:
+    for bridge in ctx.design.bridges:
+        spec = bridge.uplinks
+        if spec.names and spec.count is not None:
+            yield ctx.at((*spec.path, "count"), f"bridge {bridge.name}: count goes with a speed selector, not with named NICs")
+        if spec.mode == "balance-tcp" and not spec.has_lacp:
+            yield ctx.at(
+                (*spec.path, "lacp") if spec.lacp != "off" or _given(ctx, spec.path, "lacp") else (*spec.path, "mode"),
+                f"bridge {bridge.name}: balance-tcp needs lacp: active or passive (lacp is off)",
+            )
+        if not spec.has_lacp:
+            for option in ("lacp_time", "lacp_fallback"):
+                if _given(ctx, spec.path, option):
+                    yield ctx.at((*spec.path, option), f"bridge {bridge.name}: {option} needs LACP (lacp is off)")
+        if spec.rebalance_interval is not None and spec.mode == "active-backup":
+            yield ctx.at(
+                (*spec.path, "rebalance_interval"),
+                f"bridge {bridge.name}: rebalance_interval does not apply to active-backup",
+            )
+        if spec.primary is not None and spec.names and spec.primary not in spec.names:
+            yield ctx.at(
+                (*spec.path, "primary"),
+                f"bridge {bridge.name}: primary '{spec.primary}' is not one of its NICs ({', '.join(spec.names)})",
+            )
+        yield from _bond_warnings(ctx, bridge)
+
+
+def _given(ctx: Context, path: DesignPath, key: str) -> bool:
+    """Whether the long form wrote `key` (the model fills defaults in)."""
+    node: object = ctx.doc.data
+    for part in path:
+        node = node[part] if isinstance(node, dict) else None  # type: ignore[index]
+    return isinstance(node, dict) and key in node
+
+
+def _bond_warnings(ctx: Context, bridge: Bridge) -> Iterator[Diagnostic]:
+    spec = bridge.uplinks
+    if spec.mode == "balance-slb" and spec.has_lacp:
+        yield ctx.at(
+            spec.path,
+            f"bridge {bridge.name}: balance-slb with LACP; LACP is usually paired with balance-tcp",
+            WARNING,
+        )
+    if spec.mode == "balance-tcp" and spec.has_lacp and not spec.lacp_fallback:
+        yield ctx.at(
+            spec.path,
+            f"bridge {bridge.name}: balance-tcp without lacp_fallback loses the link if LACP does not come up",
+            WARNING,
+        )
+
+
+def check_names(ctx: Context) -> Iterator[Diagnostic]:
+    """Interface names are one namespace per node: bridges, bonds, NICs, internal ports, libvirt bridges."""
+    design = ctx.design
+    bridge_names = {bridge.name for bridge in design.bridges}
+    for bridge in design.bridges:
+        if len(bridge.bond_name) > MAX_IFNAME and not bridge.bond_given:
+            yield ctx.at(
+                bridge.path,
+                f"bridge {bridge.name}: default bond name '{bridge.bond_name}' is longer than {MAX_IFNAME} "
+                "characters; set bond: to a shorter name",
+                key=True,
+            )
+    owners: dict[str, str] = {}
+    for name, what, path, key in _global_interfaces(ctx):
+        if name in owners:
+            yield ctx.at(path, f"{what} '{name}': the name is already used by {owners[name]}", key=key)
+        owners.setdefault(name, f"{what} '{name}'")
+    for node in design.nodes:
+        for nic in node.nics:
+            if nic.name in owners:
+                yield ctx.at(nic.path, f"node {node.name}: NIC '{nic.name}' has the name of {owners[nic.name]}", key=True)
+    for port in design.internal_ports:
+        if port.bridge not in bridge_names:
+            yield _unknown_bridge(ctx, (*port.path, "bridge"), f"internal port {port.name}", port.bridge)
+
+
+def _global_interfaces(ctx: Context) -> Iterator[tuple[str, str, DesignPath, bool]]:
+    """(name, what, path, locate-key) for every interface the design names on all nodes."""
+    design = ctx.design
+    for bridge in design.bridges:
+        yield bridge.name, "bridge", bridge.path, True
+    for bridge in design.bridges:
+        if _may_be_bond(bridge):
+            path = (*bridge.path, "bond") if bridge.bond_given else bridge.path
+            yield bridge.bond_name, f"bond of bridge {bridge.name}", path, not bridge.bond_given
+    for port in design.internal_ports:
+        yield port.name, "internal port", (*port.path, "name"), False
+    for network in design.internal_networks:
+        yield network.bridge, f"bridge of internal network {network.name}", (*network.path, "bridge"), False
+
+
+def _may_be_bond(bridge: Bridge) -> bool:
+    spec = bridge.uplinks
+    return len(spec.names) > 1 if spec.names else spec.count != 1
+
+
+def _unknown_bridge(ctx: Context, path: DesignPath, what: str, name: str) -> Diagnostic:
+    known = ", ".join(bridge.name for bridge in ctx.design.bridges)
+    return ctx.at(path, f"{what}: bridge '{name}' is not defined (bridges: {known})")
+
+
+def check_nic_sharing(ctx: Context) -> Iterator[Diagnostic]:
+    owner: dict[str, str] = {}
+    for bridge in ctx.design.bridges:
+        for index, name in enumerate(bridge.uplinks.names):
+            if name in owner and owner[name] != bridge.name:
+                yield ctx.at(
+                    (*bridge.uplinks.path, "nics", index),
+                    f"bridge {bridge.name}: NIC '{name}' is already an uplink of bridge {owner[name]}",
+                )
+            owner.setdefault(name, bridge.name)
+
+
+# --- per node: NIC layout ---------------------------------------------------
+
+
+def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
+    for layout in ctx.layouts:
+        node = layout.node
+        for shortfall in layout.shortfalls:
+            spec = shortfall.bridge.uplinks
+            path = (*spec.path, "nics", spec.names.index(shortfall.missing_name)) if shortfall.missing_name else spec.path
+            yield ctx.at(path, f"node {node.name} {shortfall.message}")
+        for uplink in layout.uplinks:
+            bridge, spec = uplink.bridge, uplink.bridge.uplinks
+            members = [nic.name for nic in uplink.nics]
+            if spec.primary is not None and not spec.names and spec.primary not in members:
+                yield ctx.at(
+                    (*spec.path, "primary"),
+                    f"node {node.name}: primary '{spec.primary}' is not a member of {bridge.name}'s uplinks "
+                    f"({', '.join(members)})",
+                )
+            if uplink.is_bond and len({nic.speed for nic in uplink.nics}) > 1:
+                speeds = ", ".join(f"{nic.name} {nic.speed}" for nic in uplink.nics)
+                yield ctx.at(spec.path, f"node {node.name}: bond {bridge.bond_name} mixes NIC speeds ({speeds})", WARNING)
+            if len(uplink.nics) > MAX_BOND_MEMBERS:
+                yield ctx.at(
+                    spec.path,
+                    f"node {node.name}: bond {bridge.bond_name} has {len(uplink.nics)} members, "
+                    f"more than {MAX_BOND_MEMBERS}",
+                    WARNING,
+                )
+        if not layout.shortfalls:
+            for nic in layout.unused_nics:
+                yield ctx.at(nic.path, f"node {node.name}: NIC {nic.name} ({nic.speed}) is not used by any bridge", WARNING, key=True)
+
+
+def check_mtu(ctx: Context) -> Iterator[Diagnostic]:
+    host_mtu = ctx.design.host.mtu
+    for bridge in ctx.design.bridges:
+        if bridge.mtu is not None and bridge.mtu < host_mtu:
+            yield ctx.at(
+                (*bridge.path, "mtu"),
+                f"bridge {bridge.name}: MTU {bridge.mtu} is below the host MTU {host_mtu}",
+                WARNING,
+            )
+
+
+# --- references -------------------------------------------------------------
+
+
+def check_references(ctx: Context) -> Iterator[Diagnostic]:
+    design = ctx.design
+    bridge_names = {bridge.name for bridge in design.bridges}
+    if design.host.bridge not in bridge_names:
+        yield _unknown_bridge(ctx, ("host", "bridge"), "host", design.host.bridge)
+    for network in design.networks:
+        if network.bridge not in bridge_names:
+            yield _unknown_bridge(ctx, (*network.path, "bridge"), f"network {network.name}", network.bridge)
+
+
+# --- addresses --------------------------------------------------------------
+
+
+def check_addresses(ctx: Context) -> Iterator[Diagnostic]:
+    design = ctx.design
+    port_names = {port.name for port in design.internal_ports}
+    host_ips: dict[object, str] = {}
+    port_ips: dict[object, str] = {}
+    for node in design.nodes:
+        if node.address is not None:
+            yield from _usable(ctx, (*node.path, "address"), f"node {node.name}", node.address)
+            if node.address.ip in host_ips:
+                yield ctx.at(
+                    (*node.path, "address"),
+                    f"node {node.name}: address {node.address.ip} is already used by node {host_ips[node.address.ip]}",
+                )
+            host_ips.setdefault(node.address.ip, node.name)
+            yield from _gateway(ctx, node)
+        yield from _node_ports(ctx, node, port_names, port_ips)
+    for network in design.internal_networks:
+        yield from _usable(ctx, (*network.path, "address"), f"internal network {network.name}", network.address)
+        clash = next(
+            (n for n in design.nodes if n.address is not None and n.address.network.overlaps(network.address.network)),
+            None,
+        )
+        if clash is not None and clash.address is not None:
+            yield ctx.at(
+                (*network.path, "address"),
+                f"internal network {network.name}: {network.address.network} overlaps the host subnet "
+                f"{clash.address.network} of node {clash.name}",
+            )
+
+
+def _usable(ctx: Context, path: DesignPath, what: str, address: IPv4Interface) -> Iterator[Diagnostic]:
+    network = address.network
+    if network.prefixlen >= 31:
+        return
+    if address.ip == network.network_address:
+        yield ctx.at(path, f"{what}: {address} is the network address of {network}")
+    elif address.ip == network.broadcast_address:
+        yield ctx.at(path, f"{what}: {address} is the broadcast address of {network}")
+
+
+def _gateway(ctx: Context, node: Node) -> Iterator[Diagnostic]:
+    gateway = ctx.design.gateway_of(node)
+    if gateway is None or node.address is None or gateway in node.address.network:
+        return
+    path = (*node.path, "gateway") if node.gateway_override else ("host", "gateway")
+    yield ctx.at(path, f"node {node.name}: gateway {gateway} is outside the host subnet {node.address.network}")
+
+
+def _node_ports(ctx: Context, node: Node, port_names: set[str], seen: dict[object, str]) -> Iterator[Diagnostic]:
+    given = {port.port for port in node.ports}
+    for port in node.ports:
+        if port.port not in port_names:
+            known = ", ".join(sorted(port_names)) or "none defined"
+            yield ctx.at(port.path, f"node {node.name}: '{port.port}' is not an internal port (internal ports: {known})", key=True)
+            continue
+        yield from _usable(ctx, port.path, f"node {node.name} port {port.port}", port.address)
+        if port.address.ip in seen:
+            yield ctx.at(port.path, f"node {node.name}: address {port.address.ip} is already used by {seen[port.address.ip]}")
+        seen.setdefault(port.address.ip, f"node {node.name} port {port.port}")
+    for name in sorted(port_names - given):
+        yield ctx.at(
+            (*node.path, "ports") if node.ports else node.path,
+            f"node {node.name}: internal port {name} has no address on this node (add ports: {{{name}: <address/prefix>}})",
+        )
+
+
+# --- libvirt ----------------------------------------------------------------
+
+
+def check_networks(ctx: Context) -> Iterator[Diagnostic]:
+    design = ctx.design
+    yield from _duplicates(
+        ctx,
+        [(n.name, (*n.path, "name")) for n in (*design.networks, *design.internal_networks)],
+        "network",
+    )
+    tagged: dict[tuple[str, int], str] = {}
+    for network in design.networks:
+        if network.vlan is not None and network.portgroups:
+            yield ctx.at((*network.path, "portgroups"), f"network {network.name}: use either vlan or portgroups, not both")
+        if network.vlan is not None:
+            key = (network.bridge, network.vlan)
+            if key in tagged:
+                yield ctx.at(
+                    (*network.path, "vlan"),
+                    f"network {network.name}: VLAN {network.vlan} on {network.bridge} is also network {tagged[key]}",
+                    WARNING,
+                )
+            tagged.setdefault(key, network.name)
+        yield from _portgroups(ctx, network.name, network.portgroups)
+
+
+def _portgroups(ctx: Context, network: str, typed: tuple[Portgroup, ...]) -> Iterator[Diagnostic]:
+    yield from _duplicates(ctx, [(g.name, (*g.path, "name")) for g in typed], f"network {network}: portgroup")
+    defaults = [group for group in typed if group.default]
+    for extra in defaults[1:]:
+        yield ctx.at(
+            (*extra.path, "default"),
+            f"network {network}: portgroup {extra.name} is a second default (first: {defaults[0].name})",
+        )
+    for group in typed:
+        where = f"network {network}: portgroup {group.name}"
+        if group.vlan is not None and group.trunk:
+            yield ctx.at((*group.path, "trunk"), f"{where}: use either vlan or trunk, not both")
+        if group.native is not None and not group.trunk:
+            yield ctx.at((*group.path, "native"), f"{where}: native needs a trunk")
+        elif group.native is not None and group.native not in group.trunk:
+            yield ctx.at((*group.path, "native"), f"{where}: native VLAN {group.native} is not in trunk {list(group.trunk)}")
+
+
+def _duplicates(ctx: Context, named: list[tuple[str, DesignPath]], what: str) -> Iterator[Diagnostic]:
+    counts = Counter(name for name, _ in named)
+    seen: set[str] = set()
+    for name, path in named:
+        if counts[name] > 1 and name in seen:
+            yield ctx.at(path, f"{what} name '{name}' is used more than once")
+        seen.add(name)
+
+
+def check_nodes(ctx: Context) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for node in ctx.design.nodes:
+        # Host names are case-insensitive, and so are some file systems the output lands on.
+        folded = node.name.lower()
+        if folded in seen:
+            yield ctx.at((*node.path, "name"), f"node name '{node.name}' is used more than once")
+        seen.add(folded)
+
+
+CHECKS: tuple[Check, ...] = (
+    check_references,
+    check_names,
+    check_nic_sharing,
+    check_bond_settings,
+    check_layouts,
+    check_mtu,
+    check_addresses,
+    check_networks,
+    check_nodes,
+)

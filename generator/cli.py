@@ -1,0 +1,102 @@
+"""The command line: parse options into Settings and hand over to generator.app."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from generator import __version__, app
+from generator.reporting import REPORTER_NAMES
+
+DESIGNS = click.argument(
+    "designs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(REPORTER_NAMES), default="text", show_default=True,
+    help="How problems are reported on stderr.",
+)
+NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Only this node (repeatable).")
+
+
+def _settings(**options: object) -> app.Settings:
+    return app.Settings(color=app.use_color(sys.stderr), **options)  # type: ignore[arg-type]
+
+
+def _run(command: Callable[[app.Settings], int], **options: object) -> None:
+    sys.exit(command(_settings(**options)))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ovsgen")
+def main() -> None:
+    """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files,
+    ovs-vsctl change scripts and libvirt networks.
+
+    \b
+    Example:
+      ovsgen validate designs/*.yaml
+      ovsgen render designs/*.yaml -o out/
+    """
+
+
+@main.command()
+@DESIGNS
+@STRICT
+@FORMAT
+def validate(designs: tuple[Path, ...], strict: bool, output_format: str) -> None:
+    """Check designs and report every problem with file:line:column.
+
+    \b
+    Example:
+      ovsgen validate designs/ahv-host.yaml --strict
+    """
+    _run(app.run_validate, designs=designs, strict=strict, output_format=output_format)
+
+
+@main.command()
+@DESIGNS
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder; each design renders into OUT/<design name>/.")
+@NODES
+@STRICT
+@FORMAT
+def render(designs: tuple[Path, ...], out: Path, nodes: tuple[str, ...], strict: bool, output_format: str) -> None:
+    """Validate designs and write their files (nothing is written if any is invalid).
+
+    \b
+    Example:
+      ovsgen render designs/*.yaml -o out/
+      ovsgen render designs/lacp-storage.yaml -o out/ --node kvm-s-1
+    """
+    _run(app.run_render, designs=designs, out=out, nodes=nodes, strict=strict, output_format=output_format)
+
+
+@main.command()
+@DESIGNS
+@click.option("--golden", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder of checked-in output to compare with.")
+@STRICT
+@FORMAT
+def check(designs: tuple[Path, ...], golden: Path, strict: bool, output_format: str) -> None:
+    """Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
+
+    \b
+    Example (in CI):
+      ovsgen check designs/*.yaml --golden golden/
+    """
+    _run(app.run_check, designs=designs, golden=golden, strict=strict, output_format=output_format)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of the design language.
+
+    \b
+    Example:
+      ovsgen schema > design.schema.json
+    """
+    _run(app.run_schema)

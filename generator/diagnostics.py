@@ -1,0 +1,62 @@
+"""The one error type of ovsgen: a located diagnostic about a design file.
+
+Every stage (loader, schema check, semantic checks) produces `Diagnostic`
+values; only `generator.reporting` turns them into text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+# A position inside the design document: mapping keys and sequence indexes.
+DesignPath = tuple[str | int, ...]
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A problem at `file:line:column` (1-based) about `path` in the design."""
+
+    file: str
+    line: int
+    column: int
+    path: DesignPath
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def escalated(self) -> Diagnostic:
+        """The same finding as an error (for --strict)."""
+        return Diagnostic(self.file, self.line, self.column, self.path, self.message, Severity.ERROR)
+
+
+def format_path(path: DesignPath) -> str:
+    """Render a design path the way users write it: `bridges.br0.uplinks`, `nodes[1].address`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "(document)"
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    """Line order within a file, as users read the file."""
+    return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message)
+
+
+class DesignInvalid(Exception):
+    """Raised by a stage that cannot go on; carries everything found so far."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s)")
+        self.diagnostics = diagnostics

@@ -1,0 +1,39 @@
+"""Load -> schema -> model -> layouts -> semantic checks, for one design file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.checks import run_checks
+from generator.diagnostics import DesignInvalid, Diagnostic, sort_key
+from generator.loader import SourceDocument, load_design
+from generator.model import Design, build_design
+from generator.resolve import NodeLayout, layout_node
+from generator.schema import check_schema
+
+
+@dataclass(frozen=True)
+class ValidDesign:
+    """A design that passed every error check (warnings may remain)."""
+
+    source: SourceDocument
+    design: Design
+    layouts: tuple[NodeLayout, ...]
+    warnings: tuple[Diagnostic, ...]
+
+
+def validate_file(path: Path, *, strict: bool = False) -> ValidDesign:
+    """Validate one design; raise DesignInvalid with every problem, in line order."""
+    source = load_design(path, display_name=str(path))
+    problems = check_schema(source)
+    if problems:
+        raise DesignInvalid(sorted(problems, key=sort_key))
+    design = build_design(source.data, file_name=path.name)
+    layouts = tuple(layout_node(design, node) for node in design.nodes)
+    findings = sorted(run_checks(source, design, layouts), key=sort_key)
+    if strict:
+        findings = [finding.escalated() for finding in findings]
+    if any(finding.is_error for finding in findings):
+        raise DesignInvalid(findings)
+    return ValidDesign(source, design, layouts, tuple(findings))

@@ -1,0 +1,165 @@
+"""RHEL network-scripts files with the Open vSwitch types (rhel/README.RHEL.rst).
+
+Each file is an ordered list of VARIABLE=value pairs. ifup-ovs word-splits
+BOND_IFACES, OVS_OPTIONS and OVS_EXTRA and hands them to ovs-vsctl, so those
+carry exactly the ovs-vsctl arguments apply.sh uses for the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from generator.model import Design, Nic
+from generator.ovsstate import OvsState, PortState, node_state
+from generator.render.files import OutputFile
+from generator.render.templating import header_comment, template
+from generator.resolve import NodeLayout
+
+Settings = list[tuple[str, str]]
+
+# Variables that hold lists: always double-quoted, as README.RHEL writes them.
+_LIST_VARIABLES = frozenset({"BOND_IFACES", "OVS_OPTIONS", "OVS_EXTRA", "DOMAIN", "OVSDHCPINTERFACES"})
+_COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
+
+
+def render_ifcfg(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+    state = node_state(design, layout)
+    files = [
+        _file(design, layout, folder, device, summary, settings)
+        for device, summary, settings in _devices(design, layout, state)
+    ]
+    return files
+
+
+def _file(
+    design: Design, layout: NodeLayout, folder: PurePosixPath, device: str, summary: str, settings: Settings
+) -> OutputFile:
+    text = template("ifcfg.j2").render(
+        header=header_comment(design.file_name, layout.node.name),
+        summary=summary,
+        settings=[(key, _quote(key, value)) for key, value in settings],
+    )
+    return OutputFile(folder / f"ifcfg-{device}", text)
+
+
+def _quote(key: str, value: str) -> str:
+    # The validator keeps quotes, $, backticks, backslashes and newlines out of every value.
+    return f'"{value}"' if key in _LIST_VARIABLES or " " in value or not value else value
+
+
+def _devices(design: Design, layout: NodeLayout, state: OvsState) -> Iterator[tuple[str, str, Settings]]:
+    for bridge in design.bridges:
+        yield bridge.name, f"OVS bridge {bridge.name}", _bridge(design, layout, state, bridge.name)
+    nics = {nic.name: nic for nic in layout.node.nics}
+    for port in state.ports:
+        if port.kind == "bond":
+            yield port.name, f"OVS bond of bridge {port.bridge}: {', '.join(port.members)}", _bond(state, port)
+            for member in port.members:
+                yield member, f"member of bond {port.name} (bridge {port.bridge})", _member(state, nics[member])
+        elif port.kind == "nic":
+            yield port.name, f"uplink of bridge {port.bridge}", _single_uplink(state, port, nics[port.name])
+        elif port.kind == "internal":
+            yield port.name, f"OVS internal port on bridge {port.bridge}", _internal(design, layout, state, port)
+
+
+def _ovs(kind: str, bridge: str | None = None) -> Settings:
+    settings = [("DEVICETYPE", "ovs"), ("TYPE", kind)]
+    if bridge is not None:
+        settings.append(("OVS_BRIDGE", bridge))
+    return settings
+
+
+def _bridge(design: Design, layout: NodeLayout, state: OvsState, name: str) -> Settings:
+    settings = [("DEVICE", name), *_ovs("OVSBridge"), *_COMMON]
+    if name != design.host.bridge:
+        return [*settings, ("BOOTPROTO", "none")]
+    host, node = design.host, layout.node
+    if node.address is None:
+        # No BOOTPROTO here: ifup-eth re-reads this file and would undo the dhcp
+        # that ifup-ovs passes for OVSBOOTPROTO.
+        uplinks = layout.uplinks_of(name)
+        settings += [("OVSBOOTPROTO", "dhcp")]
+        if uplinks is not None:
+            settings += [("OVSDHCPINTERFACES", uplinks.port_name)]
+    else:
+        settings += [("BOOTPROTO", "static"), ("IPADDR", str(node.address.ip)), ("PREFIX", str(node.address.network.prefixlen))]
+        gateway = design.gateway_of(node)
+        if gateway is not None:
+            settings.append(("GATEWAY", str(gateway)))
+    settings += [(f"DNS{index}", str(server)) for index, server in enumerate(host.dns, start=1)]
+    if host.search:
+        settings.append(("DOMAIN", " ".join(host.search)))
+    settings.append(("MTU", str(host.mtu)))
+    port = next(p for p in state.ports if p.kind == "bridge")
+    extra = [f"set Interface {name} mtu_request={host.mtu}"]
+    if port.tag is not None:
+        extra.insert(0, f"set Port {name} tag={port.tag}")
+    return [*settings, ("OVS_EXTRA", " -- ".join(extra))]
+
+
+def bond_options(port: PortState) -> list[str]:
+    """The Port columns of a bond as ovs-vsctl add-bond arguments."""
+    options = [f"bond_mode={port.bond_mode}"]
+    if port.lacp is not None:
+        options.append(f"lacp={port.lacp}")
+    options += [f"other_config:{key}={value}" for key, value in port.other_config]
+    return options
+
+
+def _mtu_extra(state: OvsState, names: tuple[str, ...]) -> Settings:
+    requests = [
+        f"set Interface {name} mtu_request={state.interface(name).mtu_request}"
+        for name in names
+        if state.interface(name).mtu_request is not None
+    ]
+    return [("OVS_EXTRA", " -- ".join(requests))] if requests else []
+
+
+def _bond(state: OvsState, port: PortState) -> Settings:
+    return [
+        ("DEVICE", port.name),
+        *_ovs("OVSBond", port.bridge),
+        ("BOND_IFACES", " ".join(port.members)),
+        ("OVS_OPTIONS", " ".join(bond_options(port))),
+        *_mtu_extra(state, port.members),
+        *_COMMON,
+        ("BOOTPROTO", "none"),
+    ]
+
+
+def _link_settings(state: OvsState, nic: Nic) -> Settings:
+    mtu = state.interface(nic.name).mtu_request
+    settings = [("MTU", str(mtu))] if mtu is not None else []
+    if nic.mac is not None:
+        settings.append(("HWADDR", nic.mac))
+    return settings
+
+
+def _member(state: OvsState, nic: Nic) -> Settings:
+    # A plain file: ifup-ovs brings members up itself and adds them with add-bond.
+    return [("DEVICE", nic.name), *_COMMON, ("BOOTPROTO", "none"), *_link_settings(state, nic)]
+
+
+def _single_uplink(state: OvsState, port: PortState, nic: Nic) -> Settings:
+    return [
+        ("DEVICE", nic.name),
+        *_ovs("OVSPort", port.bridge),
+        *_COMMON,
+        ("BOOTPROTO", "none"),
+        *_link_settings(state, nic),
+        *_mtu_extra(state, (nic.name,)),
+    ]
+
+
+def _internal(design: Design, layout: NodeLayout, state: OvsState, port: PortState) -> Settings:
+    settings = [("DEVICE", port.name), *_ovs("OVSIntPort", port.bridge)]
+    if port.tag is not None:
+        settings.append(("OVS_OPTIONS", f"tag={port.tag}"))
+    settings += [*_COMMON, ("BOOTPROTO", "static")]
+    address = next(p.address for p in layout.node.ports if p.port == port.name)
+    settings += [("IPADDR", str(address.ip)), ("PREFIX", str(address.network.prefixlen))]
+    mtu = state.interface(port.name).mtu_request
+    if mtu is not None:
+        settings.append(("MTU", str(mtu)))
+    return [*settings, *_mtu_extra(state, (port.name,))]

@@ -1,0 +1,69 @@
+"""libvirt network XML (built with lxml) and the define.sh that installs it (SPEC 4.3)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from lxml import etree
+
+from generator.model import Design, InternalNetwork, Network, Portgroup
+from generator.render.files import OutputFile
+from generator.render.templating import header_comment, template
+from generator.resolve import NodeLayout
+
+
+def render_libvirt(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+    header = header_comment(design.file_name, layout.node.name)
+    files = [OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network(network))) for network in design.networks]
+    files += [
+        OutputFile(folder / f"{network.name}.xml", _xml(header, _internal_network(network)))
+        for network in design.internal_networks
+    ]
+    names = [network.name for network in (*design.networks, *design.internal_networks)]
+    script = template("define.sh.j2").render(header=header, node=layout.node.name, networks=names)
+    files.append(OutputFile(folder / "define.sh", script, executable=True))
+    return files
+
+
+def _xml(header: str, network: etree._Element) -> str:
+    comment = etree.Comment(f" {header} ")
+    body = etree.tostring(network, encoding="unicode", pretty_print=True)
+    return etree.tostring(comment, encoding="unicode") + "\n" + body
+
+
+def _ovs_network(network: Network) -> etree._Element:
+    root = etree.Element("network")
+    etree.SubElement(root, "name").text = network.name
+    etree.SubElement(root, "forward", mode="bridge")
+    etree.SubElement(root, "bridge", name=network.bridge)
+    etree.SubElement(root, "virtualport", type="openvswitch")
+    if network.vlan is not None:
+        vlan = etree.SubElement(root, "vlan")
+        etree.SubElement(vlan, "tag", id=str(network.vlan))
+    for group in network.portgroups:
+        root.append(_portgroup(group))
+    return root
+
+
+def _portgroup(group: Portgroup) -> etree._Element:
+    element = etree.Element("portgroup", name=group.name)
+    if group.default:
+        element.set("default", "yes")
+    if group.trunk:
+        vlan = etree.SubElement(element, "vlan", trunk="yes")
+        for tag in group.trunk:
+            tag_element = etree.SubElement(vlan, "tag", id=str(tag))
+            if tag == group.native:
+                tag_element.set("nativeMode", "untagged")
+    elif group.vlan is not None:
+        vlan = etree.SubElement(element, "vlan")
+        etree.SubElement(vlan, "tag", id=str(group.vlan))
+    return element
+
+
+def _internal_network(network: InternalNetwork) -> etree._Element:
+    root = etree.Element("network")
+    etree.SubElement(root, "name").text = network.name
+    etree.SubElement(root, "bridge", name=network.bridge, stp="off", delay="0")
+    etree.SubElement(root, "ip", address=str(network.address.ip), netmask=str(network.address.netmask))
+    return root

@@ -1,0 +1,253 @@
+"""Stage 2: check the plain data against the JSON Schema and explain what is wrong.
+
+jsonschema's own messages are written for programmers ("'x' does not match
+'^[A-Za-z0-9_]...'"); this module turns each error into a sentence for the
+person who wrote the YAML, located at the offending key or value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from generator.diagnostics import DesignPath, Diagnostic
+from generator.loader import SourceDocument
+from generator.resources import schema_path
+
+_CIDR_SHAPE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("ipv4")
+def _is_ipv4(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@_FORMATS.checks("ipv4-cidr")
+def _is_ipv4_cidr(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _CIDR_SHAPE.match(value):
+        return False
+    try:
+        ipaddress.IPv4Interface(value)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def schema_document() -> dict[str, Any]:
+    with schema_path().open(encoding="utf-8") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    # Built once per process: compiling the schema is the expensive part.
+    schema = schema_document()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+def check_schema(document: SourceDocument) -> list[Diagnostic]:
+    """Every schema problem in the document, one located diagnostic each."""
+    found: dict[tuple[int, int, str], Diagnostic] = {}
+    for error in _validator().iter_errors(document.data):
+        for diagnostic in _explain(document, error):
+            found.setdefault((diagnostic.line, diagnostic.column, diagnostic.message), diagnostic)
+    return list(found.values())
+
+
+def _explain(document: SourceDocument, error: ValidationError) -> Iterator[Diagnostic]:
+    """Turn one jsonschema error into diagnostics, descending into oneOf/anyOf."""
+    path: DesignPath = tuple(error.absolute_path)
+    if error.validator in ("oneOf", "anyOf"):
+        branch_errors = _matching_branch_errors(error)
+        if branch_errors is not None:
+            for sub in branch_errors:
+                yield from _explain(document, sub)
+            return
+        yield document.diagnostic(path, f"{_show(error.instance)} is not {_alternatives(error)}")
+        return
+    if error.validator == "additionalProperties":
+        yield from _unknown_keys(document, path, error)
+        return
+    if "propertyNames" in error.relative_schema_path:
+        key_path = (*path, str(error.instance))
+        yield document.diagnostic(key_path, f"key {_message(error)}", key=True)
+        return
+    yield document.diagnostic(path, _message(error))
+
+
+def _matching_branch_errors(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one alternative whose type fits the value, if exactly one does.
+
+    For `uplinks: {mode: active-bakup}` the object form is clearly meant, so its
+    errors are the useful ones, not "is not a string".
+    """
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branch = sub.relative_schema_path[0]
+        assert isinstance(branch, int)
+        by_branch.setdefault(branch, []).append(sub)
+    fitting = [
+        errors
+        for errors in by_branch.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errors)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _alternatives(error: ValidationError) -> str:
+    options = error.validator_value
+    assert isinstance(options, list)
+    return " or ".join(_expectation(_resolve(option)) for option in options)
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        resolved: dict[str, Any] = schema_document()["$defs"][ref.removeprefix("#/$defs/")]
+        return resolved
+    return schema
+
+
+def _expectation(schema: dict[str, Any]) -> str:
+    if "x-expects" in schema:
+        return str(schema["x-expects"])
+    if "const" in schema:
+        return _show(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(_show(v) for v in schema["enum"])
+    if schema.get("type") == "object":
+        return "a mapping"
+    if schema.get("type") == "array":
+        return "a list"
+    return str(schema.get("description", "valid")).rstrip(".").lower()
+
+
+def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationError) -> Iterator[Diagnostic]:
+    allowed = sorted(error.schema.get("properties", {}))
+    declared = error.schema.get("properties", {})
+    instance = error.instance
+    assert isinstance(instance, dict)
+    for key in instance:
+        if key in declared:
+            continue
+        hint = _did_you_mean(key, allowed)
+        known = f"; known keys: {', '.join(allowed)}" if allowed and not hint else ""
+        yield document.diagnostic((*path, key), f"unknown key '{key}'{hint}{known}", key=True)
+
+
+def _did_you_mean(value: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+def _kind_of(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _kind_of(value)
+
+
+def _message(error: ValidationError) -> str:
+    """One sentence about one leaf error."""
+    kind = error.validator
+    schema = error.schema
+    value = error.instance
+    bound = error.validator_value
+    if kind == "type":
+        wanted = bound if isinstance(bound, list) else [bound]
+        expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
+        return f"expected {expected}, got {_kind_of(value)} {_show(value)}".rstrip()
+    if kind == "enum":
+        options = ", ".join(_show(v) for v in bound)
+        hint = _did_you_mean(value, [str(v) for v in bound]) if isinstance(value, str) else ""
+        return f"{_show(value)} is not one of {options}{hint}"
+    if kind == "const":
+        return f"{_show(value)} is not {_expectation(schema)}"
+    if kind in ("minimum", "maximum"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            return f"{_show(value)} is outside {low}-{high}"
+        return f"{_show(value)} is {'below the minimum' if kind == 'minimum' else 'above the maximum'} of {bound}"
+    if kind == "maxLength":
+        assert isinstance(value, str)
+        return f"{_show(value)} is too long: {len(value)} characters, at most {bound}"
+    if kind in ("pattern", "format", "minLength"):
+        return f"{_show(value)} is not {_expectation(schema)}"
+    if kind == "required":
+        assert isinstance(value, dict)
+        missing = [key for key in bound if key not in value]
+        plural = "s" if len(missing) > 1 else ""
+        return f"missing required key{plural} " + ", ".join(f"'{key}'" for key in missing)
+    if kind == "minItems":
+        return f"needs at least {bound} entr{'y' if bound == 1 else 'ies'}"
+    if kind == "maxItems":
+        assert isinstance(value, list)
+        return f"has {len(value)} entries, at most {bound} allowed"
+    if kind == "minProperties":
+        return f"needs at least {bound} entr{'y' if bound == 1 else 'ies'}"
+    if kind == "uniqueItems":
+        assert isinstance(value, list)
+        return f"{_show(_first_duplicate(value))} is listed more than once"
+    return str(error.message)
+
+
+def _first_duplicate(values: list[Any]) -> object:
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            return value
+        seen.append(value)
+    return None
