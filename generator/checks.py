@@ -27,7 +27,9 @@ class Context:
     design: Design
     layouts: tuple[NodeLayout, ...]
 
-    def at(self, path: DesignPath, message: str, severity: Severity = Severity.ERROR, *, key: bool = False) -> Diagnostic:
+    def at(
+        self, path: DesignPath, message: str, severity: Severity = Severity.ERROR, *, key: bool = False
+    ) -> Diagnostic:
         return self.doc.diagnostic(path, message, severity, key=key)
 
 
@@ -46,7 +48,9 @@ def check_bond_settings(ctx: Context) -> Iterator[Diagnostic]:
     for bridge in ctx.design.bridges:
         spec = bridge.uplinks
         if spec.names and spec.count is not None:
-            yield ctx.at((*spec.path, "count"), f"bridge {bridge.name}: count goes with a speed selector, not with named NICs")
+            yield ctx.at(
+                (*spec.path, "count"), f"bridge {bridge.name}: count goes with a speed selector, not with named NICs"
+            )
         if spec.mode == "balance-tcp" and not spec.has_lacp:
             yield ctx.at(
                 (*spec.path, "lacp") if spec.lacp != "off" or _given(ctx, spec.path, "lacp") else (*spec.path, "mode"),
@@ -73,7 +77,7 @@ def _given(ctx: Context, path: DesignPath, key: str) -> bool:
     """Whether the long form wrote `key` (the model fills defaults in)."""
     node: object = ctx.doc.data
     for part in path:
-        node = node[part] if isinstance(node, dict) else None  # type: ignore[index]
+        node = node.get(part) if isinstance(node, dict) else None
     return isinstance(node, dict) and key in node
 
 
@@ -113,7 +117,9 @@ def check_names(ctx: Context) -> Iterator[Diagnostic]:
     for node in design.nodes:
         for nic in node.nics:
             if nic.name in owners:
-                yield ctx.at(nic.path, f"node {node.name}: NIC '{nic.name}' has the name of {owners[nic.name]}", key=True)
+                yield ctx.at(
+                    nic.path, f"node {node.name}: NIC '{nic.name}' has the name of {owners[nic.name]}", key=True
+                )
     for port in design.internal_ports:
         if port.bridge not in bridge_names:
             yield _unknown_bridge(ctx, (*port.path, "bridge"), f"internal port {port.name}", port.bridge)
@@ -164,7 +170,9 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
         node = layout.node
         for shortfall in layout.shortfalls:
             spec = shortfall.bridge.uplinks
-            path = (*spec.path, "nics", spec.names.index(shortfall.missing_name)) if shortfall.missing_name else spec.path
+            path = (
+                (*spec.path, "nics", spec.names.index(shortfall.missing_name)) if shortfall.missing_name else spec.path
+            )
             yield ctx.at(path, f"node {node.name} {shortfall.message}")
         for uplink in layout.uplinks:
             bridge, spec = uplink.bridge, uplink.bridge.uplinks
@@ -177,7 +185,9 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
                 )
             if uplink.is_bond and len({nic.speed for nic in uplink.nics}) > 1:
                 speeds = ", ".join(f"{nic.name} {nic.speed}" for nic in uplink.nics)
-                yield ctx.at(spec.path, f"node {node.name}: bond {bridge.bond_name} mixes NIC speeds ({speeds})", WARNING)
+                yield ctx.at(
+                    spec.path, f"node {node.name}: bond {bridge.bond_name} mixes NIC speeds ({speeds})", WARNING
+                )
             if len(uplink.nics) > MAX_BOND_MEMBERS:
                 yield ctx.at(
                     spec.path,
@@ -187,7 +197,12 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
                 )
         if not layout.shortfalls:
             for nic in layout.unused_nics:
-                yield ctx.at(nic.path, f"node {node.name}: NIC {nic.name} ({nic.speed}) is not used by any bridge", WARNING, key=True)
+                yield ctx.at(
+                    nic.path,
+                    f"node {node.name}: NIC {nic.name} ({nic.speed}) is not used by any bridge",
+                    WARNING,
+                    key=True,
+                )
 
 
 def check_mtu(ctx: Context) -> Iterator[Diagnostic]:
@@ -270,16 +285,23 @@ def _node_ports(ctx: Context, node: Node, port_names: set[str], seen: dict[objec
     for port in node.ports:
         if port.port not in port_names:
             known = ", ".join(sorted(port_names)) or "none defined"
-            yield ctx.at(port.path, f"node {node.name}: '{port.port}' is not an internal port (internal ports: {known})", key=True)
+            yield ctx.at(
+                port.path,
+                f"node {node.name}: '{port.port}' is not an internal port (internal ports: {known})",
+                key=True,
+            )
             continue
         yield from _usable(ctx, port.path, f"node {node.name} port {port.port}", port.address)
         if port.address.ip in seen:
-            yield ctx.at(port.path, f"node {node.name}: address {port.address.ip} is already used by {seen[port.address.ip]}")
+            yield ctx.at(
+                port.path, f"node {node.name}: address {port.address.ip} is already used by {seen[port.address.ip]}"
+            )
         seen.setdefault(port.address.ip, f"node {node.name} port {port.port}")
     for name in sorted(port_names - given):
         yield ctx.at(
             (*node.path, "ports") if node.ports else node.path,
-            f"node {node.name}: internal port {name} has no address on this node (add ports: {{{name}: <address/prefix>}})",
+            f"node {node.name}: internal port {name} has no address on this node "
+            f"(add ports: {{{name}: <address/prefix>}})",
         )
 
 
@@ -290,13 +312,16 @@ def check_networks(ctx: Context) -> Iterator[Diagnostic]:
     design = ctx.design
     yield from _duplicates(
         ctx,
-        [(n.name, (*n.path, "name")) for n in (*design.networks, *design.internal_networks)],
+        [(n.name, (*n.path, "name")) for n in design.networks]
+        + [(n.name, (*n.path, "name")) for n in design.internal_networks],
         "network",
     )
     tagged: dict[tuple[str, int], str] = {}
     for network in design.networks:
         if network.vlan is not None and network.portgroups:
-            yield ctx.at((*network.path, "portgroups"), f"network {network.name}: use either vlan or portgroups, not both")
+            yield ctx.at(
+                (*network.path, "portgroups"), f"network {network.name}: use either vlan or portgroups, not both"
+            )
         if network.vlan is not None:
             key = (network.bridge, network.vlan)
             if key in tagged:
@@ -324,7 +349,9 @@ def _portgroups(ctx: Context, network: str, typed: tuple[Portgroup, ...]) -> Ite
         if group.native is not None and not group.trunk:
             yield ctx.at((*group.path, "native"), f"{where}: native needs a trunk")
         elif group.native is not None and group.native not in group.trunk:
-            yield ctx.at((*group.path, "native"), f"{where}: native VLAN {group.native} is not in trunk {list(group.trunk)}")
+            yield ctx.at(
+                (*group.path, "native"), f"{where}: native VLAN {group.native} is not in trunk {list(group.trunk)}"
+            )
 
 
 def _duplicates(ctx: Context, named: list[tuple[str, DesignPath]], what: str) -> Iterator[Diagnostic]:

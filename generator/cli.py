@@ -16,7 +16,11 @@ DESIGNS = click.argument(
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(REPORTER_NAMES), default="text", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(REPORTER_NAMES),
+    default="text",
+    show_default=True,
     help="How problems are reported on stderr.",
 )
 NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Only this node (repeatable).")
@@ -59,8 +63,14 @@ def validate(designs: tuple[Path, ...], strict: bool, output_format: str) -> Non
 
 @main.command()
 @DESIGNS
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
-              help="Output folder; each design renders into OUT/<design name>/.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder; each design renders into OUT/<design name>/.",
+)
 @NODES
 @STRICT
 @FORMAT
@@ -77,8 +87,12 @@ def render(designs: tuple[Path, ...], out: Path, nodes: tuple[str, ...], strict:
 
 @main.command()
 @DESIGNS
-@click.option("--golden", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder of checked-in output to compare with.")
+@click.option(
+    "--golden",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder of checked-in output to compare with.",
+)
 @STRICT
 @FORMAT
 def check(designs: tuple[Path, ...], golden: Path, strict: bool, output_format: str) -> None:

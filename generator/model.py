@@ -161,9 +161,7 @@ def build_design(data: dict[str, Any], file_name: str) -> Design:
         bridges=tuple(_bridge(name, data["bridges"][name]) for name in sorted(data["bridges"])),
         internal_ports=tuple(_internal_port(i, item) for i, item in enumerate(data.get("internal_ports", []))),
         networks=tuple(_network(i, item) for i, item in enumerate(data.get("networks", []))),
-        internal_networks=tuple(
-            _internal_network(i, item) for i, item in enumerate(data.get("internal_networks", []))
-        ),
+        internal_networks=tuple(_internal_network(i, item) for i, item in enumerate(data.get("internal_networks", []))),
         nodes=tuple(_node(i, item) for i, item in enumerate(data["nodes"])),
     )
 
@@ -256,9 +254,7 @@ def _network(index: int, data: dict[str, Any]) -> Network:
 
 
 def _internal_network(index: int, data: dict[str, Any]) -> InternalNetwork:
-    return InternalNetwork(
-        ("internal_networks", index), data["name"], data["bridge"], IPv4Interface(data["address"])
-    )
+    return InternalNetwork(("internal_networks", index), data["name"], data["bridge"], IPv4Interface(data["address"]))
 
 
 def _node(index: int, data: dict[str, Any]) -> Node:

@@ -63,8 +63,8 @@ def node_state(design: Design, layout: NodeLayout) -> OvsState:
             ports.append(_uplink_port(uplinks))
             interfaces.extend(InterfaceState(nic.name, bridge.mtu) for nic in uplinks.nics)
     for port in design.internal_ports:
-        bridge = design.bridge(port.bridge)
-        mtu = bridge.mtu if bridge is not None else None
+        owner = design.bridge(port.bridge)
+        mtu = owner.mtu if owner is not None else None
         ports.append(PortState(port.name, port.bridge, "internal", tag=port.vlan))
         interfaces.append(InterfaceState(port.name, mtu, internal=True))
     return OvsState(tuple(bridge.name for bridge in design.bridges), tuple(ports), tuple(interfaces))

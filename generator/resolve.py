@@ -94,7 +94,9 @@ def _pick(bridge: Bridge, inventory: dict[str, Nic], unavailable: set[str]) -> t
     if len(free) < wanted:
         found = ", ".join(nic.name for nic in free) or "none"
         return [], [
-            Shortfall(bridge, f"has {len(free)} free {spec.speed} NIC(s) for bridge {bridge.name}, "
-                      f"{wanted} needed (found: {found})")
+            Shortfall(
+                bridge,
+                f"has {len(free)} free {spec.speed} NIC(s) for bridge {bridge.name}, {wanted} needed (found: {found})",
+            )
         ]
     return free[:wanted], []

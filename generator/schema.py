@@ -12,7 +12,8 @@ import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -117,7 +118,7 @@ def _matching_branch_errors(error: ValidationError) -> list[ValidationError] | N
 
 def _alternatives(error: ValidationError) -> str:
     options = error.validator_value
-    assert isinstance(options, list)
+    assert isinstance(options, list)  # oneOf/anyOf take a list of schemas
     return " or ".join(_expectation(_resolve(option)) for option in options)
 
 
@@ -144,8 +145,8 @@ def _expectation(schema: dict[str, Any]) -> str:
 
 
 def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationError) -> Iterator[Diagnostic]:
-    allowed = sorted(error.schema.get("properties", {}))
-    declared = error.schema.get("properties", {})
+    declared = _leaf(error).schema.get("properties", {})
+    allowed = sorted(declared)
     instance = error.instance
     assert isinstance(instance, dict)
     for key in instance:
@@ -172,20 +173,18 @@ _TYPE_NAMES = {
 }
 
 
+_KINDS: tuple[tuple[type, str], ...] = (
+    (type(None), "nothing"),
+    (bool, "a boolean"),  # before int: bool is an int subclass
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "a list"),
+)
+
+
 def _kind_of(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), "a mapping")
 
 
 def _show(value: object) -> str:
@@ -200,48 +199,88 @@ def _show(value: object) -> str:
     return _kind_of(value)
 
 
+@dataclass(frozen=True)
+class _Leaf:
+    """The parts of a jsonschema error a message is made from."""
+
+    value: Any
+    bound: Any
+    schema: dict[str, Any]
+
+
+def _leaf(error: ValidationError) -> _Leaf:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return _Leaf(error.instance, error.validator_value, schema)
+
+
+def _type_message(leaf: _Leaf) -> str:
+    wanted = leaf.bound if isinstance(leaf.bound, list) else [leaf.bound]
+    expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
+    return f"expected {expected}, got {_kind_of(leaf.value)} {_show(leaf.value)}"
+
+
+def _enum_message(leaf: _Leaf) -> str:
+    options = ", ".join(_show(v) for v in leaf.bound)
+    hint = _did_you_mean(leaf.value, [str(v) for v in leaf.bound]) if isinstance(leaf.value, str) else ""
+    return f"{_show(leaf.value)} is not one of {options}{hint}"
+
+
+def _not_expected(leaf: _Leaf) -> str:
+    return f"{_show(leaf.value)} is not {_expectation(leaf.schema)}"
+
+
+def _range_message(leaf: _Leaf) -> str:
+    low, high = leaf.schema.get("minimum"), leaf.schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{_show(leaf.value)} is outside {low}-{high}"
+    side = "minimum" if low is not None else "maximum"
+    return f"{_show(leaf.value)} is beyond the {side} of {leaf.bound}"
+
+
+def _too_long(leaf: _Leaf) -> str:
+    return f"{_show(leaf.value)} is too long: {len(leaf.value)} characters, at most {leaf.bound}"
+
+
+def _required_message(leaf: _Leaf) -> str:
+    missing = [key for key in leaf.bound if key not in leaf.value]
+    plural = "s" if len(missing) > 1 else ""
+    return f"missing required key{plural} " + ", ".join(f"'{key}'" for key in missing)
+
+
+def _at_least(leaf: _Leaf) -> str:
+    return f"needs at least {leaf.bound} entr{'y' if leaf.bound == 1 else 'ies'}"
+
+
+def _at_most(leaf: _Leaf) -> str:
+    return f"has {len(leaf.value)} entries, at most {leaf.bound} allowed"
+
+
+def _unique_message(leaf: _Leaf) -> str:
+    return f"{_show(_first_duplicate(leaf.value))} is listed more than once"
+
+
+_MESSAGES: dict[str, Callable[[_Leaf], str]] = {
+    "type": _type_message,
+    "enum": _enum_message,
+    "const": _not_expected,
+    "pattern": _not_expected,
+    "format": _not_expected,
+    "minLength": _not_expected,
+    "minimum": _range_message,
+    "maximum": _range_message,
+    "maxLength": _too_long,
+    "required": _required_message,
+    "minItems": _at_least,
+    "minProperties": _at_least,
+    "maxItems": _at_most,
+    "uniqueItems": _unique_message,
+}
+
+
 def _message(error: ValidationError) -> str:
     """One sentence about one leaf error."""
-    kind = error.validator
-    schema = error.schema
-    value = error.instance
-    bound = error.validator_value
-    if kind == "type":
-        wanted = bound if isinstance(bound, list) else [bound]
-        expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
-        return f"expected {expected}, got {_kind_of(value)} {_show(value)}".rstrip()
-    if kind == "enum":
-        options = ", ".join(_show(v) for v in bound)
-        hint = _did_you_mean(value, [str(v) for v in bound]) if isinstance(value, str) else ""
-        return f"{_show(value)} is not one of {options}{hint}"
-    if kind == "const":
-        return f"{_show(value)} is not {_expectation(schema)}"
-    if kind in ("minimum", "maximum"):
-        low, high = schema.get("minimum"), schema.get("maximum")
-        if low is not None and high is not None:
-            return f"{_show(value)} is outside {low}-{high}"
-        return f"{_show(value)} is {'below the minimum' if kind == 'minimum' else 'above the maximum'} of {bound}"
-    if kind == "maxLength":
-        assert isinstance(value, str)
-        return f"{_show(value)} is too long: {len(value)} characters, at most {bound}"
-    if kind in ("pattern", "format", "minLength"):
-        return f"{_show(value)} is not {_expectation(schema)}"
-    if kind == "required":
-        assert isinstance(value, dict)
-        missing = [key for key in bound if key not in value]
-        plural = "s" if len(missing) > 1 else ""
-        return f"missing required key{plural} " + ", ".join(f"'{key}'" for key in missing)
-    if kind == "minItems":
-        return f"needs at least {bound} entr{'y' if bound == 1 else 'ies'}"
-    if kind == "maxItems":
-        assert isinstance(value, list)
-        return f"has {len(value)} entries, at most {bound} allowed"
-    if kind == "minProperties":
-        return f"needs at least {bound} entr{'y' if bound == 1 else 'ies'}"
-    if kind == "uniqueItems":
-        assert isinstance(value, list)
-        return f"{_show(_first_duplicate(value))} is listed more than once"
-    return str(error.message)
+    explain = _MESSAGES.get(str(error.validator))
+    return explain(_leaf(error)) if explain else str(error.message)
 
 
 def _first_duplicate(values: list[Any]) -> object:

@@ -69,7 +69,10 @@ def diff_tree(golden: Path, files: Iterable[OutputFile], folders: Iterable[PureP
         old = _read(golden / path) if path in on_disk else []
         new = rendered[path].text.splitlines(keepends=True) if path in rendered else []
         lines += difflib.unified_diff(
-            old, new, fromfile=f"a/{path}" if old or path in on_disk else "/dev/null", tofile=f"b/{path}" if path in rendered else "/dev/null"
+            old,
+            new,
+            fromfile=f"a/{path}" if old or path in on_disk else "/dev/null",
+            tofile=f"b/{path}" if path in rendered else "/dev/null",
         )
         if path in rendered and path in on_disk:
             lines += _mode_change(golden / path, rendered[path])
@@ -84,5 +87,7 @@ def _mode_change(path: Path, file: OutputFile) -> list[str]:
     executable = os.access(path, os.X_OK)
     if executable == file.executable:
         return []
-    return [f"mode of {path.name}: {'executable' if executable else 'not executable'} in golden, "
-            f"{'executable' if file.executable else 'not executable'} rendered\n"]
+    return [
+        f"mode of {path.name}: {'executable' if executable else 'not executable'} in golden, "
+        f"{'executable' if file.executable else 'not executable'} rendered\n"
+    ]

@@ -25,22 +25,16 @@ _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 
 def render_ifcfg(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
     state = node_state(design, layout)
-    files = [
-        _file(design, layout, folder, device, summary, settings)
+    header = header_comment(design.file_name, layout.node.name)
+    return [
+        OutputFile(folder / f"ifcfg-{device}", _text(header, summary, settings))
         for device, summary, settings in _devices(design, layout, state)
     ]
-    return files
 
 
-def _file(
-    design: Design, layout: NodeLayout, folder: PurePosixPath, device: str, summary: str, settings: Settings
-) -> OutputFile:
-    text = template("ifcfg.j2").render(
-        header=header_comment(design.file_name, layout.node.name),
-        summary=summary,
-        settings=[(key, _quote(key, value)) for key, value in settings],
-    )
-    return OutputFile(folder / f"ifcfg-{device}", text)
+def _text(header: str, summary: str, settings: Settings) -> str:
+    pairs = [(key, _quote(key, value)) for key, value in settings]
+    return template("ifcfg.j2").render(header=header, summary=summary, settings=pairs)
 
 
 def _quote(key: str, value: str) -> str:
@@ -60,7 +54,7 @@ def _devices(design: Design, layout: NodeLayout, state: OvsState) -> Iterator[tu
         elif port.kind == "nic":
             yield port.name, f"uplink of bridge {port.bridge}", _single_uplink(state, port, nics[port.name])
         elif port.kind == "internal":
-            yield port.name, f"OVS internal port on bridge {port.bridge}", _internal(design, layout, state, port)
+            yield port.name, f"OVS internal port on bridge {port.bridge}", _internal(layout, state, port)
 
 
 def _ovs(kind: str, bridge: str | None = None) -> Settings:
@@ -83,7 +77,11 @@ def _bridge(design: Design, layout: NodeLayout, state: OvsState, name: str) -> S
         if uplinks is not None:
             settings += [("OVSDHCPINTERFACES", uplinks.port_name)]
     else:
-        settings += [("BOOTPROTO", "static"), ("IPADDR", str(node.address.ip)), ("PREFIX", str(node.address.network.prefixlen))]
+        settings += [
+            ("BOOTPROTO", "static"),
+            ("IPADDR", str(node.address.ip)),
+            ("PREFIX", str(node.address.network.prefixlen)),
+        ]
         gateway = design.gateway_of(node)
         if gateway is not None:
             settings.append(("GATEWAY", str(gateway)))
@@ -152,7 +150,7 @@ def _single_uplink(state: OvsState, port: PortState, nic: Nic) -> Settings:
     ]
 
 
-def _internal(design: Design, layout: NodeLayout, state: OvsState, port: PortState) -> Settings:
+def _internal(layout: NodeLayout, state: OvsState, port: PortState) -> Settings:
     settings = [("DEVICE", port.name), *_ovs("OVSIntPort", port.bridge)]
     if port.tag is not None:
         settings.append(("OVS_OPTIONS", f"tag={port.tag}"))

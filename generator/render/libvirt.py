@@ -14,12 +14,14 @@ from generator.resolve import NodeLayout
 
 def render_libvirt(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
     header = header_comment(design.file_name, layout.node.name)
-    files = [OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network(network))) for network in design.networks]
+    files = [
+        OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network(network))) for network in design.networks
+    ]
     files += [
         OutputFile(folder / f"{network.name}.xml", _xml(header, _internal_network(network)))
         for network in design.internal_networks
     ]
-    names = [network.name for network in (*design.networks, *design.internal_networks)]
+    names = [network.name for network in design.networks] + [network.name for network in design.internal_networks]
     script = template("define.sh.j2").render(header=header, node=layout.node.name, networks=names)
     files.append(OutputFile(folder / "define.sh", script, executable=True))
     return files

@@ -67,7 +67,10 @@ def transaction(state: OvsState) -> list[list[str]]:
 
 def _port_commands(port: PortState) -> list[list[str]]:
     if port.kind == "bond":
-        commands = [["--may-exist", "add-bond", port.bridge, port.name, *port.members], ["set", "Port", port.name, *bond_options(port)]]
+        commands = [
+            ["--may-exist", "add-bond", port.bridge, port.name, *port.members],
+            ["set", "Port", port.name, *bond_options(port)],
+        ]
         if port.lacp is None:
             commands.append(["clear", "Port", port.name, "lacp"])
         unset = [key for key in MANAGED_BOND_KEYS if key not in dict(port.other_config)]
@@ -80,7 +83,11 @@ def _port_commands(port: PortState) -> list[list[str]]:
     if port.kind == "internal":
         commands.append(["set", "Interface", port.name, "type=internal"])
     if port.tagged:
-        commands.append(["set", "Port", port.name, f"tag={port.tag}"] if port.tag is not None else ["clear", "Port", port.name, "tag"])
+        commands.append(
+            ["set", "Port", port.name, f"tag={port.tag}"]
+            if port.tag is not None
+            else ["clear", "Port", port.name, "tag"]
+        )
     return commands
 
 

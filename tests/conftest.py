@@ -1,0 +1,83 @@
+"""Shared fixtures: the example designs, their rendered files, and real consumers.
+
+Tests that need a real consumer (ovsdb-server, virsh, virt-xml-validate,
+shellcheck) skip on a developer machine without it, and fail in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from generator.pipeline import validate_file
+from generator.render import OutputFile, render_design
+from generator.writer import write_tree
+from tests.support.ovsdb import Ovsdb
+
+REPO = Path(__file__).resolve().parent.parent
+DESIGNS = sorted((REPO / "designs").glob("*.yaml"))
+SUPPORT = Path(__file__).resolve().parent / "support"
+SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skip without it, except in CI, where its absence is a failure."""
+    path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN))
+    if path is None:
+        message = f"{name} is not installed (Debian packages: openvswitch-switch, libvirt-clients, shellcheck)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (see .ci/run)")
+        pytest.skip(message)
+    return path
+
+
+def rendered_files(design: Path) -> list[OutputFile]:
+    return render_design(validate_file(design))
+
+
+@pytest.fixture(scope="session")
+def rendered_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every example design rendered to disk once, as `ovsgen render designs/*.yaml` would."""
+    out = tmp_path_factory.mktemp("rendered")
+    for design in DESIGNS:
+        files = rendered_files(design)
+        write_tree(out, files, [PurePosixPath(files[0].path.parts[0])])
+    return out
+
+
+def example_nodes() -> list[tuple[str, str]]:
+    """(design name, node name) of every example node."""
+    pairs = []
+    for design in DESIGNS:
+        valid = validate_file(design)
+        pairs += [(valid.design.name, node.name) for node in valid.design.nodes]
+    return pairs
+
+
+@pytest.fixture
+def ovsdb() -> Iterator[Ovsdb]:
+    """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards."""
+    server = require_tool("ovsdb-server")
+    tool = require_tool("ovsdb-tool")
+    vsctl = require_tool("ovs-vsctl")
+    schema = Path("/usr/share/openvswitch/vswitch.ovsschema")
+    if not schema.exists():
+        pytest.fail(f"{schema} is missing although ovsdb-server is installed")
+    # Short path: a unix socket path must stay under 108 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="ovsdb-", dir="/tmp"))
+    database = Ovsdb.start(folder, server=server, tool=tool, vsctl=vsctl, schema=schema)
+    try:
+        yield database
+    finally:
+        database.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload,no-any-return]

@@ -1,0 +1,40 @@
+"""Every generated script through bash -n and shellcheck (SPEC 4.2, 4.3, 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SUPPORT, require_tool, run
+
+pytestmark = pytest.mark.consumer
+
+
+def scripts(tree: Path) -> list[Path]:
+    return sorted(tree.glob("*/*/*/*.sh"))
+
+
+def test_every_node_has_both_scripts(rendered_tree: Path) -> None:
+    found = {path.relative_to(rendered_tree).as_posix() for path in scripts(rendered_tree)}
+    assert "two-tier-cluster/kvm-a-3/ovs/apply.sh" in found
+    assert "two-tier-cluster/kvm-a-3/libvirt/define.sh" in found
+    assert len(found) == 12
+
+
+def test_scripts_parse_with_bash(rendered_tree: Path) -> None:
+    for path in scripts(rendered_tree):
+        result = run(["bash", "-n", str(path)])
+        assert result.returncode == 0, f"{path}: {result.stderr}"
+
+
+def test_scripts_are_shellcheck_clean(rendered_tree: Path) -> None:
+    shellcheck = require_tool("shellcheck")
+    paths = [str(path) for path in scripts(rendered_tree)] + [str(p) for p in SUPPORT.glob("*.sh")]
+    result = run([shellcheck, "--shell=bash", "--severity=style", *paths])
+    assert result.returncode == 0, result.stdout
+
+
+def test_scripts_are_executable(rendered_tree: Path) -> None:
+    for path in scripts(rendered_tree):
+        assert path.stat().st_mode & 0o111 == 0o111, path
