@@ -173,7 +173,7 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
             path = (
                 (*spec.path, "nics", spec.names.index(shortfall.missing_name)) if shortfall.missing_name else spec.path
             )
-            yield ctx.at(path, f"node {node.name} {shortfall.message}")
+            yield ctx.at(path, f"node {node.name}: {shortfall.message}")
         for uplink in layout.uplinks:
             bridge, spec = uplink.bridge, uplink.bridge.uplinks
             members = [nic.name for nic in uplink.nics]
@@ -182,6 +182,13 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
                     (*spec.path, "primary"),
                     f"node {node.name}: primary '{spec.primary}' is not a member of {bridge.name}'s uplinks "
                     f"({', '.join(members)})",
+                )
+            if not uplink.is_bond and (spec.mode_given or spec.has_lacp):
+                yield ctx.at(
+                    spec.path,
+                    f"node {node.name}: bridge {bridge.name} has one uplink NIC ({members[0]}), a plain port; "
+                    "its bond mode and LACP settings do not apply",
+                    WARNING,
                 )
             if uplink.is_bond and len({nic.speed for nic in uplink.nics}) > 1:
                 speeds = ", ".join(f"{nic.name} {nic.speed}" for nic in uplink.nics)

@@ -62,41 +62,38 @@ class NodeLayout:
 
 def layout_node(design: Design, node: Node) -> NodeLayout:
     inventory = {nic.name: nic for nic in node.nics}
-    reserved = {name for bridge in design.bridges for name in bridge.uplinks.names}
-    taken: set[str] = set()
+    # NIC -> the bridge that has it: named NICs are reserved before any selector picks.
+    owners = {name: bridge.name for bridge in design.bridges for name in bridge.uplinks.names}
     uplinks: list[BridgeUplinks] = []
     shortfalls: list[Shortfall] = []
     for bridge in design.bridges:
-        picked, problems = _pick(bridge, inventory, reserved | taken)
+        picked, problems = _pick(bridge, inventory, owners)
         shortfalls.extend(problems)
         if picked and not problems:
-            taken.update(nic.name for nic in picked)
+            owners.update((nic.name, bridge.name) for nic in picked)
             uplinks.append(BridgeUplinks(bridge, tuple(picked)))
     return NodeLayout(node, tuple(uplinks), tuple(shortfalls))
 
 
-def _pick(bridge: Bridge, inventory: dict[str, Nic], unavailable: set[str]) -> tuple[list[Nic], list[Shortfall]]:
+def _pick(bridge: Bridge, inventory: dict[str, Nic], owners: dict[str, str]) -> tuple[list[Nic], list[Shortfall]]:
     spec = bridge.uplinks
     if spec.names:
+        known = ", ".join(sorted(inventory, key=natural_key))
         missing = [name for name in spec.names if name not in inventory]
-        if missing:
-            known = ", ".join(sorted(inventory, key=natural_key))
-            return [], [
-                Shortfall(bridge, f"has no NIC '{name}' (its NICs: {known})", missing_name=name) for name in missing
-            ]
-        return [inventory[name] for name in spec.names], []
-    free = [
-        nic
-        for name, nic in sorted(inventory.items(), key=lambda item: natural_key(item[0]))
-        if nic.speed == spec.speed and name not in unavailable
-    ]
-    wanted = spec.count if spec.count is not None else max(len(free), 1)
-    if len(free) < wanted:
-        found = ", ".join(nic.name for nic in free) or "none"
-        return [], [
-            Shortfall(
-                bridge,
-                f"has {len(free)} free {spec.speed} NIC(s) for bridge {bridge.name}, {wanted} needed (found: {found})",
-            )
+        return [inventory[name] for name in spec.names if name in inventory], [
+            Shortfall(bridge, f"bridge {bridge.name} names NIC '{name}', which is not in its inventory ({known})", name)
+            for name in missing
         ]
-    return free[:wanted], []
+    same_speed = [
+        nic for name, nic in sorted(inventory.items(), key=lambda item: natural_key(item[0])) if nic.speed == spec.speed
+    ]
+    free = [nic for nic in same_speed if owners.get(nic.name, bridge.name) == bridge.name]
+    wanted = spec.count if spec.count is not None else max(len(free), 1)
+    if len(free) >= wanted:
+        return free[:wanted], []
+    found = f" ({', '.join(nic.name for nic in free)})" if free else ""
+    taken = [f"{nic.name} by {owners[nic.name]}" for nic in same_speed if nic not in free]
+    detail = f"; taken: {', '.join(taken)}" if taken else ""
+    plural = "s" if wanted > 1 else ""
+    message = f"bridge {bridge.name} needs {wanted} free {spec.speed} NIC{plural}, found {len(free)}{found}{detail}"
+    return [], [Shortfall(bridge, message)]

@@ -1,0 +1,179 @@
+"""Reading design files: YAML errors, duplicate keys, encodings and hostile documents."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.diagnostics import DesignInvalid
+from generator.loader import MAX_FILE_BYTES, load_design
+from tests.validation_helpers import Problem, as_tuple
+
+VALID = (
+    "version: 1\n"
+    "name: t\n"
+    "host: {bridge: br0}\n"
+    "bridges:\n"
+    "  br0: {uplinks: 1x10G}\n"
+    "nodes:\n"
+    "  - {name: n1, nics: {eth0: 10G}, address: 10.0.0.11/24}\n"
+)
+
+
+def load_problems(tmp_path: Path, content: bytes) -> list[Problem]:
+    path = tmp_path / "design.yaml"
+    path.write_bytes(content)
+    with pytest.raises(DesignInvalid) as caught:
+        load_design(path)
+    return [as_tuple(d) for d in caught.value.diagnostics]
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    content = b"version: 1\nname: t\nbridges: {br0: [1, 2}\n"
+    assert load_problems(tmp_path, content) == [
+        (3, 21, "error", "(document)", "YAML syntax error: expected ',' or ']', but got '}'"),
+    ]
+
+
+def test_bad_indentation_is_located(tmp_path: Path) -> None:
+    content = b"version: 1\nhost:\n  bridge: br0\n vlan: 10\n"
+    assert load_problems(tmp_path, content) == [
+        (4, 2, "error", "(document)", "YAML syntax error: expected <block end>, but found '<block mapping start>'"),
+    ]
+
+
+def test_duplicate_key_points_at_the_second_one(tmp_path: Path) -> None:
+    content = b"version: 1\nname: a\nhost: {bridge: br0}\nname: b\n"
+    assert load_problems(tmp_path, content) == [
+        (4, 1, "error", "(document)", "duplicate key 'name' (first defined at line 2)"),
+    ]
+
+
+def test_duplicate_keys_in_nested_mappings_are_all_reported(tmp_path: Path) -> None:
+    content = b"bridges:\n  br0: {uplinks: 1x10G}\n  br0: {uplinks: 1x1G}\nnodes:\n  - {name: a, name: b}\n"
+    assert load_problems(tmp_path, content) == [
+        (3, 3, "error", "(document)", "duplicate key 'br0' (first defined at line 2)"),
+        (5, 15, "error", "(document)", "duplicate key 'name' (first defined at line 5)"),
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"# only a comment\n"])
+def test_empty_file(tmp_path: Path, content: bytes) -> None:
+    assert load_problems(tmp_path, content) == [
+        (
+            1,
+            1,
+            "error",
+            "(document)",
+            "file is empty: a design is a mapping with 'version', 'name', 'bridges' and 'nodes'",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"), [(b"- version: 1\n", "sequence"), (b"just text\n", "scalar value")]
+)
+def test_document_that_is_not_a_mapping(tmp_path: Path, content: bytes, kind: str) -> None:
+    assert load_problems(tmp_path, content) == [
+        (1, 1, "error", "(document)", f"a design must be a mapping (key: value), not a {kind}"),
+    ]
+
+
+def test_two_documents_in_one_file(tmp_path: Path) -> None:
+    content = b"version: 1\n---\nversion: 1\n"
+    assert load_problems(tmp_path, content) == [
+        (2, 1, "error", "(document)", "YAML syntax error: but found another document"),
+    ]
+
+
+def test_non_utf8_bytes_are_located(tmp_path: Path) -> None:
+    content = b"version: 1\nname: caf\xe9\n"
+    assert load_problems(tmp_path, content) == [
+        (2, 10, "error", "(document)", "file is not valid UTF-8 (byte 0xe9 at offset 20)"),
+    ]
+
+
+def test_alias_bomb_fails_fast(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    started = time.monotonic()
+    problems = load_problems(tmp_path, ("\n".join(lines) + "\n").encode())
+    assert time.monotonic() - started < 5
+    assert problems == [
+        (1, 1, "error", "(document)", "aliases expand the document by more than 1000000 nodes (an alias bomb?)"),
+    ]
+
+
+def test_modest_aliases_and_merge_keys_are_accepted(tmp_path: Path) -> None:
+    content = (
+        "version: 1\n"
+        "name: t\n"
+        "host: {bridge: br0}\n"
+        "bridges:\n"
+        "  br0: {uplinks: 1x10G}\n"
+        "x-inventory: &inventory {eth0: 10G}\n"
+        "nodes:\n"
+        "  - &node {name: n1, nics: *inventory, address: 10.0.0.11/24}\n"
+        "  - {<<: *node, name: n2, address: 10.0.0.12/24}\n"
+    ).encode()
+    path = tmp_path / "design.yaml"
+    path.write_bytes(content)
+    document = load_design(path)
+    assert document.data["nodes"][1] == {"name": "n2", "nics": {"eth0": "10G"}, "address": "10.0.0.12/24"}
+    # Merged and aliased values are located where they were written: at the anchor.
+    assert document.locate(("nodes", 1, "nics")) == (6, 14)
+
+
+def test_python_tags_are_refused(tmp_path: Path) -> None:
+    content = b"version: 1\nname: !!python/object:os.system echo\n"
+    assert load_problems(tmp_path, content) == [
+        (
+            2,
+            7,
+            "error",
+            "(document)",
+            "unsupported YAML value: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object:os.system'",
+        ),
+    ]
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    content = ("x: " + "[" * 100 + "]" * 100 + "\n").encode()
+    problems = load_problems(tmp_path, content)
+    assert problems[0][2:] == ("error", "(document)", "YAML nesting is deeper than 64 levels")
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "design.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(DesignInvalid) as caught:
+        load_design(path)
+    assert [as_tuple(d) for d in caught.value.diagnostics] == [
+        (1, 1, "error", "(document)", f"file is {MAX_FILE_BYTES + 1} bytes; designs are limited to {MAX_FILE_BYTES} bytes"),
+    ]
+
+
+def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "design.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.replace("\n", "\r\n").encode())
+    document = load_design(path)
+    assert document.data["name"] == "t"
+    assert document.locate(("host", "bridge")) == (3, 16)
+
+
+def test_yaml_1_2_keeps_off_and_colon_values_as_strings(tmp_path: Path) -> None:
+    path = tmp_path / "design.yaml"
+    path.write_bytes(b"lacp: off\nmac: 0c:c4:7a:58:91:50\nanswer: yes\n")
+    assert load_design(path).data == {"lacp": "off", "mac": "0c:c4:7a:58:91:50", "answer": "yes"}
+
+
+def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
+    with pytest.raises(DesignInvalid) as caught:
+        load_design(tmp_path / "absent.yaml")
+    (problem,) = [as_tuple(d) for d in caught.value.diagnostics]
+    assert problem[:4] == (1, 1, "error", "(document)")
+    assert problem[4] == "cannot read file: No such file or directory"
