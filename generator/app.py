@@ -30,8 +30,8 @@ class Settings:
     nodes: tuple[str, ...] = ()
     golden: Path | None = None
     color: bool = False
-    stderr: TextIO = field(default=sys.stderr)
-    stdout: TextIO = field(default=sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
 
 
 def use_color(stream: TextIO) -> bool:

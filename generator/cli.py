@@ -27,7 +27,13 @@ NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Onl
 
 
 def _settings(**options: object) -> app.Settings:
-    return app.Settings(color=app.use_color(sys.stderr), **options)  # type: ignore[arg-type]
+    # Streams are looked up per call, not at import: tests and wrappers swap them.
+    return app.Settings(
+        color=app.use_color(sys.stderr),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def _run(command: Callable[[app.Settings], int], **options: object) -> None:

@@ -72,9 +72,7 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("content", "kind"), [(b"- version: 1\n", "sequence"), (b"just text\n", "scalar value")]
-)
+@pytest.mark.parametrize(("content", "kind"), [(b"- version: 1\n", "sequence"), (b"just text\n", "scalar value")])
 def test_document_that_is_not_a_mapping(tmp_path: Path, content: bytes, kind: str) -> None:
     assert load_problems(tmp_path, content) == [
         (1, 1, "error", "(document)", f"a design must be a mapping (key: value), not a {kind}"),
@@ -108,16 +106,16 @@ def test_alias_bomb_fails_fast(tmp_path: Path) -> None:
 
 def test_modest_aliases_and_merge_keys_are_accepted(tmp_path: Path) -> None:
     content = (
-        "version: 1\n"
-        "name: t\n"
-        "host: {bridge: br0}\n"
-        "bridges:\n"
-        "  br0: {uplinks: 1x10G}\n"
-        "x-inventory: &inventory {eth0: 10G}\n"
-        "nodes:\n"
-        "  - &node {name: n1, nics: *inventory, address: 10.0.0.11/24}\n"
-        "  - {<<: *node, name: n2, address: 10.0.0.12/24}\n"
-    ).encode()
+        b"version: 1\n"
+        b"name: t\n"
+        b"host: {bridge: br0}\n"
+        b"bridges:\n"
+        b"  br0: {uplinks: 1x10G}\n"
+        b"x-inventory: &inventory {eth0: 10G}\n"
+        b"nodes:\n"
+        b"  - &node {name: n1, nics: *inventory, address: 10.0.0.11/24}\n"
+        b"  - {<<: *node, name: n2, address: 10.0.0.12/24}\n"
+    )
     path = tmp_path / "design.yaml"
     path.write_bytes(content)
     document = load_design(path)
@@ -153,7 +151,13 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     with pytest.raises(DesignInvalid) as caught:
         load_design(path)
     assert [as_tuple(d) for d in caught.value.diagnostics] == [
-        (1, 1, "error", "(document)", f"file is {MAX_FILE_BYTES + 1} bytes; designs are limited to {MAX_FILE_BYTES} bytes"),
+        (
+            1,
+            1,
+            "error",
+            "(document)",
+            f"file is {MAX_FILE_BYTES + 1} bytes; designs are limited to {MAX_FILE_BYTES} bytes",
+        ),
     ]
 
 

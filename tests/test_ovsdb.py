@@ -99,8 +99,9 @@ def run_script(script: Path, *args: str, env: dict[str, str]) -> Any:
 
 @pytest.mark.parametrize(("design", "node"), NODES)
 def test_apply_builds_the_designed_state(rendered_tree: Path, ovsdb: Ovsdb, design: str, node: str) -> None:
-    result = run_script(apply_script(rendered_tree, design, node), "--apply", "--skip-nic-check",
-                        env={"OVS_VSCTL": ovsdb.vsctl_command})
+    result = run_script(
+        apply_script(rendered_tree, design, node), "--apply", "--skip-nic-check", env={"OVS_VSCTL": ovsdb.vsctl_command}
+    )
     assert result.returncode == 0, result.stderr
     assert "Applied and verified" in result.stdout
     assert ovsdb.state() == EXPECTED[(design, node)]
@@ -127,8 +128,9 @@ def test_ifcfg_files_build_the_same_state_as_apply(rendered_tree: Path, ovsdb: O
     from_ifcfg = ovsdb.state()
     for bridge in from_ifcfg:
         ovsdb.vsctl("del-br", bridge)
-    applied = run_script(apply_script(rendered_tree, design, node), "--apply", "--skip-nic-check",
-                         env={"OVS_VSCTL": ovsdb.vsctl_command})
+    applied = run_script(
+        apply_script(rendered_tree, design, node), "--apply", "--skip-nic-check", env={"OVS_VSCTL": ovsdb.vsctl_command}
+    )
     assert applied.returncode == 0, applied.stderr
     assert from_ifcfg == ovsdb.state() == EXPECTED[(design, node)]
 
@@ -138,8 +140,15 @@ def test_apply_converges_from_drift(rendered_tree: Path, ovsdb: Ovsdb) -> None:
     script = apply_script(rendered_tree, "lacp-storage", "kvm-s-1")
     env = {"OVS_VSCTL": ovsdb.vsctl_command}
     assert run_script(script, "--apply", "--skip-nic-check", env=env).returncode == 0
-    ovsdb.vsctl("set", "Port", "br0-up", "bond_mode=balance-slb", "lacp=passive", "other_config:bond-primary=ens1f1",
-                "other_config:lacp-time=slow")
+    ovsdb.vsctl(
+        "set",
+        "Port",
+        "br0-up",
+        "bond_mode=balance-slb",
+        "lacp=passive",
+        "other_config:bond-primary=ens1f1",
+        "other_config:lacp-time=slow",
+    )
     ovsdb.vsctl("clear", "Port", "br0", "tag")
     ovsdb.vsctl("set", "Interface", "ens1f0", "mtu_request=1500")
     result = run_script(script, "--apply", "--skip-nic-check", env=env)
@@ -149,8 +158,9 @@ def test_apply_converges_from_drift(rendered_tree: Path, ovsdb: Ovsdb) -> None:
 
 def test_dry_run_prints_the_transaction_and_changes_nothing(rendered_tree: Path, ovsdb: Ovsdb) -> None:
     before = ovsdb.dump()
-    result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--dry-run",
-                        env={"OVS_VSCTL": ovsdb.vsctl_command})
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--dry-run", env={"OVS_VSCTL": ovsdb.vsctl_command}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"{ovsdb.vsctl_command} \\",
@@ -170,8 +180,11 @@ def test_dry_run_prints_the_transaction_and_changes_nothing(rendered_tree: Path,
 def test_preflight_stops_when_a_nic_is_missing(rendered_tree: Path, ovsdb: Ovsdb, tmp_path: Path) -> None:
     (tmp_path / "eth2").mkdir()  # eth3 is missing
     before = ovsdb.dump()
-    result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--apply",
-                        env={"OVS_VSCTL": ovsdb.vsctl_command, "SYSFS_NET": str(tmp_path)})
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"),
+        "--apply",
+        env={"OVS_VSCTL": ovsdb.vsctl_command, "SYSFS_NET": str(tmp_path)},
+    )
     assert result.returncode == 1
     assert f"apply.sh: NIC eth3 is missing (not under {tmp_path})" in result.stderr
     assert "eth2 is missing" not in result.stderr
@@ -181,16 +194,23 @@ def test_preflight_stops_when_a_nic_is_missing(rendered_tree: Path, ovsdb: Ovsdb
 def test_preflight_passes_when_every_nic_exists(rendered_tree: Path, ovsdb: Ovsdb, tmp_path: Path) -> None:
     for nic in ("eth2", "eth3"):
         (tmp_path / nic).mkdir()
-    result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--apply",
-                        env={"OVS_VSCTL": ovsdb.vsctl_command, "SYSFS_NET": str(tmp_path)})
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"),
+        "--apply",
+        env={"OVS_VSCTL": ovsdb.vsctl_command, "SYSFS_NET": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert ovsdb.state() == EXPECTED[("ahv-host", "ahv-a-1")]
 
 
 def test_unreachable_database_changes_nothing(rendered_tree: Path, ovsdb: Ovsdb) -> None:
     missing = ovsdb.folder / "no-such.sock"
-    result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--apply", "--skip-nic-check",
-                        env={"OVS_VSCTL": f"{ovsdb.vsctl_path} --db=unix:{missing} --no-wait"})
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"),
+        "--apply",
+        "--skip-nic-check",
+        env={"OVS_VSCTL": f"{ovsdb.vsctl_path} --db=unix:{missing} --no-wait"},
+    )
     assert result.returncode == 1
     assert "apply.sh: cannot reach the Open vSwitch database" in result.stderr
     assert "nothing was changed" in result.stderr
@@ -202,13 +222,15 @@ def test_read_back_catches_a_database_that_did_not_take_the_change(
     # An ovs-vsctl that answers queries but silently drops the transaction.
     wrapper = tmp_path / "lossy-vsctl"
     wrapper.write_text(
-        "#!/bin/bash\n"
-        'for arg in "$@"; do [[ $arg == add-br ]] && exit 0; done\n'
-        f'exec {ovsdb.vsctl_command} "$@"\n'
+        f'#!/bin/bash\nfor arg in "$@"; do [[ $arg == add-br ]] && exit 0; done\nexec {ovsdb.vsctl_command} "$@"\n'
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), "--apply", "--skip-nic-check",
-                        env={"OVS_VSCTL": str(wrapper)})
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"),
+        "--apply",
+        "--skip-nic-check",
+        env={"OVS_VSCTL": str(wrapper)},
+    )
     assert result.returncode == 1
     assert "apply.sh: the database does not hold what was asked" in result.stderr
     assert "-Port bond0 bond_mode = active-backup" in result.stderr

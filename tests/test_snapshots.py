@@ -23,7 +23,8 @@ def test_rendering_is_deterministic() -> None:
 
 def test_every_file_ends_with_one_newline_and_has_no_carriage_return() -> None:
     for file in FILES:
-        assert file.text.endswith("\n") and not file.text.endswith("\n\n"), file.path
+        assert file.text.endswith("\n"), file.path
+        assert not file.text.endswith("\n\n"), file.path
         assert "\r" not in file.text, file.path
 
 

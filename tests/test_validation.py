@@ -294,7 +294,8 @@ def test_newline_in_a_label_is_rejected(tmp_path: Path) -> None:
             39,
             "error",
             "nodes[0].nics.eth0.switch",
-            "'tor-a\\nreboot' is not a label of 1-64 printable characters without quotes, '$', backticks or backslashes",
+            "'tor-a\\nreboot' is not a label of 1-64 printable characters without quotes, '$', "
+            "backticks or backslashes",
         ),
     ]
 
@@ -506,7 +507,13 @@ def test_primary_not_a_member(tmp_path: Path) -> None:
         address: 10.0.0.11/24
     """
     assert problems_in(tmp_path, text) == [
-        (5, 48, "error", "bridges.br0.uplinks.primary", "bridge br0: primary 'eth2' is not one of its NICs (eth0, eth1)"),
+        (
+            5,
+            48,
+            "error",
+            "bridges.br0.uplinks.primary",
+            "bridge br0: primary 'eth2' is not one of its NICs (eth0, eth1)",
+        ),
         (8, 34, "warning", "nodes[0].nics.eth2", "node n1: NIC eth2 (10G) is not used by any bridge"),
     ]
 
@@ -548,7 +555,13 @@ def test_count_with_named_nics(tmp_path: Path) -> None:
         address: 10.0.0.11/24
     """
     assert problems_in(tmp_path, text) == [
-        (5, 46, "error", "bridges.br0.uplinks.count", "bridge br0: count goes with a speed selector, not with named NICs"),
+        (
+            5,
+            46,
+            "error",
+            "bridges.br0.uplinks.count",
+            "bridge br0: count goes with a speed selector, not with named NICs",
+        ),
     ]
 
 
@@ -843,6 +856,7 @@ def test_address_for_an_unknown_port(tmp_path: Path) -> None:
 
 
 # --- libvirt ----------------------------------------------------------------
+
 
 def test_duplicate_network_names(tmp_path: Path) -> None:
     text = """

@@ -64,9 +64,7 @@ class Ovsdb:
         os.kill(pid, signal.SIGKILL)
 
     def vsctl(self, *args: str) -> str:
-        result = subprocess.run(
-            [*self.vsctl_command.split(), *args], check=True, capture_output=True, text=True
-        )
+        result = subprocess.run([*self.vsctl_command.split(), *args], check=True, capture_output=True, text=True)
         return result.stdout
 
     def table(self, name: str) -> list[dict[str, Any]]:
@@ -130,7 +128,7 @@ def _plain(cell: Any) -> Any:
             return value
         if kind == "set":
             items = [_plain(item) for item in value]
-            return None if not items else items
+            return items if items else None
         if kind == "map":
             return {_plain(k): _plain(v) for k, v in value}
     return cell

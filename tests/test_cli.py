@@ -1,0 +1,210 @@
+"""The command line: exit codes, messages on stderr, atomic writes, golden checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+from generator.diagnostics import Diagnostic, Severity
+from generator.reporting import TextReporter
+from tests.conftest import DESIGNS, REPO
+
+INVALID = """version: 1
+name: broken
+host: {bridge: br0, vlan: 5000}
+bridges:
+  br0: {uplinks: 2x10G active-bakup}
+nodes:
+  - {name: n1, nics: {eth0: 10G, eth1: 10G}, address: 10.0.0.11/24}
+"""
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def tree_bytes(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and mtime, to prove nothing was touched."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def invalid_design(tmp_path: Path) -> Path:
+    path = tmp_path / "broken.yaml"
+    path.write_text(INVALID)
+    return path
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["render"], ["check"], ["schema"]])
+def test_help_has_an_example(command: list[str]) -> None:
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+
+
+def test_validate_examples_exits_zero_with_warnings_on_stderr() -> None:
+    result = invoke("validate", *map(str, DESIGNS))
+    assert result.exit_code == 0
+    assert "warning: nodes[0].nics.eth0: node ahv-a-1: NIC eth0 (1G) is not used by any bridge" in result.stderr
+    assert result.stdout == ""
+
+
+def test_validate_strict_fails_on_warnings() -> None:
+    result = invoke("validate", "--strict", str(REPO / "designs/ahv-host.yaml"))
+    assert result.exit_code == 1
+    assert "error: nodes[0].nics.eth0: node ahv-a-1: NIC eth0 (1G) is not used by any bridge" in result.stderr
+
+
+def test_invalid_design_message_has_location_source_line_and_caret(invalid_design: Path) -> None:
+    result = invoke("validate", str(invalid_design))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:6] == [
+        f"{invalid_design}:3:27: error: host.vlan: 5000 is outside 1-4094",
+        "    3 | host: {bridge: br0, vlan: 5000}",
+        "      |                           ^",
+        f"{invalid_design}:5:18: error: bridges.br0.uplinks: '2x10G active-bakup' is not '<count>x<speed> [mode]' "
+        "such as '2x10G active-backup' (speeds 1G 10G 25G 40G 50G 100G; modes active-backup balance-slb "
+        "balance-tcp)",
+        "    5 |   br0: {uplinks: 2x10G active-bakup}",
+        "      |                  ^",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_json_format_for_tools(invalid_design: Path) -> None:
+    result = invoke("validate", "--format", "json", str(invalid_design))
+    assert result.exit_code == 1
+    records = json.loads(result.stderr)
+    assert records[0] == {
+        "file": str(invalid_design),
+        "line": 3,
+        "column": 27,
+        "severity": "error",
+        "path": "host.vlan",
+        "message": "5000 is outside 1-4094",
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate"], ["render", "--bogus", "designs/ahv-host.yaml"], ["validate", "no-such-file.yaml"], ["frobnicate"]],
+)
+def test_usage_errors_exit_two(args: list[str]) -> None:
+    assert invoke(*args).exit_code == 2
+
+
+def test_render_writes_the_layout(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("render", *map(str, DESIGNS), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    node = out / "ahv-host" / "ahv-a-1"
+    assert sorted(str(p.relative_to(node)) for p in node.rglob("*") if p.is_file()) == [
+        "libvirt/NTNX-Local-Network.xml",
+        "libvirt/VM-Network.xml",
+        "libvirt/define.sh",
+        "libvirt/vlan32.xml",
+        "network-scripts/ifcfg-bond0",
+        "network-scripts/ifcfg-br0",
+        "network-scripts/ifcfg-eth2",
+        "network-scripts/ifcfg-eth3",
+        "ovs/apply.sh",
+    ]
+    assert os.access(node / "ovs/apply.sh", os.X_OK)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.ovsgen-")], "staging folder left behind"
+
+
+def test_render_with_an_invalid_design_writes_nothing(tmp_path: Path, invalid_design: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("render", str(REPO / "designs/ahv-host.yaml"), "-o", str(out)).exit_code == 0
+    before = tree_bytes(out)
+    result = invoke("render", str(REPO / "designs/two-tier-cluster.yaml"), str(invalid_design), "-o", str(out))
+    assert result.exit_code == 1
+    assert "ovsgen: nothing was written" in result.stderr
+    assert tree_bytes(out) == before
+
+
+def test_render_replaces_a_design_folder_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    stale = out / "ahv-host" / "old-node" / "ovs" / "apply.sh"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("stale\n")
+    other = out / "unrelated.txt"
+    other.write_text("kept\n")
+    assert invoke("render", str(REPO / "designs/ahv-host.yaml"), "-o", str(out)).exit_code == 0
+    assert not stale.exists()
+    assert other.read_text() == "kept\n"
+
+
+def test_render_one_node(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("render", str(REPO / "designs/two-tier-cluster.yaml"), "-o", str(out), "--node", "kvm-a-2")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (out / "two-tier-cluster").iterdir()) == ["kvm-a-2"]
+
+
+def test_render_unknown_node_fails(tmp_path: Path) -> None:
+    result = invoke("render", str(REPO / "designs/two-tier-cluster.yaml"), "-o", str(tmp_path), "--node", "nope")
+    assert result.exit_code == 1
+    assert "ovsgen: no node named nope in the given designs; nothing was written" in result.stderr
+
+
+def test_two_designs_with_one_name_are_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.yaml"
+    copy.write_text((REPO / "designs/ahv-host.yaml").read_text())
+    result = invoke("render", str(REPO / "designs/ahv-host.yaml"), str(copy), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "have the same name 'ahv-host' and would render into the same folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_passes_on_the_checked_in_golden() -> None:
+    result = invoke("check", *map(str, DESIGNS), "--golden", str(REPO / "golden"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "is up to date" in result.stderr
+
+
+def test_check_reports_a_stale_golden_with_a_diff(tmp_path: Path) -> None:
+    golden = tmp_path / "golden"
+    assert invoke("render", str(REPO / "designs/ahv-host.yaml"), "-o", str(golden)).exit_code == 0
+    ifcfg = golden / "ahv-host/ahv-a-1/network-scripts/ifcfg-bond0"
+    ifcfg.write_text(ifcfg.read_text().replace("bond_mode=active-backup", "bond_mode=balance-slb"))
+    (golden / "ahv-host/ahv-a-1/leftover.txt").write_text("old\n")
+    result = invoke("check", str(REPO / "designs/ahv-host.yaml"), "--golden", str(golden))
+    assert result.exit_code == 1
+    assert '-OVS_OPTIONS="bond_mode=balance-slb"\n+OVS_OPTIONS="bond_mode=active-backup"\n' in result.stdout
+    assert "--- a/ahv-host/ahv-a-1/leftover.txt\n+++ /dev/null\n" in result.stdout
+    assert f"{golden}/ is stale; run: ovsgen render" in result.stderr
+
+
+def test_check_reports_a_missing_golden(tmp_path: Path) -> None:
+    result = invoke("check", str(REPO / "designs/ahv-host.yaml"), "--golden", str(tmp_path / "empty"))
+    assert result.exit_code == 1
+    assert "--- /dev/null\n+++ b/ahv-host/ahv-a-1/ovs/apply.sh\n" in result.stdout
+
+
+def test_schema_prints_the_schema() -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads((REPO / "schemas/design.schema.json").read_text())
+
+
+def test_color_only_when_asked() -> None:
+    diagnostic = Diagnostic("x.yaml", 1, 1, ("name",), "bad", Severity.ERROR)
+    plain = TextReporter(lambda _file, _line: None, color=False).format(diagnostic)
+    colored = TextReporter(lambda _file, _line: None, color=True).format(diagnostic)
+    assert plain == "x.yaml:1:1: error: name: bad\n"
+    assert colored == "x.yaml:1:1: \033[1;31merror\033[0m: name: bad\n"
+
+
+def test_no_color_when_not_a_terminal_or_no_color_set(invalid_design: Path) -> None:
+    result = invoke("validate", str(invalid_design), env={"NO_COLOR": "1"})
+    assert "\033[" not in result.stderr
