@@ -22,6 +22,9 @@ from tests.support.ovsdb import Ovsdb
 
 REPO = Path(__file__).resolve().parent.parent
 DESIGNS = sorted((REPO / "designs").glob("*.yaml"))
+# Test-only designs reach renderer paths the examples do not (DHCP, single uplink, ...).
+TEST_DESIGNS = sorted((Path(__file__).resolve().parent / "designs").glob("*.yaml"))
+ALL_DESIGNS = DESIGNS + TEST_DESIGNS
 SUPPORT = Path(__file__).resolve().parent / "support"
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
@@ -43,18 +46,18 @@ def rendered_files(design: Path) -> list[OutputFile]:
 
 @pytest.fixture(scope="session")
 def rendered_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every example design rendered to disk once, as `ovsgen render designs/*.yaml` would."""
+    """Every example and test design rendered to disk once, as `ovsgen render` would."""
     out = tmp_path_factory.mktemp("rendered")
-    for design in DESIGNS:
+    for design in ALL_DESIGNS:
         files = rendered_files(design)
         write_tree(out, files, [PurePosixPath(files[0].path.parts[0])])
     return out
 
 
 def example_nodes() -> list[tuple[str, str]]:
-    """(design name, node name) of every example node."""
+    """(design name, node name) of every node of the example and test designs."""
     pairs = []
-    for design in DESIGNS:
+    for design in ALL_DESIGNS:
         valid = validate_file(design)
         pairs += [(valid.design.name, node.name) for node in valid.design.nodes]
     return pairs

@@ -46,7 +46,12 @@ def bond(
 
 
 def internal_port(name: str, *, tag: int | None, mtu: int | None) -> dict[str, Any]:
-    return {**bridge_port(name, tag=tag, mtu=mtu)}
+    return bridge_port(name, tag=tag, mtu=mtu)
+
+
+def nic_port(name: str, *, mtu: int | None) -> dict[str, Any]:
+    """A single uplink NIC: a plain port."""
+    return {**bridge_port(name, mtu=mtu), "interfaces": {name: {"type": "", "mtu_request": mtu}}}
 
 
 def two_tier(ten_g: list[str], one_g: list[str]) -> dict[str, Any]:
@@ -80,6 +85,32 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("two-tier-cluster", "kvm-a-3"): two_tier(["ens1f0", "ens1f1"], ["eno1", "eno2"]),
     ("lacp-storage", "kvm-s-1"): lacp_storage(["ens1f0", "ens1f1"]),
     ("lacp-storage", "kvm-s-2"): lacp_storage(["ens1f0", "ens1f1"]),
+    ("edge-cases", "edge-1"): {
+        "br-lacp": {
+            "br-lacp": bridge_port("br-lacp", mtu=None),
+            "br-lacp-up": bond(
+                ["eno3", "eno4"],
+                "balance-tcp",
+                lacp="passive",
+                other_config={"lacp-time": "slow", "lacp-fallback-ab": "true"},
+            ),
+        },
+        "br-mgmt": {
+            "br-mgmt": bridge_port("br-mgmt"),
+            "mgmt-bond": bond(["eno1", "eno2"], "active-backup", other_config={"bond-primary": "eno2"}),
+        },
+        "br-stor": {
+            "br-stor": bridge_port("br-stor", mtu=None),
+            "ens2f0": nic_port("ens2f0", mtu=9000),
+            "backup0": internal_port("backup0", tag=None, mtu=9000),
+        },
+        "br-vm": {
+            "br-vm": bridge_port("br-vm", mtu=None),
+            "br-vm-up": bond(
+                ["ens3f0", "ens3f1", "ens3f2"], "balance-slb", other_config={"bond-rebalance-interval": "30000"}
+            ),
+        },
+    },
 }
 
 pytestmark = pytest.mark.consumer

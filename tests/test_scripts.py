@@ -19,7 +19,7 @@ def test_every_node_has_both_scripts(rendered_tree: Path) -> None:
     found = {path.relative_to(rendered_tree).as_posix() for path in scripts(rendered_tree)}
     assert "two-tier-cluster/kvm-a-3/ovs/apply.sh" in found
     assert "two-tier-cluster/kvm-a-3/libvirt/define.sh" in found
-    assert len(found) == 12
+    assert len(found) == 14  # two per node: 1 + 2 + 3 example nodes, 1 test node
 
 
 def test_scripts_parse_with_bash(rendered_tree: Path) -> None:

@@ -6,9 +6,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from generator.render import OutputFile
-from tests.conftest import DESIGNS, rendered_files
+from tests.conftest import ALL_DESIGNS, rendered_files
 
-FILES: list[OutputFile] = [file for design in DESIGNS for file in rendered_files(design)]
+FILES: list[OutputFile] = [file for design in ALL_DESIGNS for file in rendered_files(design)]
 
 
 @pytest.mark.parametrize("file", FILES, ids=[str(file.path) for file in FILES])
@@ -17,7 +17,7 @@ def test_rendered_file(file: OutputFile, snapshot: SnapshotAssertion) -> None:
 
 
 def test_rendering_is_deterministic() -> None:
-    again = [file for design in DESIGNS for file in rendered_files(design)]
+    again = [file for design in ALL_DESIGNS for file in rendered_files(design)]
     assert again == FILES
 
 
