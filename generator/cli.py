@@ -37,7 +37,13 @@ def _settings(**options: object) -> app.Settings:
 
 
 def _run(command: Callable[[app.Settings], int], **options: object) -> None:
-    sys.exit(command(_settings(**options)))
+    try:
+        code = command(_settings(**options))
+    except OSError as error:
+        # Unwritable output, unreadable golden: the user's environment, not a bug.
+        click.echo(f"ovsgen: {error.strerror or error}: {error.filename or ''}".rstrip(": "), err=True)
+        code = app.EXIT_INVALID
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

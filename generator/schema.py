@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 from generator.diagnostics import DesignPath, Diagnostic
 from generator.loader import SourceDocument
@@ -59,12 +60,24 @@ def schema_document() -> dict[str, Any]:
     return document
 
 
+def _is_integer(_checker: object, value: object) -> bool:
+    # JSON Schema counts 10.0 as an integer; a VLAN of 10.0 would render "tag=10.0".
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]  # untyped in jsonschema
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @functools.cache
-def _validator() -> Draft202012Validator:
+def _validator() -> Validator:
     # Built once per process: compiling the schema is the expensive part.
     schema = schema_document()
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=_FORMATS)
+    validator: Validator = _Validator(schema, format_checker=_FORMATS)
+    return validator
 
 
 def check_schema(document: SourceDocument) -> list[Diagnostic]:

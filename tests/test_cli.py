@@ -208,3 +208,11 @@ def test_color_only_when_asked() -> None:
 def test_no_color_when_not_a_terminal_or_no_color_set(invalid_design: Path) -> None:
     result = invoke("validate", str(invalid_design), env={"NO_COLOR": "1"})
     assert "\033[" not in result.stderr
+
+
+def test_unwritable_output_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    result = invoke("render", str(REPO / "designs/ahv-host.yaml"), "-o", str(blocker / "out"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("ovsgen: Not a directory")

@@ -212,6 +212,21 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert problems_in(tmp_path, text) == [(3, 27, "error", "host.vlan", "expected an integer, got a string '10'")]
 
 
+def test_float_is_not_an_integer(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0, vlan: 10.0}
+    bridges:
+      br0: {uplinks: 2x10G active-backup}
+    nodes:
+      - name: n1
+        nics: {eth0: 10G, eth1: 10G}
+        address: 10.0.0.11/24
+    """
+    assert problems_in(tmp_path, text) == [(3, 27, "error", "host.vlan", "expected an integer, got a number 10.0")]
+
+
 def test_unsupported_version(tmp_path: Path) -> None:
     text = """
     version: 2
