@@ -15,7 +15,6 @@ from tests.conftest import REPO, run
 @pytest.fixture(scope="module")
 def installed_ovsgen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build a wheel from a copy of the sources and install it into a fresh venv."""
-    pytest.importorskip("hatchling")
     work = tmp_path_factory.mktemp("install")
     source = work / "src"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "out", "*.egg-info", "__pycache__"))

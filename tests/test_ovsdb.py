@@ -187,6 +187,22 @@ def test_apply_converges_from_drift(rendered_tree: Path, ovsdb: Ovsdb) -> None:
     assert ovsdb.state() == EXPECTED[("lacp-storage", "kvm-s-1")]
 
 
+def test_refused_transaction_changes_nothing(rendered_tree: Path, ovsdb: Ovsdb) -> None:
+    """A bond with other members on the host: ovs-vsctl refuses, and the one transaction leaves no trace."""
+    ovsdb.vsctl("add-br", "br0", "--", "add-bond", "br0", "bond0", "eth2", "eth9")
+    before = ovsdb.dump()
+    result = run_script(
+        apply_script(rendered_tree, "ahv-host", "ahv-a-1"),
+        "--apply",
+        "--skip-nic-check",
+        env={"OVS_VSCTL": ovsdb.vsctl_command},
+    )
+    assert result.returncode == 1
+    assert "but bond0 actually has interface(s) eth2, eth9" in result.stderr
+    assert "apply.sh: ovs-vsctl refused the transaction (message above); nothing was changed" in result.stderr
+    assert ovsdb.dump() == before
+
+
 def test_dry_run_prints_the_transaction_and_changes_nothing(rendered_tree: Path, ovsdb: Ovsdb) -> None:
     before = ovsdb.dump()
     result = run_script(

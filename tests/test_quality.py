@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, run
+from tests.conftest import REPO, require_tool, run
 
 
 def tool(name: str) -> list[str]:
@@ -51,3 +51,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert quick_start_commands()[1] in ci
     for package in ("openvswitch-switch", "libvirt-clients", "shellcheck"):
         assert package in (REPO / ".ci/run").read_text()
+
+
+def test_missing_consumer_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        require_tool("ovsgen-no-such-tool")
+
+
+def test_missing_consumer_skips_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require_tool("ovsgen-no-such-tool")

@@ -156,7 +156,10 @@ apply() {
   fi
   echo "Applying the design to node kvm-a-1:"
   print_transaction
-  "${vsctl[@]}" "${transaction[@]}"
+  if ! "${vsctl[@]}" "${transaction[@]}"; then
+    echo "apply.sh: ovs-vsctl refused the transaction (message above); nothing was changed" >&2
+    exit 1
+  fi
   if ! diff -u --label expected --label actual <(expected_state) <(current_state) >&2; then
     echo "apply.sh: the database does not hold what was asked (differences above)" >&2
     exit 1
