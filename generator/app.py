@@ -12,7 +12,7 @@ from typing import TextIO
 
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.pipeline import ValidDesign, validate_file
-from generator.render import OutputFile, render_design
+from generator.render import OutputFile, owned_paths, render_design
 from generator.reporting import make_reporter
 from generator.schema import schema_document
 from generator.writer import diff_tree, write_tree
@@ -28,6 +28,7 @@ class Settings:
     output_format: str = "text"
     out: Path = Path("out")
     nodes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # empty: every kind of output
     golden: Path | None = None
     color: bool = False
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
@@ -98,15 +99,11 @@ def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[list[Outp
     if wanted - known:
         return f"no node named {', '.join(sorted(wanted - known))} in the given designs"
     files: list[OutputFile] = []
-    folders: list[PurePosixPath] = []
+    replaced: list[PurePosixPath] = []
     for design in valid:
-        root = PurePosixPath(design.design.name)
-        files += render_design(design, wanted)
-        if wanted:
-            folders += [root / layout.node.name for layout in design.layouts if layout.node.name in wanted]
-        else:
-            folders.append(root)
-    return files, folders
+        files += render_design(design, wanted, settings.kinds)
+        replaced += owned_paths(design, wanted, settings.kinds)
+    return files, replaced
 
 
 def run_validate(settings: Settings) -> int:

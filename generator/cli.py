@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from generator import __version__, app
+from generator.render import KINDS
 from generator.reporting import REPORTER_NAMES
 
 DESIGNS = click.argument(
@@ -24,6 +25,13 @@ FORMAT = click.option(
     help="How problems are reported on stderr.",
 )
 NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Only this node (repeatable).")
+ONLY = click.option(
+    "--only",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KINDS),
+    help="Only this kind of output (repeatable): ifcfg files, ovs apply.sh, libvirt XML and define.sh, build sheets.",
+)
 
 
 def _settings(**options: object) -> app.Settings:
@@ -37,6 +45,7 @@ def _settings(**options: object) -> app.Settings:
 
 
 def _run(command: Callable[[app.Settings], int], **options: object) -> None:
+    """Options arrive under the names of Settings fields; the command does the rest."""
     try:
         code = command(_settings(**options))
     except OSError as error:
@@ -63,14 +72,14 @@ def main() -> None:
 @DESIGNS
 @STRICT
 @FORMAT
-def validate(designs: tuple[Path, ...], strict: bool, output_format: str) -> None:
+def validate(**options: object) -> None:
     """Check designs and report every problem with file:line:column.
 
     \b
     Example:
       ovsgen validate designs/ahv-host.yaml --strict
     """
-    _run(app.run_validate, designs=designs, strict=strict, output_format=output_format)
+    _run(app.run_validate, **options)
 
 
 @main.command()
@@ -84,17 +93,19 @@ def validate(designs: tuple[Path, ...], strict: bool, output_format: str) -> Non
     help="Output folder; each design renders into OUT/<design name>/.",
 )
 @NODES
+@ONLY
 @STRICT
 @FORMAT
-def render(designs: tuple[Path, ...], out: Path, nodes: tuple[str, ...], strict: bool, output_format: str) -> None:
+def render(**options: object) -> None:
     """Validate designs and write their files (nothing is written if any is invalid).
 
     \b
     Example:
       ovsgen render designs/*.yaml -o out/
       ovsgen render designs/lacp-storage.yaml -o out/ --node kvm-s-1
+      ovsgen render designs/*.yaml -o out/ --only sheet
     """
-    _run(app.run_render, designs=designs, out=out, nodes=nodes, strict=strict, output_format=output_format)
+    _run(app.run_render, **options)
 
 
 @main.command()
@@ -107,14 +118,14 @@ def render(designs: tuple[Path, ...], out: Path, nodes: tuple[str, ...], strict:
 )
 @STRICT
 @FORMAT
-def check(designs: tuple[Path, ...], golden: Path, strict: bool, output_format: str) -> None:
+def check(**options: object) -> None:
     """Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
 
     \b
     Example (in CI):
       ovsgen check designs/*.yaml --golden golden/
     """
-    _run(app.run_check, designs=designs, golden=golden, strict=strict, output_format=output_format)
+    _run(app.run_check, **options)
 
 
 @main.command()

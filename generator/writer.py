@@ -18,7 +18,7 @@ from generator.render.files import OutputFile
 
 
 def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePosixPath]) -> None:
-    """Write `files` under `out`, replacing each folder in `replace` as a whole."""
+    """Write `files` under `out`, replacing each file or folder in `replace` as a whole."""
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
     try:
@@ -38,17 +38,25 @@ def _write_file(target: Path, file: OutputFile) -> None:
 
 
 def _swap_in(new: Path, old: Path) -> None:
+    """Put `new` (a file or folder) where `old` is; remove `old` if nothing new was rendered."""
     old.parent.mkdir(parents=True, exist_ok=True)
-    if not new.exists():
-        new.mkdir(parents=True)
-    if old.exists():
-        retired = old.with_name(f".{old.name}.ovsgen-old")
-        shutil.rmtree(retired, ignore_errors=True)
+    if new.is_file() and not old.is_dir():
+        os.replace(new, old)  # atomic for a single file
+        return
+    retired = old.with_name(f".{old.name}.ovsgen-old")
+    _remove(retired)
+    if old.exists() or old.is_symlink():
         os.replace(old, retired)
+    if new.exists():
         os.replace(new, old)
-        shutil.rmtree(retired)
-    else:
-        os.replace(new, old)
+    _remove(retired)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def diff_tree(golden: Path, files: Iterable[OutputFile], folders: Iterable[PurePosixPath]) -> list[str]:

@@ -23,11 +23,14 @@ _LIST_VARIABLES = frozenset({"BOND_IFACES", "OVS_OPTIONS", "OVS_EXTRA", "DOMAIN"
 _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 
 
-def render_ifcfg(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+FOLDER = "network-scripts"
+
+
+def render_ifcfg(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
     state = node_state(design, layout)
     header = header_comment(design.file_name, layout.node.name)
     return [
-        OutputFile(folder / f"ifcfg-{device}", _text(header, summary, settings))
+        OutputFile(node_folder / FOLDER / f"ifcfg-{device}", _text(header, summary, settings))
         for device, summary, settings in _devices(design, layout, state)
     ]
 

@@ -11,8 +11,11 @@ from generator.render.files import OutputFile
 from generator.render.templating import header_comment, template
 from generator.resolve import NodeLayout
 
+FOLDER = "libvirt"
 
-def render_libvirt(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+
+def render_libvirt(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
+    folder = node_folder / FOLDER
     header = header_comment(design.file_name, layout.node.name)
     files = [
         OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network(network))) for network in design.networks

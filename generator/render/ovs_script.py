@@ -34,7 +34,10 @@ class Expectation:
         return f"{self.table} {self.record} {self.column} = {self.value}"
 
 
-def render_apply_script(design: Design, layout: NodeLayout, folder: PurePosixPath) -> OutputFile:
+FOLDER = "ovs"
+
+
+def render_apply_script(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
     state = node_state(design, layout)
     text = template("apply.sh.j2").render(
         header=header_comment(design.file_name, layout.node.name),
@@ -43,7 +46,7 @@ def render_apply_script(design: Design, layout: NodeLayout, folder: PurePosixPat
         nics=sorted({nic for port in state.ports for nic in port.members} | _single_nics(state), key=natural_key),
         expected=[expectation.line() for expectation in expectations(state)],
     )
-    return OutputFile(folder / "apply.sh", text, executable=True)
+    return [OutputFile(node_folder / FOLDER / "apply.sh", text, executable=True)]
 
 
 def _single_nics(state: OvsState) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import shlex
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from generator.resources import templates_dir
 
@@ -18,13 +18,20 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # shell and ifcfg, not HTML: quoting is explicit (shquote)
+        # HTML templates escape; shell and ifcfg templates quote explicitly (shquote).
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         # bash's ${#array[@]} would open a Jinja comment; templates use {## ... ##}.
         comment_start_string="{##",
         comment_end_string="##}",
     )
     env.filters["shquote"] = shlex.quote
+    env.filters["md_cell"] = markdown_cell
     return env
+
+
+def markdown_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: a '|' would end the cell."""
+    return str(value).replace("|", "\\|")
 
 
 @functools.cache

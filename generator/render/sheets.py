@@ -1,0 +1,296 @@
+"""Build sheets: per node Markdown and printable HTML, per design CSV and index (SPEC 4.4).
+
+The content is assembled once as sections of tables, notes and checks; the
+Markdown and HTML templates only lay those sections out, so the two sheets
+cannot say different things.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from generator.model import DEFAULT_MTU, Design, Network
+from generator.render.files import OutputFile
+from generator.render.templating import header_comment, template
+from generator.render.wiring import render_wiring_svg
+from generator.resolve import NodeLayout
+from generator.sheet import NicRow, NodeSheet, carried_on, node_sheet, vlan_ranges
+
+NONE = "—"
+CSV_COLUMNS = (
+    "node",
+    "nic",
+    "speed",
+    "mac",
+    "bridge",
+    "bond",
+    "switch_port",
+    "mode",
+    "native_vlan",
+    "allowed_vlans",
+    "lacp",
+    "mtu",
+    "port_channel",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    command: str
+    healthy: str
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    table: Table | None = None
+    notes: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = field(default=())
+    diagram: bool = False
+
+
+NODE_FILES = ("build-sheet.md", "build-sheet.html", "wiring.svg")
+DESIGN_FILES = ("build-sheet.csv", "index.md")
+
+
+def render_node_sheets(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+    sheet = node_sheet(design, layout)
+    header = header_comment(design.file_name, layout.node.name)
+    sections = node_sections(sheet)
+    title = f"Build sheet: {layout.node.name}"
+    subtitle = f"Design {design.name} ({design.file_name})"
+    svg = render_wiring_svg(sheet, header)
+    context = {"header": header, "title": title, "subtitle": subtitle, "sections": sections}
+    return [
+        OutputFile(folder / "build-sheet.md", template("build-sheet.md.j2").render(**context)),
+        OutputFile(folder / "build-sheet.html", template("build-sheet.html.j2").render(**context, svg=svg)),
+        OutputFile(folder / "wiring.svg", svg),
+    ]
+
+
+def node_sections(sheet: NodeSheet) -> list[Section]:
+    return [
+        _host_section(sheet),
+        _nic_section(sheet),
+        _switch_section(sheet),
+        Section("Wiring", diagram=True),
+        _network_section(sheet.design),
+        _verify_section(sheet),
+    ]
+
+
+def _host_section(sheet: NodeSheet) -> Section:
+    design, node = sheet.design, sheet.layout.node
+    host = design.host
+    gateway = design.gateway_of(node)
+    rows = [
+        ("Host interface", f"{host.bridge} (internal port of the OVS bridge)"),
+        ("Address", str(node.address) if node.address else "DHCP"),
+        ("Gateway", str(gateway) if gateway else ("from DHCP" if node.address is None else NONE)),
+        ("Host VLAN", str(host.vlan) if host.vlan else "untagged"),
+        ("DNS", ", ".join(map(str, host.dns)) or NONE),
+        ("Search domains", ", ".join(host.search) or NONE),
+        ("MTU", str(host.mtu)),
+    ]
+    for port in design.internal_ports:
+        address = next((p.address for p in node.ports if p.port == port.name), None)
+        vlan = f"VLAN {port.vlan}" if port.vlan else "untagged"
+        rows.append((f"Internal port {port.name}", f"{address} on {port.bridge}, {vlan}"))
+    return Section("Host addresses", Table(("Setting", "Value"), tuple(rows)))
+
+
+def _nic_section(sheet: NodeSheet) -> Section:
+    rows = tuple(
+        (
+            row.nic.name,
+            row.nic.speed,
+            row.nic.mac or NONE,
+            row.bridge or "unused",
+            row.bond or (NONE if row.bridge else "unused"),
+            row.nic.switch or NONE,
+        )
+        for row in sheet.rows
+    )
+    notes = ("Unused NICs stay uncabled (or shut on the switch).",) if len(sheet.cabled) < len(sheet.rows) else ()
+    return Section("NICs", Table(("NIC", "Speed", "MAC", "Bridge", "Bond", "Switch port"), rows), notes)
+
+
+def _switch_section(sheet: NodeSheet) -> Section:
+    rows = tuple(_switch_row(row) for row in sheet.cabled)
+    bundles = sorted({f"{row.bridge}: {row.port.bundle}." for row in sheet.cabled if row.port is not None})
+    headers = ("Switch port", "NIC", "Mode", "Native VLAN", "Allowed VLANs", "LACP", "MTU")
+    return Section("Switch ports", Table(headers, rows), tuple(bundles))
+
+
+def _switch_row(row: NicRow) -> tuple[str, ...]:
+    port = row.port
+    assert port is not None
+    return (
+        row.nic.switch or "? (not in the design)",
+        row.nic.name,
+        port.mode,
+        port.native,
+        port.allowed,
+        port.lacp_text,
+        str(port.mtu),
+    )
+
+
+def network_vlans(network: Network) -> str:
+    if not network.portgroups:
+        return str(network.vlan) if network.vlan else "untagged"
+    groups = []
+    for group in network.portgroups:
+        if group.trunk:
+            native = f", native {group.native} untagged" if group.native else ""
+            text = f"{group.name}: trunk {vlan_ranges(group.trunk)}{native}"
+        else:
+            text = f"{group.name}: {group.vlan or 'untagged'}"
+        groups.append(text + (" (default)" if group.default else ""))
+    return "portgroups " + "; ".join(groups)
+
+
+def _network_section(design: Design) -> Section:
+    rows = [(network.name, network.bridge, network_vlans(network)) for network in design.networks]
+    rows += [
+        (network.name, f"{network.bridge} (isolated Linux bridge)", f"host address {network.address}")
+        for network in design.internal_networks
+    ]
+    notes = () if rows else ("No libvirt networks in this design.",)
+    return Section("libvirt networks", Table(("Network", "Bridge", "VLANs"), tuple(rows)) if rows else None, notes)
+
+
+def _verify_section(sheet: NodeSheet) -> Section:
+    checks = [Check("ovs-vsctl show", _show_healthy(sheet))]
+    for uplinks in sheet.layout.uplinks:
+        if not uplinks.is_bond:
+            checks.append(Check(f"ip link show {uplinks.nics[0].name}", "state UP, and the switch port shows link up."))
+            continue
+        bond, spec = uplinks.bridge.bond_name, uplinks.bridge.uplinks
+        members = ", ".join(nic.name for nic in uplinks.nics)
+        healthy = f"bond_mode: {spec.mode}; every member ({members}) 'enabled' with 'may_enable: true'"
+        if spec.mode == "active-backup":
+            healthy += "; one of them marked 'active member'"
+        if spec.has_lacp:
+            healthy += "; lacp_status: negotiated"
+        checks.append(Check(f"ovs-appctl bond/show {bond}", healthy + "."))
+        if spec.has_lacp:
+            checks.append(
+                Check(
+                    f"ovs-appctl lacp/show {bond}",
+                    f"status: {spec.lacp} negotiated; every member ({members}) 'current attached'.",
+                )
+            )
+    return Section("Verify after cabling", checks=tuple(checks))
+
+
+def _show_healthy(sheet: NodeSheet) -> str:
+    parts = []
+    for uplinks in sheet.layout.uplinks:
+        port = uplinks.port_name
+        parts.append(f"bridge {uplinks.bridge.name} has port {port}")
+    tag = sheet.design.host.vlan
+    if tag:
+        parts.append(f"port {sheet.design.host.bridge} shows tag: {tag}")
+    return "; ".join(parts) + "."
+
+
+def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: PurePosixPath) -> list[OutputFile]:
+    """The fleet CSV and the index; both always cover every node of the design."""
+    sheets = [node_sheet(design, layout) for layout in layouts]
+    index = template("index.md.j2").render(
+        header=header_comment(design.file_name, None),
+        title=f"Design {design.name}",
+        subtitle=f"Rendered by ovsgen from {design.file_name}: {len(layouts)} node(s).",
+        sections=design_sections(design, layouts),
+    )
+    return [
+        OutputFile(root / "build-sheet.csv", _csv(sheets)),
+        OutputFile(root / "index.md", index),
+    ]
+
+
+def design_sections(design: Design, layouts: tuple[NodeLayout, ...]) -> list[Section]:
+    host = design.host
+    host_rows = (
+        ("Host bridge", host.bridge),
+        ("Host VLAN", str(host.vlan) if host.vlan else "untagged"),
+        ("Gateway", str(host.gateway) if host.gateway else NONE),
+        ("DNS", ", ".join(map(str, host.dns)) or NONE),
+        ("Search domains", ", ".join(host.search) or NONE),
+        ("MTU", str(host.mtu)),
+    )
+    sections = [
+        Section("Host", Table(("Setting", "Value"), host_rows)),
+        Section("Bridges", Table(("Bridge", "Uplinks", "Bond", "MTU", "Carries"), tuple(_bridge_rows(design)))),
+    ]
+    if design.internal_ports:
+        rows = tuple(
+            (port.name, port.bridge, str(port.vlan) if port.vlan else "untagged") for port in design.internal_ports
+        )
+        sections.append(Section("Internal ports", Table(("Port", "Bridge", "VLAN"), rows)))
+    sections.append(_network_section(design))
+    node_rows = tuple(_node_row(design, layout) for layout in layouts)
+    headers = ("Node", "Address", "Gateway", "Uplinks", "Build sheet")
+    sections.append(Section("Nodes", Table(headers, node_rows)))
+    return sections
+
+
+def _bridge_rows(design: Design) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for bridge in design.bridges:
+        carried = carried_on(design, bridge.name)
+        tagged = vlan_ranges(tuple(vlan for item in carried for vlan in item.vlans))
+        untagged = ", ".join(item.name for item in carried if not item.vlans)
+        carries = "; ".join(
+            part for part in (f"VLANs {tagged}" if tagged else "", f"untagged: {untagged}" if untagged else "") if part
+        )
+        rows.append(
+            (bridge.name, bridge.uplinks.intent, bridge.bond_name, str(bridge.mtu or DEFAULT_MTU), carries or NONE)
+        )
+    return rows
+
+
+def _node_row(design: Design, layout: NodeLayout) -> tuple[str, ...]:
+    node = layout.node
+    gateway = design.gateway_of(node)
+    uplinks = "; ".join(f"{u.bridge.name}: {', '.join(nic.name for nic in u.nics)}" for u in layout.uplinks)
+    sheet = f"[{node.name}]({node.name}/build-sheet.md) ([printable]({node.name}/build-sheet.html))"
+    return (node.name, str(node.address) if node.address else "DHCP", str(gateway) if gateway else NONE, uplinks, sheet)
+
+
+def _csv(sheets: list[NodeSheet]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for sheet in sheets:
+        for row in sheet.cabled:
+            port = row.port
+            assert port is not None
+            writer.writerow(
+                (
+                    sheet.layout.node.name,
+                    row.nic.name,
+                    row.nic.speed,
+                    row.nic.mac or "",
+                    row.bridge,
+                    row.bond or "",
+                    row.nic.switch or "",
+                    port.mode,
+                    port.native,
+                    port.allowed,
+                    port.lacp_text,
+                    port.mtu,
+                    port.bundle,
+                )
+            )
+    return buffer.getvalue()

@@ -1,0 +1,201 @@
+"""The wiring diagram of a node as SVG, laid out by ovsgen itself.
+
+Left to right: NICs (speed, switch port) -> bond -> bridge -> what the bridge
+carries (host port, internal ports, libvirt networks with their VLANs). One
+band per bridge, unused NICs at the bottom. Text is monospace and boxes are
+sized from character counts, so the layout is the same on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from generator.model import DEFAULT_MTU, Bridge
+from generator.resolve import BridgeUplinks
+from generator.sheet import Carried, NodeSheet, carried_on, vlan_ranges
+
+SVG_NS = "http://www.w3.org/2000/svg"
+CHAR_WIDTH = 7.2  # 12px monospace
+ROW = 48
+BOX_HEIGHT = 36
+GAP = 48
+MARGIN = 16
+TITLE_HEIGHT = 32
+BAND_GAP = 16
+COLORS = {
+    "nic": "#e8f0fe",
+    "bond": "#fef7e0",
+    "bridge": "#e6f4ea",
+    "host": "#fce8e6",
+    "internal port": "#f3e8fd",
+    "network": "#e8eaed",
+    "portgroup": "#e8eaed",
+    "unused": "#ffffff",
+}
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    width: float
+    lines: tuple[str, ...]
+    kind: str
+
+    @property
+    def left(self) -> tuple[float, float]:
+        return self.x, self.y + BOX_HEIGHT / 2
+
+    @property
+    def right(self) -> tuple[float, float]:
+        return self.x + self.width, self.y + BOX_HEIGHT / 2
+
+
+def _width(texts: list[tuple[str, ...]]) -> float:
+    longest = max((len(line) for lines in texts for line in lines), default=8)
+    return round(longest * CHAR_WIDTH + 16, 1)
+
+
+def _nic_lines(sheet: NodeSheet) -> list[tuple[str, ...]]:
+    return [(f"{row.nic.name} {row.nic.speed}", row.nic.switch or "switch port ?") for row in sheet.rows]
+
+
+def _carried_lines(item: Carried, sheet: NodeSheet) -> tuple[str, ...]:
+    vlans = f"VLAN {vlan_ranges(item.vlans)}" if item.vlans else "untagged"
+    if item.kind == "host":
+        address = sheet.layout.node.address
+        return (f"host {address or 'DHCP'}", vlans)
+    if item.kind == "internal port":
+        address = next((p.address for p in sheet.layout.node.ports if p.port == item.name), None)
+        return (f"{item.name} {address}", vlans)
+    return (f"{item.kind} {item.name}", vlans)
+
+
+def _bond_lines(uplinks: BridgeUplinks) -> tuple[str, ...]:
+    spec = uplinks.bridge.uplinks
+    lacp = f" LACP {spec.lacp} {spec.lacp_time or 'slow'}" if spec.has_lacp else ""
+    return (uplinks.bridge.bond_name, f"{spec.mode}{lacp}")
+
+
+@dataclass(frozen=True)
+class Diagram:
+    title: str
+    width: float
+    height: float
+    boxes: tuple[Box, ...]
+    links: tuple[tuple[Box, Box], ...]
+
+
+def render_wiring_svg(sheet: NodeSheet, header: str) -> str:
+    return f"<!-- {header} -->\n{_svg(layout_diagram(sheet))}"
+
+
+def _column_widths(sheet: NodeSheet) -> list[float]:
+    design = sheet.design
+    carried = [_carried_lines(item, sheet) for b in design.bridges for item in carried_on(design, b.name)]
+    return [
+        _width(_nic_lines(sheet)),
+        _width([_bond_lines(u) for u in sheet.layout.uplinks if u.is_bond]),
+        _width([_bridge_lines(b) for b in design.bridges]),
+        _width(carried),
+    ]
+
+
+def _bridge_lines(bridge: Bridge) -> tuple[str, ...]:
+    return (bridge.name, f"MTU {bridge.mtu or DEFAULT_MTU}")
+
+
+def layout_diagram(sheet: NodeSheet) -> Diagram:
+    """Place the boxes: one band per bridge, NICs and carried items centred on it."""
+    design = sheet.design
+    widths = _column_widths(sheet)
+    columns = [float(MARGIN)]
+    for width in widths[:-1]:
+        columns.append(columns[-1] + width + GAP)
+    nic_lines = dict(zip((row.nic.name for row in sheet.rows), _nic_lines(sheet), strict=True))
+    boxes: list[Box] = []
+    links: list[tuple[Box, Box]] = []
+    y = float(MARGIN + TITLE_HEIGHT)
+    for bridge in design.bridges:
+        uplinks = sheet.layout.uplinks_of(bridge.name)
+        nics = list(uplinks.nics) if uplinks else []
+        items = carried_on(design, bridge.name)
+        rows = max(len(nics), len(items), 1)
+        middle = y + (rows - 1) * ROW / 2
+        bridge_box = Box(columns[2], middle, widths[2], _bridge_lines(bridge), "bridge")
+        boxes.append(bridge_box)
+        target = bridge_box
+        if uplinks is not None and uplinks.is_bond:
+            target = Box(columns[1], middle, widths[1], _bond_lines(uplinks), "bond")
+            boxes.append(target)
+            links.append((target, bridge_box))
+        for index, nic in enumerate(nics):
+            box = Box(columns[0], y + (rows - len(nics)) * ROW / 2 + index * ROW, widths[0], nic_lines[nic.name], "nic")
+            boxes.append(box)
+            links.append((box, target))
+        for index, item in enumerate(items):
+            top = y + (rows - len(items)) * ROW / 2 + index * ROW
+            box = Box(columns[3], top, widths[3], _carried_lines(item, sheet), item.kind)
+            boxes.append(box)
+            links.append((bridge_box, box))
+        y += rows * ROW + BAND_GAP
+    for nic in sheet.layout.unused_nics:
+        boxes.append(Box(columns[0], y, widths[0], (f"{nic.name} {nic.speed}", "unused"), "unused"))
+        y += ROW
+    width = columns[3] + widths[3] + MARGIN
+    title = f"Wiring of {sheet.layout.node.name}"
+    return Diagram(title, width, y + MARGIN, tuple(boxes), tuple(links))
+
+
+def _element(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
+    # SVG attribute names have dashes; keyword arguments use underscores.
+    return etree.SubElement(parent, f"{{{SVG_NS}}}{tag}", {k.replace("_", "-"): v for k, v in attributes.items()})
+
+
+def _svg(diagram: Diagram) -> str:
+    width, height = f"{diagram.width:g}", f"{diagram.height:g}"
+    root = etree.Element(f"{{{SVG_NS}}}svg", nsmap={None: SVG_NS})  # type: ignore[dict-item]  # default namespace
+    for key, value in (
+        ("width", width),
+        ("height", height),
+        ("viewBox", f"0 0 {width} {height}"),
+        ("role", "img"),
+        ("font-family", "monospace"),
+        ("font-size", "12"),
+    ):
+        root.set(key, value)
+    _element(root, "title").text = diagram.title
+    _element(root, "text", x=str(MARGIN), y=str(MARGIN + 14), font_size="14").text = diagram.title
+    for start, end in diagram.links:
+        (x1, y1), (x2, y2) = start.right, end.left
+        bend = (x1 + x2) / 2
+        path = f"M{x1:g},{y1:g} C{bend:g},{y1:g} {bend:g},{y2:g} {x2:g},{y2:g}"
+        _element(root, "path", d=path, fill="none", stroke="#5f6368", stroke_width="1.5")
+    for box in diagram.boxes:
+        _draw_box(root, box)
+    return etree.tostring(root, encoding="unicode", pretty_print=True)
+
+
+def _draw_box(root: etree._Element, box: Box) -> None:
+    group = _element(root, "g", **{"class": box.kind.replace(" ", "-")})
+    unused = box.kind == "unused"
+    rect = _element(
+        group,
+        "rect",
+        x=f"{box.x:g}",
+        y=f"{box.y:g}",
+        width=f"{box.width:g}",
+        height=str(BOX_HEIGHT),
+        rx="4",
+        fill=COLORS[box.kind],
+        stroke="#9aa0a6" if unused else "#3c4043",
+    )
+    if unused:
+        rect.set("stroke-dasharray", "4 3")
+    for index, line in enumerate(box.lines):
+        text = _element(group, "text", x=f"{box.x + 8:g}", y=f"{box.y + 15 + index * 14:g}")
+        text.text = line
+        if index:
+            text.set("fill", "#5f6368")
