@@ -152,7 +152,7 @@ def network_vlans(network: Network) -> str:
     for group in network.portgroups:
         if group.trunk:
             native = f", native {group.native} untagged" if group.native else ""
-            text = f"{group.name}: trunk {vlan_ranges(group.trunk)}{native}"
+            text = f"{group.name}: trunk of {vlan_ranges(group.trunk)}{native}"
         else:
             text = f"{group.name}: {group.vlan or 'untagged'}"
         groups.append(text + (" (default)" if group.default else ""))
