@@ -1,7 +1,8 @@
-"""The Open vSwitch database state a node should have, derived from its layout.
+"""Open vSwitch database state: what a node should have, or what a host has.
 
-ifcfg files and apply.sh both render from this one description, so the two
-cannot drift apart; the tests hold both against a real ovsdb-server.
+`node_state` derives the state a design wants for one node; ifcfg files,
+apply.sh and change plans all render from it, so they cannot drift apart.
+`generator.hoststate` reads the same model from a host's database dump.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ MANAGED_BOND_KEYS = ("lacp-time", "lacp-fallback-ab", "bond-rebalance-interval",
 class PortState:
     name: str
     bridge: str
-    kind: str  # "bridge" (the bridge's own port), "bond", "nic" or "internal"
-    members: tuple[str, ...] = ()  # bond members, in design order
+    kind: str  # "bridge" (the bridge's own port), "bond", "nic", "internal", or "other" (found on a host)
+    members: tuple[str, ...] = ()  # the port's interfaces; bond members in design order
     tag: int | None = None
     bond_mode: str | None = None
     lacp: str | None = None  # None: the lacp column is empty (off)
@@ -37,7 +38,12 @@ class PortState:
 class InterfaceState:
     name: str
     mtu_request: int | None
-    internal: bool = False
+    type: str = ""  # "" for a NIC, "internal", or what a host has (vxlan, patch, ...)
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def internal(self) -> bool:
+        return self.type == "internal"
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,28 @@ class OvsState:
     def interface(self, name: str) -> InterfaceState:
         return next(interface for interface in self.interfaces if interface.name == name)
 
+    def port(self, name: str) -> PortState | None:
+        return next((port for port in self.ports if port.name == name), None)
+
+    def interfaces_of(self, port: PortState) -> tuple[InterfaceState, ...]:
+        return tuple(self.interface(name) for name in port.members)
+
+
+EMPTY = OvsState((), (), ())
+
 
 def node_state(design: Design, layout: NodeLayout) -> OvsState:
     ports: list[PortState] = []
     interfaces: list[InterfaceState] = []
     host = design.host
     for bridge in design.bridges:
-        if bridge.name == host.bridge:
-            ports.append(PortState(bridge.name, bridge.name, "bridge", tag=host.vlan))
-            interfaces.append(InterfaceState(bridge.name, host.mtu, internal=True))
+        # Every bridge's own port is managed: the host bridge's carries the host
+        # VLAN and MTU, the others are kept untagged at the default MTU.
+        is_host = bridge.name == host.bridge
+        ports.append(
+            PortState(bridge.name, bridge.name, "bridge", members=(bridge.name,), tag=host.vlan if is_host else None)
+        )
+        interfaces.append(InterfaceState(bridge.name, host.mtu if is_host else None, type="internal"))
         uplinks = layout.uplinks_of(bridge.name)
         if uplinks is not None:
             ports.append(_uplink_port(uplinks))
@@ -65,15 +84,15 @@ def node_state(design: Design, layout: NodeLayout) -> OvsState:
     for port in design.internal_ports:
         owner = design.bridge(port.bridge)
         mtu = owner.mtu if owner is not None else None
-        ports.append(PortState(port.name, port.bridge, "internal", tag=port.vlan))
-        interfaces.append(InterfaceState(port.name, mtu, internal=True))
+        ports.append(PortState(port.name, port.bridge, "internal", members=(port.name,), tag=port.vlan))
+        interfaces.append(InterfaceState(port.name, mtu, type="internal"))
     return OvsState(tuple(bridge.name for bridge in design.bridges), tuple(ports), tuple(interfaces))
 
 
 def _uplink_port(uplinks: BridgeUplinks) -> PortState:
     bridge = uplinks.bridge
     if not uplinks.is_bond:
-        return PortState(uplinks.nics[0].name, bridge.name, "nic")
+        return PortState(uplinks.nics[0].name, bridge.name, "nic", members=(uplinks.nics[0].name,))
     spec = bridge.uplinks
     options: list[tuple[str, str]] = []
     if spec.has_lacp:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from generator.model import Design, Nic
+from generator.ovscommands import bond_options
 from generator.ovsstate import OvsState, PortState, node_state
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, template
@@ -92,20 +93,12 @@ def _bridge(design: Design, layout: NodeLayout, state: OvsState, name: str) -> S
     if host.search:
         settings.append(("DOMAIN", " ".join(host.search)))
     settings.append(("MTU", str(host.mtu)))
-    port = next(p for p in state.ports if p.kind == "bridge")
+    port = state.port(name)
+    assert port is not None
     extra = [f"set Interface {name} mtu_request={host.mtu}"]
     if port.tag is not None:
         extra.insert(0, f"set Port {name} tag={port.tag}")
     return [*settings, ("OVS_EXTRA", " -- ".join(extra))]
-
-
-def bond_options(port: PortState) -> list[str]:
-    """The Port columns of a bond as ovs-vsctl add-bond arguments."""
-    options = [f"bond_mode={port.bond_mode}"]
-    if port.lacp is not None:
-        options.append(f"lacp={port.lacp}")
-    options += [f"other_config:{key}={value}" for key, value in port.other_config]
-    return options
 
 
 def _mtu_extra(state: OvsState, names: tuple[str, ...]) -> Settings:

@@ -43,19 +43,19 @@ nics=(eth2 eth3)
 expected_state() {
   cat <<'EXPECTED'
 Bridge br0 name = br0
-Port br0 tag = (unset)
+Interface br0 mtu_request = 1500
+Interface br0 type = internal
+Interface eth2 mtu_request = (unset)
+Interface eth3 mtu_request = (unset)
 Port bond0 @bridge = br0
 Port bond0 @members = eth2 eth3
 Port bond0 bond_mode = active-backup
 Port bond0 lacp = (unset)
-Port bond0 other_config:lacp-time = (unset)
-Port bond0 other_config:lacp-fallback-ab = (unset)
-Port bond0 other_config:bond-rebalance-interval = (unset)
 Port bond0 other_config:bond-primary = (unset)
-Interface br0 type = internal
-Interface br0 mtu_request = 1500
-Interface eth2 mtu_request = (unset)
-Interface eth3 mtu_request = (unset)
+Port bond0 other_config:bond-rebalance-interval = (unset)
+Port bond0 other_config:lacp-fallback-ab = (unset)
+Port bond0 other_config:lacp-time = (unset)
+Port br0 tag = (unset)
 EXPECTED
 }
 
@@ -87,11 +87,12 @@ bond_members() {
   fi
 }
 
+# The current value of every setting that the function named by $1 lists.
 current_state() {
   local table record column _
   while read -r table record column _; do
     printf '%s %s %s = %s\n' "$table" "$record" "$column" "$(observe "$table" "$record" "$column")"
-  done < <(expected_state)
+  done < <("$1")
 }
 
 print_transaction() {
@@ -129,10 +130,9 @@ preflight() {
 }
 
 apply() {
-  local check_nics=$1 before
+  local check_nics=$1
   preflight "$check_nics"
-  before=$(current_state)
-  if [[ $before == "$(expected_state)" ]]; then
+  if [[ $(current_state expected_state) == "$(expected_state)" ]]; then
     echo "No change: node ahv-a-1 already matches the design."
     return 0
   fi
@@ -142,11 +142,11 @@ apply() {
     echo "apply.sh: ovs-vsctl refused the transaction (message above); nothing was changed" >&2
     exit 1
   fi
-  if ! diff -u --label expected --label actual <(expected_state) <(current_state) >&2; then
+  if ! diff -u --label expected --label actual <(expected_state) <(current_state expected_state) >&2; then
     echo "apply.sh: the database does not hold what was asked (differences above)" >&2
     exit 1
   fi
-  echo "Applied and verified: every managed setting reads back as designed."
+  echo "Applied and verified: every managed setting reads back as the design wants."
 }
 
 main() {
@@ -161,7 +161,8 @@ main() {
     shift
   done
   case $mode in
-    --dry-run) print_transaction ;;
+    --dry-run)
+      print_transaction ;;
     --apply) apply "$check_nics" ;;
     *) usage >&2; exit 2 ;;
   esac

@@ -46,23 +46,23 @@ nics=(ens1f0 ens1f1)
 expected_state() {
   cat <<'EXPECTED'
 Bridge br0 name = br0
+Interface br0 mtu_request = 1500
+Interface br0 type = internal
+Interface ens1f0 mtu_request = 9000
+Interface ens1f1 mtu_request = 9000
+Interface storage0 mtu_request = 9000
+Interface storage0 type = internal
 Port br0 tag = 10
 Port br0-up @bridge = br0
 Port br0-up @members = ens1f0 ens1f1
 Port br0-up bond_mode = balance-tcp
 Port br0-up lacp = active
-Port br0-up other_config:lacp-time = fast
-Port br0-up other_config:lacp-fallback-ab = true
-Port br0-up other_config:bond-rebalance-interval = (unset)
 Port br0-up other_config:bond-primary = (unset)
+Port br0-up other_config:bond-rebalance-interval = (unset)
+Port br0-up other_config:lacp-fallback-ab = true
+Port br0-up other_config:lacp-time = fast
 Port storage0 @bridge = br0
 Port storage0 tag = 20
-Interface br0 type = internal
-Interface br0 mtu_request = 1500
-Interface ens1f0 mtu_request = 9000
-Interface ens1f1 mtu_request = 9000
-Interface storage0 type = internal
-Interface storage0 mtu_request = 9000
 EXPECTED
 }
 
@@ -94,11 +94,12 @@ bond_members() {
   fi
 }
 
+# The current value of every setting that the function named by $1 lists.
 current_state() {
   local table record column _
   while read -r table record column _; do
     printf '%s %s %s = %s\n' "$table" "$record" "$column" "$(observe "$table" "$record" "$column")"
-  done < <(expected_state)
+  done < <("$1")
 }
 
 print_transaction() {
@@ -136,10 +137,9 @@ preflight() {
 }
 
 apply() {
-  local check_nics=$1 before
+  local check_nics=$1
   preflight "$check_nics"
-  before=$(current_state)
-  if [[ $before == "$(expected_state)" ]]; then
+  if [[ $(current_state expected_state) == "$(expected_state)" ]]; then
     echo "No change: node kvm-s-1 already matches the design."
     return 0
   fi
@@ -149,11 +149,11 @@ apply() {
     echo "apply.sh: ovs-vsctl refused the transaction (message above); nothing was changed" >&2
     exit 1
   fi
-  if ! diff -u --label expected --label actual <(expected_state) <(current_state) >&2; then
+  if ! diff -u --label expected --label actual <(expected_state) <(current_state expected_state) >&2; then
     echo "apply.sh: the database does not hold what was asked (differences above)" >&2
     exit 1
   fi
-  echo "Applied and verified: every managed setting reads back as designed."
+  echo "Applied and verified: every managed setting reads back as the design wants."
 }
 
 main() {
@@ -168,7 +168,8 @@ main() {
     shift
   done
   case $mode in
-    --dry-run) print_transaction ;;
+    --dry-run)
+      print_transaction ;;
     --apply) apply "$check_nics" ;;
     *) usage >&2; exit 2 ;;
   esac

@@ -32,6 +32,7 @@ transaction=(
   -- clear Port br0-up lacp
   -- remove Port br0-up other_config lacp-time lacp-fallback-ab bond-rebalance-interval bond-primary
   -- --may-exist add-br br1
+  -- clear Port br1 tag
   -- --may-exist add-bond br1 br1-up eno1 eno2
   -- set Port br1-up bond_mode=balance-slb
   -- clear Port br1-up lacp
@@ -39,6 +40,7 @@ transaction=(
   -- set Interface br0 mtu_request=1500
   -- clear Interface ens1f0 mtu_request
   -- clear Interface ens1f1 mtu_request
+  -- clear Interface br1 mtu_request
   -- clear Interface eno1 mtu_request
   -- clear Interface eno2 mtu_request
 )
@@ -51,29 +53,32 @@ expected_state() {
   cat <<'EXPECTED'
 Bridge br0 name = br0
 Bridge br1 name = br1
+Interface br0 mtu_request = 1500
+Interface br0 type = internal
+Interface br1 mtu_request = (unset)
+Interface br1 type = internal
+Interface eno1 mtu_request = (unset)
+Interface eno2 mtu_request = (unset)
+Interface ens1f0 mtu_request = (unset)
+Interface ens1f1 mtu_request = (unset)
 Port br0 tag = (unset)
 Port br0-up @bridge = br0
 Port br0-up @members = ens1f0 ens1f1
 Port br0-up bond_mode = active-backup
 Port br0-up lacp = (unset)
-Port br0-up other_config:lacp-time = (unset)
-Port br0-up other_config:lacp-fallback-ab = (unset)
-Port br0-up other_config:bond-rebalance-interval = (unset)
 Port br0-up other_config:bond-primary = (unset)
+Port br0-up other_config:bond-rebalance-interval = (unset)
+Port br0-up other_config:lacp-fallback-ab = (unset)
+Port br0-up other_config:lacp-time = (unset)
+Port br1 tag = (unset)
 Port br1-up @bridge = br1
 Port br1-up @members = eno1 eno2
 Port br1-up bond_mode = balance-slb
 Port br1-up lacp = (unset)
-Port br1-up other_config:lacp-time = (unset)
-Port br1-up other_config:lacp-fallback-ab = (unset)
-Port br1-up other_config:bond-rebalance-interval = (unset)
 Port br1-up other_config:bond-primary = (unset)
-Interface br0 type = internal
-Interface br0 mtu_request = 1500
-Interface ens1f0 mtu_request = (unset)
-Interface ens1f1 mtu_request = (unset)
-Interface eno1 mtu_request = (unset)
-Interface eno2 mtu_request = (unset)
+Port br1-up other_config:bond-rebalance-interval = (unset)
+Port br1-up other_config:lacp-fallback-ab = (unset)
+Port br1-up other_config:lacp-time = (unset)
 EXPECTED
 }
 
@@ -105,11 +110,12 @@ bond_members() {
   fi
 }
 
+# The current value of every setting that the function named by $1 lists.
 current_state() {
   local table record column _
   while read -r table record column _; do
     printf '%s %s %s = %s\n' "$table" "$record" "$column" "$(observe "$table" "$record" "$column")"
-  done < <(expected_state)
+  done < <("$1")
 }
 
 print_transaction() {
@@ -147,10 +153,9 @@ preflight() {
 }
 
 apply() {
-  local check_nics=$1 before
+  local check_nics=$1
   preflight "$check_nics"
-  before=$(current_state)
-  if [[ $before == "$(expected_state)" ]]; then
+  if [[ $(current_state expected_state) == "$(expected_state)" ]]; then
     echo "No change: node kvm-a-3 already matches the design."
     return 0
   fi
@@ -160,11 +165,11 @@ apply() {
     echo "apply.sh: ovs-vsctl refused the transaction (message above); nothing was changed" >&2
     exit 1
   fi
-  if ! diff -u --label expected --label actual <(expected_state) <(current_state) >&2; then
+  if ! diff -u --label expected --label actual <(expected_state) <(current_state expected_state) >&2; then
     echo "apply.sh: the database does not hold what was asked (differences above)" >&2
     exit 1
   fi
-  echo "Applied and verified: every managed setting reads back as designed."
+  echo "Applied and verified: every managed setting reads back as the design wants."
 }
 
 main() {
@@ -179,7 +184,8 @@ main() {
     shift
   done
   case $mode in
-    --dry-run) print_transaction ;;
+    --dry-run)
+      print_transaction ;;
     --apply) apply "$check_nics" ;;
     *) usage >&2; exit 2 ;;
   esac

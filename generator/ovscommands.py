@@ -1,0 +1,199 @@
+"""ovs-vsctl commands and read-back expectations for an OvsState.
+
+Two ways to reach a state: `converge` (apply.sh: --may-exist for what it
+creates, then every managed column set or cleared, whatever was there) and the
+minimal steps of a change plan (`create_port`, `update_port`,
+`update_interface`), which know what was there before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from generator.ovsstate import MANAGED_BOND_KEYS, InterfaceState, OvsState, PortState
+
+Command = tuple[str, ...]
+UNSET = "(unset)"
+
+
+def bond_options(port: PortState) -> list[str]:
+    """The Port columns of a bond as ovs-vsctl add-bond/set arguments."""
+    options = [f"bond_mode={port.bond_mode}"]
+    if port.lacp is not None:
+        options.append(f"lacp={port.lacp}")
+    options += [f"other_config:{key}={value}" for key, value in port.other_config]
+    return options
+
+
+def _tag(port: PortState) -> Command:
+    return (
+        ("set", "Port", port.name, f"tag={port.tag}") if port.tag is not None else ("clear", "Port", port.name, "tag")
+    )
+
+
+def _mtu(interface: InterfaceState) -> Command:
+    if interface.mtu_request is None:
+        return ("clear", "Interface", interface.name, "mtu_request")
+    return ("set", "Interface", interface.name, f"mtu_request={interface.mtu_request}")
+
+
+# --- converge: apply.sh -----------------------------------------------------
+
+
+def converge(state: OvsState) -> list[Command]:
+    """Commands that bring any database to `state`, safe to run again."""
+    commands: list[Command] = []
+    for bridge in state.bridges:
+        commands.append(("--may-exist", "add-br", bridge))
+        for port in (p for p in state.ports if p.bridge == bridge):
+            commands.extend(_converge_port(port))
+    commands += [_mtu(interface) for interface in state.interfaces]
+    return commands
+
+
+def _converge_port(port: PortState) -> list[Command]:
+    if port.kind == "bond":
+        commands = [("--may-exist", "add-bond", port.bridge, port.name, *port.members)]
+        commands.append(("set", "Port", port.name, *bond_options(port)))
+        if port.lacp is None:
+            commands.append(("clear", "Port", port.name, "lacp"))
+        unset = [key for key in MANAGED_BOND_KEYS if key not in dict(port.other_config)]
+        if unset:
+            commands.append(("remove", "Port", port.name, "other_config", *unset))
+        return commands
+    commands = []
+    if port.kind in ("nic", "internal"):
+        commands.append(("--may-exist", "add-port", port.bridge, port.name))
+    if port.kind == "internal":
+        commands.append(("set", "Interface", port.name, "type=internal"))
+    if port.tagged:
+        commands.append(_tag(port))
+    return commands
+
+
+# --- minimal steps: change plans --------------------------------------------
+
+
+def create_port(state: OvsState, port: PortState) -> list[Command]:
+    """Commands that create `port` as `state` describes it (nothing is there yet)."""
+    if port.kind == "bond":
+        commands: list[Command] = [("add-bond", port.bridge, port.name, *port.members)]
+        commands.append(("set", "Port", port.name, *bond_options(port)))
+    else:
+        commands = [("add-port", port.bridge, port.name)]
+        options = [f"other_config:{key}={value}" for key, value in port.other_config]
+        if options:
+            commands.append(("set", "Port", port.name, *options))
+    if port.tag is not None:
+        commands.append(_tag(port))
+    for interface in state.interfaces_of(port):
+        commands += _create_interface(interface)
+    return commands
+
+
+def _create_interface(interface: InterfaceState) -> list[Command]:
+    columns = [f"type={interface.type}"] if interface.type else []
+    columns += [f"options:{key}={value}" for key, value in interface.options]
+    if interface.mtu_request is not None:
+        columns.append(f"mtu_request={interface.mtu_request}")
+    return [("set", "Interface", interface.name, *columns)] if columns else []
+
+
+def update_port(before: PortState, after: PortState) -> list[Command]:
+    """Commands that change the managed columns of an existing port from `before` to `after`."""
+    commands: list[Command] = []
+    if before.tag != after.tag and (after.tagged or after.kind == "other"):
+        commands.append(_tag(after))
+    if after.kind != "bond":
+        return commands
+    changed = []
+    if before.bond_mode != after.bond_mode:
+        changed.append(f"bond_mode={after.bond_mode}")
+    if before.lacp != after.lacp and after.lacp is not None:
+        changed.append(f"lacp={after.lacp}")
+    old, new = dict(before.other_config), dict(after.other_config)
+    changed += [
+        f"other_config:{key}={new[key]}" for key in MANAGED_BOND_KEYS if key in new and old.get(key) != new[key]
+    ]
+    if changed:
+        commands.append(("set", "Port", after.name, *changed))
+    if before.lacp is not None and after.lacp is None:
+        commands.append(("clear", "Port", after.name, "lacp"))
+    removed = [key for key in MANAGED_BOND_KEYS if key in old and key not in new]
+    if removed:
+        commands.append(("remove", "Port", after.name, "other_config", *removed))
+    return commands
+
+
+def _changed_keys(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    return [key for key in MANAGED_BOND_KEYS if key in new and old.get(key) != new[key]]
+
+
+def update_interface(before: InterfaceState, after: InterfaceState) -> list[Command]:
+    return [_mtu(after)] if before.mtu_request != after.mtu_request else []
+
+
+# --- read-back ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One managed setting as the scripts read it back: `Port br0-up bond_mode = active-backup`."""
+
+    table: str
+    record: str
+    column: str  # a column, column:key, or @bridge / @members (see the scripts' observe())
+    value: str
+
+    def line(self) -> str:
+        return f"{self.table} {self.record} {self.column} = {self.value}"
+
+
+def expectations(state: OvsState, ports: Iterable[str] | None = None) -> list[Expectation]:
+    """Read-back expectations for `state`, limited to `ports` (by name) when given."""
+    wanted = None if ports is None else set(ports)
+    found: list[Expectation] = []
+    for port in state.ports:
+        if wanted is not None and port.name not in wanted:
+            continue
+        found += port_expectations(port)
+        found += [_interface_expectation(interface) for interface in state.interfaces_of(port)]
+        found += [
+            Expectation("Interface", interface.name, "type", interface.type)
+            for interface in state.interfaces_of(port)
+            if interface.type
+        ]
+    return sorted(found, key=lambda e: (e.table != "Bridge", e.table, e.record, e.column))
+
+
+def absent(port: str) -> Expectation:
+    return Expectation("Port", port, "@bridge", UNSET)
+
+
+def port_expectations(port: PortState) -> list[Expectation]:
+    if port.kind == "bridge":
+        # A bridge's own port belongs to it by definition; the bridge must exist.
+        found = [Expectation("Bridge", port.name, "name", port.name)]
+    else:
+        found = [Expectation("Port", port.name, "@bridge", port.bridge)]
+    if port.tagged or port.kind == "other":
+        found.append(Expectation("Port", port.name, "tag", str(port.tag) if port.tag is not None else UNSET))
+    if port.kind == "bond":
+        options = dict(port.other_config)
+        found += [
+            # The scripts list members sorted (LC_ALL=C), as Python's sorted() does.
+            Expectation("Port", port.name, "@members", " ".join(sorted(port.members))),
+            Expectation("Port", port.name, "bond_mode", port.bond_mode or UNSET),
+            Expectation("Port", port.name, "lacp", port.lacp or UNSET),
+            *(
+                Expectation("Port", port.name, f"other_config:{key}", options.get(key, UNSET))
+                for key in MANAGED_BOND_KEYS
+            ),
+        ]
+    return found
+
+
+def _interface_expectation(interface: InterfaceState) -> Expectation:
+    mtu = str(interface.mtu_request) if interface.mtu_request is not None else UNSET
+    return Expectation("Interface", interface.name, "mtu_request", mtu)
