@@ -30,6 +30,9 @@ class Settings:
     nodes: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()  # empty: every kind of output
     golden: Path | None = None
+    from_host: Path | None = None  # plan: a host's ovsdb-client dump instead of an old design
+    prune: bool = False  # plan, rehearse: remove what the design does not mention, on managed bridges
+    base_ref: str | None = None  # diff: read the old designs from this git revision
     color: bool = False
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
@@ -54,25 +57,38 @@ def _file_lines(file: str) -> tuple[str, ...]:
     return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").splitlines())
 
 
-def _validate_all(settings: Settings) -> tuple[list[ValidDesign], list[Diagnostic], bool]:
-    """Validate every design; report all problems; say whether all were valid."""
+def report(settings: Settings, diagnostics: list[Diagnostic]) -> None:
+    make_reporter(settings.output_format, _read_line, settings.color).report(diagnostics, settings.stderr)
+
+
+def validate_designs(
+    settings: Settings, paths: tuple[Path, ...], names: tuple[str, ...] = ()
+) -> tuple[list[ValidDesign], bool]:
+    """Validate designs (shown under `names` when given); report all problems; say whether all were valid."""
+    valid, _, ok = _validate_all(settings, paths, names)
+    return valid, ok
+
+
+def _validate_all(
+    settings: Settings, paths: tuple[Path, ...] | None = None, names: tuple[str, ...] = ()
+) -> tuple[list[ValidDesign], list[Diagnostic], bool]:
     valid: list[ValidDesign] = []
     diagnostics: list[Diagnostic] = []
     ok = True
-    for path in settings.designs:
+    for index, path in enumerate(settings.designs if paths is None else paths):
         try:
-            design = validate_file(path, strict=settings.strict)
+            design = validate_file(path, strict=settings.strict, display_name=names[index] if names else None)
         except DesignInvalid as invalid:
             diagnostics += invalid.diagnostics
             ok = False
         else:
             valid.append(design)
             diagnostics += design.warnings
-    make_reporter(settings.output_format, _read_line, settings.color).report(diagnostics, settings.stderr)
+    report(settings, diagnostics)
     return valid, diagnostics, ok
 
 
-def _fail(settings: Settings, message: str) -> int:
+def fail(settings: Settings, message: str) -> int:
     settings.stderr.write(f"ovsgen: {message}\n")
     return EXIT_INVALID
 
@@ -117,10 +133,10 @@ def run_validate(settings: Settings) -> int:
 def run_render(settings: Settings) -> int:
     valid, _, ok = _validate_all(settings)
     if not ok:
-        return _fail(settings, "nothing was written")
+        return fail(settings, "nothing was written")
     rendered = _render_all(settings, valid)
     if isinstance(rendered, str):
-        return _fail(settings, f"{rendered}; nothing was written")
+        return fail(settings, f"{rendered}; nothing was written")
     files, folders = rendered
     write_tree(settings.out, files, folders)
     settings.stderr.write(f"ovsgen: wrote {len(files)} files under {settings.out}/\n")
@@ -134,13 +150,13 @@ def run_check(settings: Settings) -> int:
         return EXIT_INVALID
     rendered = _render_all(settings, valid)
     if isinstance(rendered, str):
-        return _fail(settings, rendered)
+        return fail(settings, rendered)
     files, folders = rendered
     diff = diff_tree(settings.golden, files, folders)
     if diff:
         settings.stdout.writelines(diff)
         designs = " ".join(str(path) for path in settings.designs)
-        return _fail(settings, f"{settings.golden}/ is stale; run: ovsgen render {designs} -o {settings.golden}")
+        return fail(settings, f"{settings.golden}/ is stale; run: ovsgen render {designs} -o {settings.golden}")
     settings.stderr.write(f"ovsgen: {settings.golden}/ is up to date ({len(files)} files)\n")
     return EXIT_OK
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from generator import __version__, app
+from generator import __version__, app, app_changes
 from generator.render import KINDS
 from generator.reporting import REPORTER_NAMES
 
@@ -137,3 +137,99 @@ def schema() -> None:
       ovsgen schema > design.schema.json
     """
     _run(app.run_schema)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise click.UsageError(message)
+
+
+@main.command()
+@click.argument("designs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--from-host",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="DUMP",
+    help="Plan from a host's database dump (ovsdb-client dump --format=json Open_vSwitch) instead of OLD.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("plan"),
+    show_default=True,
+    help="Plan folder, replaced as a whole.",
+)
+@NODES
+@click.option(
+    "--prune", is_flag=True, help="With --from-host: remove ports the design does not mention from its bridges."
+)
+@STRICT
+@FORMAT
+def plan(
+    designs: tuple[Path, ...], nodes: tuple[str, ...], from_host: Path | None, prune: bool, **options: object
+) -> None:
+    """Plan the change from OLD to NEW: per node change.sh, rollback.sh, libvirt-change.sh.
+
+    \b
+    Usage:
+      ovsgen plan OLD.yaml NEW.yaml [-o DIR] [--node NAME]...
+      ovsgen plan --from-host DUMP NEW.yaml --node NAME [--prune]
+    \b
+    Example:
+      ovsgen plan designs/old.yaml designs/new.yaml -o plan/
+      ssh root@host 'ovsdb-client dump --format=json Open_vSwitch' > host.json
+      ovsgen plan --from-host host.json designs/new.yaml --node ahv-a-1
+    """
+    if from_host is not None:
+        _require(len(designs) == 1 and len(nodes) == 1, "--from-host takes one NEW design and exactly one --node")
+    else:
+        _require(len(designs) == 2, "plan takes OLD and NEW designs (or --from-host DUMP and NEW)")
+        _require(not prune, "--prune goes with --from-host")
+    _run(app_changes.run_plan, designs=designs, nodes=nodes, from_host=from_host, prune=prune, **options)
+
+
+@main.command()
+@click.argument("designs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base-ref", metavar="REF", help="Read each old design from this git revision (git show REF:path).")
+@STRICT
+@FORMAT
+def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> None:
+    """Summarise a design change in Markdown for a pull request, with the rendered diffs.
+
+    \b
+    Usage:
+      ovsgen diff OLD.yaml NEW.yaml
+      ovsgen diff --base-ref REF DESIGN...
+    \b
+    Example (in a pull-request job):
+      ovsgen diff --base-ref origin/main designs/*.yaml > comment.md
+    """
+    if base_ref is None:
+        _require(len(designs) == 2, "diff takes OLD and NEW designs (or --base-ref REF and designs)")
+    for path in designs:
+        _require(path.is_file(), f"no such design file: {path}")
+    _run(app_changes.run_diff, designs=designs, base_ref=base_ref, **options)
+
+
+@main.command()
+@click.argument(
+    "designs", nargs=2, type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="OLD_OR_DB NEW"
+)
+@click.option("--node", "nodes", multiple=True, required=True, metavar="NAME", help="The node to rehearse.")
+@click.option("--prune", is_flag=True, help="With a database file: rehearse a pruning plan.")
+@STRICT
+@FORMAT
+def rehearse(nodes: tuple[str, ...], **options: object) -> None:
+    """Rehearse a plan and its rollback on a private ovsdb-server; exit 0 only if every step held.
+
+    OLD_OR_DB is the old design, or a host database file made with `ovsdb-client backup`.
+
+    \b
+    Example:
+      ovsgen rehearse designs/old.yaml designs/new.yaml --node ahv-a-1
+      ssh root@host 'ovsdb-client backup' > host.db
+      ovsgen rehearse host.db designs/new.yaml --node ahv-a-1
+    """
+    _require(len(nodes) == 1, "rehearse takes exactly one --node")
+    _run(app_changes.run_rehearse, nodes=nodes, **options)

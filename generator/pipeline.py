@@ -23,9 +23,9 @@ class ValidDesign:
     warnings: tuple[Diagnostic, ...]
 
 
-def validate_file(path: Path, *, strict: bool = False) -> ValidDesign:
+def validate_file(path: Path, *, strict: bool = False, display_name: str | None = None) -> ValidDesign:
     """Validate one design; raise DesignInvalid with every problem, in line order."""
-    source = load_design(path, display_name=str(path))
+    source = load_design(path, display_name=display_name or str(path))
     problems = check_schema(source)
     if problems:
         raise DesignInvalid(sorted(problems, key=sort_key))

@@ -30,6 +30,19 @@ def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePos
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
+    """Make `out` hold exactly `files`, swapped in whole (for plan folders)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
+    try:
+        staging.chmod(0o755)
+        for file in files:
+            _write_file(staging / file.path, file)
+        _swap_in(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _write_file(target: Path, file: OutputFile) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8", newline="\n") as handle:

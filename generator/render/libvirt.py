@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from lxml import etree
@@ -25,9 +26,28 @@ def render_libvirt(design: Design, layout: NodeLayout, node_folder: PurePosixPat
         for network in design.internal_networks
     ]
     names = [network.name for network in design.networks] + [network.name for network in design.internal_networks]
-    script = template("define.sh.j2").render(header=header, node=layout.node.name, networks=names)
+    purpose = (
+        f"Defines the libvirt networks of node {layout.node.name} from the XML files beside this",
+        "script, marks them autostart and starts those not running. Safe to run again.",
+    )
+    script = virsh_script(header=header, script="define.sh", purpose=purpose, networks=names)
     files.append(OutputFile(folder / "define.sh", script, executable=True))
     return files
+
+
+def virsh_script(
+    *,
+    header: str,
+    script: str,
+    purpose: Sequence[str],
+    networks: Sequence[str],
+    removed: Sequence[str] = (),
+    xml_folder: str = "",
+) -> str:
+    """A define.sh-style script: undefine `removed`, then define `networks` from <xml_folder>/<name>.xml."""
+    return template("define.sh.j2").render(
+        header=header, script=script, purpose=purpose, networks=networks, removed=removed, xml_folder=xml_folder
+    )
 
 
 def _xml(header: str, network: etree._Element) -> str:

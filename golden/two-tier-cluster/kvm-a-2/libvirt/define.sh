@@ -20,7 +20,9 @@ USAGE
 read -r -a virsh <<< "${VIRSH:-virsh}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# Networks to define (from <name>.xml beside this script), and to remove.
 networks=(vm-vlan32 backup-vlan32)
+removed=()
 
 show() {
   local word line="${virsh[*]}"
@@ -55,6 +57,12 @@ preflight() {
 
 dry_run() {
   local name
+  for name in "${removed[@]}"; do
+    echo "# if $name is active:"
+    show net-destroy "$name"
+    echo "# if $name is defined:"
+    show net-undefine "$name"
+  done
   for name in "${networks[@]}"; do
     show net-define "$here/$name.xml"
     show net-autostart "$name"
@@ -78,9 +86,24 @@ define() {
   fi
 }
 
+undefine() {
+  local name=$1
+  if is_active "$name"; then
+    "${virsh[@]}" net-destroy "$name"
+  fi
+  if "${virsh[@]}" net-uuid "$name" >/dev/null 2>&1; then
+    "${virsh[@]}" net-undefine "$name"
+  else
+    echo "Network $name is not defined."
+  fi
+}
+
 apply() {
   local name
   preflight
+  for name in "${removed[@]}"; do
+    undefine "$name"
+  done
   for name in "${networks[@]}"; do
     define "$name"
     "${virsh[@]}" net-autostart "$name"

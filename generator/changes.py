@@ -1,0 +1,178 @@
+"""What changes on each node between two designs, or between a host and a design.
+
+For every node this holds the OVS change plan and its rollback (generator.plan),
+the ifcfg files to write or delete and the libvirt networks to define,
+redefine or undefine. Files are compared without their header comment, so a
+design that only moved to another file name changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.model import Design, InternalNetwork, Network
+from generator.ovsstate import EMPTY, OvsState, node_state
+from generator.pipeline import ValidDesign
+from generator.plan import NodePlan, Scope, plan_node
+from generator.render import OutputFile, render_design
+from generator.resolve import NodeLayout
+
+
+@dataclass(frozen=True)
+class FileChange:
+    name: str  # file name, e.g. ifcfg-br0 or vlan32.xml
+    action: str  # "add", "change" or "delete"
+    file: OutputFile | None  # the new file (None for delete)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NodeChange:
+    node: str
+    status: str  # "added", "removed", "changed" or "unchanged"
+    change: NodePlan
+    rollback: NodePlan
+    ifcfg: tuple[FileChange, ...]
+    networks: tuple[FileChange, ...]
+    host_known: bool = True  # False when planning from a dump: files on the host are unknown
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.change.changes or self.ifcfg or self.networks)
+
+
+def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
+    if valid is None:
+        return None
+    return next((layout for layout in valid.layouts if layout.node.name == node), None)
+
+
+def _state(valid: ValidDesign | None, node: str) -> OvsState:
+    layout = _layout(valid, node)
+    return node_state(valid.design, layout) if valid is not None and layout is not None else EMPTY
+
+
+def _managed(state: OvsState) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(port.name for port in state.ports), frozenset(state.bridges)
+
+
+def _host_bridges(*designs: Design | None) -> frozenset[str]:
+    return frozenset(design.host.bridge for design in designs if design is not None)
+
+
+def node_names(old: ValidDesign | None, new: ValidDesign | None) -> list[str]:
+    """Nodes of either design: the new design's order, then nodes only the old one has."""
+    names = [layout.node.name for layout in new.layouts] if new else []
+    return names + [layout.node.name for layout in old.layouts if layout.node.name not in names] if old else names
+
+
+def plan_designs(old: ValidDesign | None, new: ValidDesign | None, nodes: tuple[str, ...] = ()) -> list[NodeChange]:
+    result = []
+    for name in node_names(old, new):
+        if nodes and name not in nodes:
+            continue
+        before, after = _state(old, name), _state(new, name)
+        hosts = _host_bridges(old.design if old else None, new.design if new else None)
+        ports, bridges = _managed(before)
+        change = plan_node(name, before, after, Scope(ports, bridges, hosts))
+        ports, bridges = _managed(after)
+        rollback = plan_node(name, after, before, Scope(ports, bridges, hosts))
+        in_old, in_new = _layout(old, name) is not None, _layout(new, name) is not None
+        status = "added" if not in_old else "removed" if not in_new else "changed"
+        ifcfg = _file_changes(old, new, name, "ifcfg")
+        networks = _network_changes(old, new, name)
+        node_change = NodeChange(name, status, change, rollback, ifcfg, networks)
+        if status == "changed" and not node_change.has_changes:
+            node_change = NodeChange(name, "unchanged", change, rollback, ifcfg, networks)
+        result.append(node_change)
+    return result
+
+
+def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) -> NodeChange:
+    """Plan from what a host has now; objects the design does not mention stay unless `prune`."""
+    after = _state(new, node)
+    hosts = _host_bridges(new.design)
+    pruned = frozenset(
+        port.name for port in host.ports if prune and port.bridge in after.bridges and port.kind != "bridge"
+    )
+    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts))
+    ports, bridges = _managed(after)
+    # Rolling back removes what the change created and restores what it altered or pruned.
+    rollback = plan_node(node, after, host, Scope(ports, bridges - frozenset(host.bridges), hosts))
+    ifcfg = tuple(FileChange(f.path.name, "add", f) for f in _files(new, node, "ifcfg"))
+    networks = tuple(
+        FileChange(f.path.name, "add", f, "define, or redefine if the host has it")
+        for f in _files(new, node, "libvirt")
+        if f.path.suffix == ".xml"
+    )
+    return NodeChange(node, "changed", change, rollback, ifcfg, networks, host_known=False)
+
+
+def _files(valid: ValidDesign | None, node: str, kind: str) -> list[OutputFile]:
+    if valid is None or _layout(valid, node) is None:
+        return []
+    return render_design(valid, [node], [kind])
+
+
+def without_header(text: str) -> str:
+    """A rendered file minus its header comment: what a reviewer compares."""
+    return "\n".join(line for line in text.splitlines() if "Generated by ovsgen from" not in line)
+
+
+def _compare(old_files: list[OutputFile], new_files: list[OutputFile]) -> list[FileChange]:
+    old = {file.path.name: file for file in old_files}
+    new = {file.path.name: file for file in new_files}
+    changes = []
+    for name in sorted(old.keys() | new.keys()):
+        if name not in new:
+            changes.append(FileChange(name, "delete", None))
+        elif name not in old:
+            changes.append(FileChange(name, "add", new[name]))
+        elif without_header(old[name].text) != without_header(new[name].text):
+            changes.append(FileChange(name, "change", new[name]))
+    return changes
+
+
+def _file_changes(old: ValidDesign | None, new: ValidDesign | None, node: str, kind: str) -> tuple[FileChange, ...]:
+    return tuple(_compare(_files(old, node, kind), _files(new, node, kind)))
+
+
+def _network_changes(old: ValidDesign | None, new: ValidDesign | None, node: str) -> tuple[FileChange, ...]:
+    def xml(valid: ValidDesign | None) -> list[OutputFile]:
+        return [file for file in _files(valid, node, "libvirt") if file.path.suffix == ".xml"]
+
+    networks = []
+    for change in _compare(xml(old), xml(new)):
+        name = change.name.removesuffix(".xml")
+        reason = _network_reason(_network(old, name), _network(new, name))
+        networks.append(FileChange(change.name, change.action, change.file, reason))
+    return tuple(networks)
+
+
+def _network(valid: ValidDesign | None, name: str) -> Network | InternalNetwork | None:
+    if valid is None:
+        return None
+    design = valid.design
+    found = [n for n in design.networks if n.name == name] + [n for n in design.internal_networks if n.name == name]
+    return found[0] if found else None
+
+
+def _groups(network: Network) -> list[tuple[object, ...]]:
+    return [(g.name, g.vlan, g.trunk, g.native, g.default) for g in network.portgroups]
+
+
+def _network_reason(old: Network | InternalNetwork | None, new: Network | InternalNetwork | None) -> str:
+    if new is None:
+        return "removed"
+    if old is None:
+        return f"added on {new.bridge}" + (f", VLAN {new.vlan}" if isinstance(new, Network) and new.vlan else "")
+    if not isinstance(old, Network) or not isinstance(new, Network):
+        return "changed"
+    words = []
+    if old.bridge != new.bridge:
+        words.append(f"moves from {old.bridge} to {new.bridge}")
+    if old.vlan != new.vlan:
+        words.append(f"retagged: VLAN {old.vlan or 'untagged'} -> {new.vlan or 'untagged'}")
+    if _groups(old) != _groups(new):
+        words.append("portgroups changed")
+    return ", ".join(words) or "changed"
