@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from generator.model import Design, InternalNetwork, Network
 from generator.ovsstate import EMPTY, OvsState, node_state
 from generator.pipeline import ValidDesign
-from generator.plan import NodePlan, Scope, plan_node
+from generator.plan import NodePlan, Scope, plan_node, with_untouched
 from generator.render import OutputFile, render_design
 from generator.resolve import NodeLayout
 
@@ -74,9 +74,10 @@ def plan_designs(old: ValidDesign | None, new: ValidDesign | None, nodes: tuple[
         before, after = _state(old, name), _state(new, name)
         hosts = _host_bridges(old.design if old else None, new.design if new else None)
         ports, bridges = _managed(before)
-        change = plan_node(name, before, after, Scope(ports, bridges, hosts))
+        managed = ports | _managed(after)[0]
+        change = plan_node(name, before, after, Scope(ports, bridges, hosts, managed))
         ports, bridges = _managed(after)
-        rollback = plan_node(name, after, before, Scope(ports, bridges, hosts))
+        rollback = plan_node(name, after, before, Scope(ports, bridges, hosts, managed))
         in_old, in_new = _layout(old, name) is not None, _layout(new, name) is not None
         status = "added" if not in_old else "removed" if not in_new else "changed"
         ifcfg = _file_changes(old, new, name, "ifcfg")
@@ -95,10 +96,13 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     pruned = frozenset(
         port.name for port in host.ports if prune and port.bridge in after.bridges and port.kind != "bridge"
     )
-    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts))
     ports, bridges = _managed(after)
-    # Rolling back removes what the change created and restores what it altered or pruned.
-    rollback = plan_node(node, after, host, Scope(ports, bridges - frozenset(host.bridges), hosts))
+    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports))
+    # Rolling back starts from what the change leaves (the design plus what it left alone),
+    # removes what it created and restores what it altered or pruned.
+    rollback = plan_node(
+        node, with_untouched(after, change), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
+    )
     ifcfg = tuple(FileChange(f.path.name, "add", f) for f in _files(new, node, "ifcfg"))
     networks = tuple(
         FileChange(f.path.name, "add", f, "define, or redefine if the host has it")

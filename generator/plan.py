@@ -55,6 +55,7 @@ class Scope:
     removable_ports: frozenset[str]
     removable_bridges: frozenset[str]
     host_bridges: frozenset[str]  # the host bridge before and after: changes there can cut management
+    managed_ports: frozenset[str] = frozenset()  # ports a design names (others were found on a host)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,21 @@ class NodePlan:
 
     def expectations_before(self) -> list[Expectation]:
         return _expectations(self.before, self.touched_ports, self.touched_bridges)
+
+
+def with_untouched(target: OvsState, plan: NodePlan) -> OvsState:
+    """`target` plus what `plan` leaves alone of its starting state: the database after the plan."""
+    before, touched = plan.before, set(plan.touched_ports)
+    kept_bridges = [b for b in before.bridges if b not in target.bridges and b not in plan.touched_bridges]
+    bridges = {*target.bridges, *kept_bridges}
+    untouched = [
+        port
+        for port in before.ports
+        if port.name not in touched and target.port(port.name) is None and port.bridge in bridges
+    ]
+    ports = sorted([*target.ports, *untouched], key=lambda p: (p.bridge, natural_key(p.name)))
+    interfaces = (*target.interfaces, *(i for port in untouched for i in before.interfaces_of(port)))
+    return OvsState(tuple(sorted(bridges)), tuple(ports), interfaces)
 
 
 def _expectations(state: OvsState, ports: Iterable[str], bridges: Iterable[str]) -> list[Expectation]:
@@ -162,15 +178,16 @@ class _Builder:
         for port in self.before.ports:
             if port.kind == "bridge" or port.bridge not in self.after.bridges or self.after.port(port.name):
                 continue
+            managed = port.name in self.scope.managed_ports
             if port.name in self.scope.removable_ports or self.claimed & set(port.members):
                 self._add(
-                    f"{_describe(port)} removed from {port.bridge}",
+                    f"{_describe(port, managed=managed)} removed from {port.bridge}",
                     [("del-port", port.bridge, port.name)],
                     bridges=[port.bridge],
                     ports=[port.name],
                 )
             else:
-                self.left_alone.append(f"{_describe(port)} on {port.bridge} (not in the design)")
+                self.left_alone.append(f"{_describe(port, managed=managed)} on {port.bridge} (not in the design)")
 
     def add_bridges(self) -> None:
         for bridge in self.after.bridges:
@@ -184,8 +201,10 @@ class _Builder:
             if port.kind == "bridge":
                 self._update_bridge_port(port, old)
             elif old is None:
+                managed = port.name in self.scope.managed_ports
+                verb = "added" if managed else "restored"
                 self._add(
-                    f"{_describe(port)} added on {port.bridge}{_members(port)}",
+                    f"{_describe(port, managed=managed)} {verb} on {port.bridge}{_members(port)}",
                     create_port(self.after, port),
                     bridges=[port.bridge],
                     ports=[port.name],
@@ -240,12 +259,10 @@ def _same_shape(old: PortState, new: PortState) -> bool:
     return old.bridge == new.bridge and old.kind == new.kind and sorted(old.members) == sorted(new.members)
 
 
-def _describe(port: PortState) -> str:
-    return {
-        "bond": f"bond {port.name}",
-        "nic": f"uplink {port.name}",
-        "internal": f"internal port {port.name}",
-    }.get(port.kind, f"port {port.name}")
+def _describe(port: PortState, *, managed: bool = True) -> str:
+    # A host's tap ports look like NICs; only the design's own single uplinks are called uplinks.
+    kinds = {"bond": "bond", "nic": "uplink" if managed else "port", "internal": "internal port"}
+    return f"{kinds.get(port.kind, 'port')} {port.name}"
 
 
 def _members(port: PortState) -> str:

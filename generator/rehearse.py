@@ -23,14 +23,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from generator.changes import NodeChange, plan_designs, plan_from_host
+from generator.changes import plan_designs, plan_from_host
 from generator.hoststate import parse_dump
 from generator.ovsstate import OvsState
 from generator.pipeline import ValidDesign
+from generator.plan import with_untouched
 from generator.render.files import OutputFile
 from generator.render.ovs_script import render_apply_script
 from generator.render.plan_files import render_plan
-from generator.resolve import natural_key
 
 SCHEMA_PATHS = (
     Path("/usr/share/openvswitch/vswitch.ovsschema"),
@@ -227,7 +227,7 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
             )
             scripts = {file.path.name: file for file in render_plan([change], "rehearsal")}
             _check_script(report, scripts, "change.sh", server, workdir)
-            expected = _after_change(reference, starting, change)
+            expected = with_untouched(reference, change.change)
             report.steps.append(_same("the database holds the new design's state", expected, server.state()))
             _check_script(report, scripts, "rollback.sh", server, workdir)
             report.steps.append(_same("the database is back to the starting state", starting, server.state()))
@@ -245,23 +245,6 @@ def _check_script(
         report.steps.append(Step(f"{name} --apply", True, "nothing to change on this node"))
         return
     report.steps.append(_run(scripts[name], server, workdir))
-
-
-def _after_change(reference: OvsState, starting: OvsState, change: NodeChange) -> OvsState:
-    """The new design's state plus what the plan leaves alone of the starting state."""
-    plan = change.change
-    removed_bridges = {bridge for bridge in starting.bridges if bridge not in reference.bridges}
-    kept_bridges = {bridge for bridge in removed_bridges if bridge not in plan.touched_bridges}
-    untouched = [
-        port
-        for port in starting.ports
-        if port.name not in plan.touched_ports
-        and reference.port(port.name) is None
-        and (port.bridge in reference.bridges or port.bridge in kept_bridges)
-    ]
-    ports = sorted([*reference.ports, *untouched], key=lambda p: (p.bridge, natural_key(p.name)))
-    interfaces = (*reference.interfaces, *(i for port in untouched for i in starting.interfaces_of(port)))
-    return OvsState(tuple(sorted({*reference.bridges, *kept_bridges})), tuple(ports), interfaces)
 
 
 def _lines(state: OvsState) -> list[str]:
