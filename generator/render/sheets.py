@@ -67,7 +67,7 @@ def render_node_sheets(design: Design, layout: NodeLayout, folder: PurePosixPath
     header = header_comment(design.file_name, layout.node.name)
     sections = node_sections(sheet)
     title = f"Build sheet: {layout.node.name}"
-    subtitle = f"Design {design.name} ({design.file_name})"
+    subtitle = f"Design {design.name}"  # the file name is in the header comment only: renames stay quiet
     svg = render_wiring_svg(sheet, header)
     context = {"header": header, "title": title, "subtitle": subtitle, "sections": sections}
     return [
@@ -210,7 +210,7 @@ def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: 
     index = template("index.md.j2").render(
         header=header_comment(design.file_name, None),
         title=f"Design {design.name}",
-        subtitle=f"Rendered by ovsgen from {design.file_name}: {len(layouts)} node(s).",
+        subtitle=f"{len(layouts)} node(s); each has a build sheet, a printable page and a wiring diagram.",
         sections=design_sections(design, layouts),
     )
     return [
