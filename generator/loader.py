@@ -1,22 +1,25 @@
 """Stage 1: read a design file into plain data, keeping where every node came from.
 
-The YAML is composed into ruamel's node graph (which carries line and column
-for every key and value) and converted to plain Python data for the schema
-check. The node graph is kept so that later stages can locate any design path
-lazily: positions cost nothing until a diagnostic needs one.
+libyaml (through PyYAML's C parser) turns the text into events; this module
+composes them into plain Python data with YAML 1.2 core-schema scalars
+(`off` and `yes` are strings) and records the line and column of every key
+and value in side tables keyed by the containers. Later stages locate any
+design path lazily, so positions cost nothing until a diagnostic needs one.
+
+Composing the events here, rather than letting a library build nodes, keeps
+the limits in one place: duplicate keys, nesting depth, alias expansion,
+control characters and unsupported tags are all located errors.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+import yaml
 
 from generator.diagnostics import DesignInvalid, DesignPath, Diagnostic, Severity
 
@@ -26,32 +29,55 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
 MAX_DEPTH = 64
 
-MERGE_TAG = "tag:yaml.org,2002:merge"
+Mark = tuple[int, int]  # 1-based line and column
+MappingMarks = dict[str, tuple[Mark, Mark]]  # key -> (mark of the key, mark of the value)
+Positions = dict[int, MappingMarks | list[Mark]]  # id(container) -> marks of its entries
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+# YAML 1.2 core schema, for plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_SPECIAL_FLOAT = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}
+# No value of a design may hold a control or line-separator character: names end up in files and scripts.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_TAG = "tag:yaml.org,2002:"
+_MERGE = object()  # stands for a plain `<<` key
+_BAD_KEY = object()  # a collection used as a key (reported when found)
 
 
 @dataclass(frozen=True)
 class SourceDocument:
-    """A loaded design: its plain data, its text, and its node graph for positions."""
+    """A loaded design: its plain data, its text, and where each key and value was written."""
 
     file: str
     lines: tuple[str, ...]
     data: Any
-    root: Node
+    positions: Positions = field(repr=False)
+    root: Mark = (1, 1)
 
-    def locate(self, path: DesignPath, *, key: bool = False) -> tuple[int, int]:
-        """1-based line and column of the node at `path` (of its key if `key`).
+    def locate(self, path: DesignPath, *, key: bool = False) -> Mark:
+        """Line and column of the value at `path` (of its key if `key`).
 
         A path that runs past the document (a missing key) locates the deepest
-        node that exists, which is where the user has to add something.
+        value that exists, which is where the user has to add something.
         """
-        node, key_node = self.root, None
+        node, mark, key_mark = self.data, self.root, None
         for part in path:
-            found = _child(node, part)
-            if found is None:
+            marks = self.positions.get(id(node))
+            if isinstance(marks, dict) and isinstance(part, str) and part in marks:
+                key_mark, mark = marks[part]
+                node = node[part]
+            elif isinstance(marks, list) and isinstance(part, int) and 0 <= part < len(marks):
+                key_mark, mark = None, marks[part]
+                node = node[part]
+            else:
                 break
-            key_node, node = found
-        target = key_node if key and key_node is not None else node
-        return target.start_mark.line + 1, target.start_mark.column + 1
+        return key_mark if key and key_mark is not None else mark
 
     def diagnostic(
         self,
@@ -65,40 +91,13 @@ class SourceDocument:
         return Diagnostic(self.file, line, column, path, message, severity)
 
 
-def _child(node: Node, part: str | int) -> tuple[Node | None, Node] | None:
-    if isinstance(node, SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return None, node.value[part]
-        return None
-    if isinstance(node, MappingNode):
-        for key_node, value_node in _mapping_pairs(node):
-            if isinstance(key_node, ScalarNode) and key_node.value == str(part):
-                return key_node, value_node
-    return None
-
-
-def _mapping_pairs(node: MappingNode) -> Iterator[tuple[Node, Node]]:
-    """The mapping's own pairs first, then those brought in by merge keys (`<<`)."""
-    merged: list[MappingNode] = []
-    for key_node, value_node in node.value:
-        if key_node.tag == MERGE_TAG:
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            merged.extend(s for s in sources if isinstance(s, MappingNode))
-        else:
-            yield key_node, value_node
-    for source in merged:
-        yield from _mapping_pairs(source)
-
-
 def load_design(path: Path, display_name: str | None = None) -> SourceDocument:
     """Read and parse one design file; raise DesignInvalid with located errors."""
     name = display_name or str(path)
-    raw = _read_bytes(path, name)
-    text = _decode(raw, name)
-    lines = tuple(text.splitlines())
-    root = _compose(text, name)
-    data = _Converter(name).convert_document(root)
-    return SourceDocument(name, lines, data, root)
+    text = _decode(_read_bytes(path, name), name)
+    composer = _Composer(name)
+    data, root = composer.compose(text)
+    return SourceDocument(name, tuple(text.splitlines()), data, composer.positions, root)
 
 
 def _fail(file: str, line: int, column: int, message: str) -> DesignInvalid:
@@ -129,120 +128,234 @@ def _decode(raw: bytes, name: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def _compose(text: str, name: str) -> Node:
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        root = yaml.compose(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise _fail(name, line, column, f"YAML syntax error: {problem}") from None
-    except YAMLError as exc:
-        raise _fail(name, 1, 1, f"YAML error: {exc}") from None
-    except RecursionError:
-        raise _fail(name, 1, 1, f"YAML nesting is deeper than {MAX_DEPTH} levels") from None
-    if root is None:
-        raise _fail(name, 1, 1, "file is empty: a design is a mapping with 'version', 'name', 'bridges' and 'nodes'")
-    if not isinstance(root, MappingNode):
-        line, column = root.start_mark.line + 1, root.start_mark.column + 1
-        raise _fail(name, line, column, f"a design must be a mapping (key: value), not a {_kind(root)}")
-    return root
+def _mark(event: Any) -> Mark:
+    return event.start_mark.line + 1, event.start_mark.column + 1
 
 
-def _kind(node: Node) -> str:
-    return "sequence" if isinstance(node, SequenceNode) else "scalar value"
+@dataclass
+class _Frame:
+    """A mapping or sequence being composed."""
+
+    value: dict[str, Any] | list[Any]
+    marks: MappingMarks | list[Mark]
+    start: Mark
+    anchor: str | None
+    path: DesignPath
+    size: int = 1
+    key: object = None  # a mapping's key waiting for its value: its text, or _MERGE
+    key_mark: Mark = (0, 0)
+    merges: list[tuple[Any, Mark]] = field(default_factory=list)
 
 
-class _Converter:
-    """Node graph -> plain data, rejecting duplicate keys, odd tags and alias bombs."""
+class _Composer:
+    """YAML events -> plain data and position tables, enforcing the loader's limits."""
 
     def __init__(self, file: str) -> None:
         self.file = file
-        self.scalars = YAML(typ="safe", pure=True).constructor
+        self.positions: Positions = {}
         self.errors: list[Diagnostic] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.expansion = 0
 
-    def convert_document(self, root: Node) -> Any:
-        self._check_expansion(root)
-        data = self._convert(root, 0)
+    def _error(self, mark: Mark, message: str, path: DesignPath = ()) -> None:
+        self.errors.append(Diagnostic(self.file, mark[0], mark[1], path, message))
+
+    def compose(self, text: str) -> tuple[Any, Mark]:
+        try:
+            result = self._run(yaml.parse(text, Loader=_Loader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            problem = exc.problem or exc.context or "invalid YAML"
+            raise _fail(self.file, *where, f"YAML syntax error: {problem}") from None
+        except yaml.YAMLError as exc:
+            # Reader errors (characters YAML forbids) carry a position but no mark.
+            raise _fail(self.file, *self._reader_position(exc, text), f"YAML error: {exc}") from None
         if self.errors:
             raise DesignInvalid(self.errors)
-        return data
-
-    def _error(self, node: Node, message: str) -> None:
-        mark = node.start_mark
-        self.errors.append(Diagnostic(self.file, mark.line + 1, mark.column + 1, (), message))
-
-    def _check_expansion(self, root: Node) -> None:
-        """Count the nodes the data would have once aliases are expanded, without expanding."""
-        sizes: dict[int, int] = {}
-        distinct = 0
-        # Iterative post-order walk: the composer already bounded the depth.
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if id(node) in sizes:
-                continue
-            children = _children(node)
-            if not children_done:
-                stack.append((node, True))
-                stack.extend((child, False) for child in children if id(child) not in sizes)
-                continue
-            distinct += 1
-            sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
-        if sizes[id(root)] - distinct > MAX_ALIAS_EXPANSION:
-            raise _fail(
-                self.file,
-                1,
-                1,
-                f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
-            )
-
-    def _convert(self, node: Node, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            self._error(node, f"YAML nesting is deeper than {MAX_DEPTH} levels")
-            return None
-        if isinstance(node, MappingNode):
-            return self._convert_mapping(node, depth)
-        if isinstance(node, SequenceNode):
-            return [self._convert(item, depth + 1) for item in node.value]
-        return self._convert_scalar(node)
-
-    def _convert_mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_seen: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                continue
-            if not isinstance(key_node, ScalarNode):
-                self._error(key_node, "mapping keys must be plain values, not a mapping or sequence")
-                continue
-            key = str(key_node.value)
-            if key in first_seen:
-                first = first_seen[key].start_mark
-                self._error(key_node, f"duplicate key '{key}' (first defined at line {first.line + 1})")
-                continue
-            first_seen[key] = key_node
-            result[key] = self._convert(value_node, depth + 1)
-        # Merged keys never override the mapping's own (YAML merge semantics).
-        for key_node, value_node in _mapping_pairs(node):
-            key = str(key_node.value)
-            if key not in result and isinstance(key_node, ScalarNode):
-                result[key] = self._convert(value_node, depth + 1)
         return result
 
-    def _convert_scalar(self, node: Node) -> Any:
-        try:
-            return self.scalars.construct_object(node)
-        except YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc)
-            self._error(node, f"unsupported YAML value: {problem}")
-            return None
+    @staticmethod
+    def _reader_position(exc: yaml.YAMLError, text: str) -> Mark:
+        offset = getattr(exc, "position", None)
+        if not isinstance(offset, int):
+            return 1, 1
+        before = text[:offset]
+        return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+    def _run(self, events: Any) -> tuple[Any, Mark]:
+        stack: list[_Frame] = []
+        root: tuple[Any, Mark] | None = None
+        documents = 0
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _fail(self.file, *_mark(event), "a design file holds one YAML document, not several")
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append(self._open(event, stack))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frame = stack.pop()
+                value = self._close(frame)
+                root = self._attach(stack, value, frame.start, frame.size, None) or root
+            elif isinstance(event, yaml.ScalarEvent):
+                value = self._scalar(event, _child_path(stack))
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                merge = event.value == "<<" and event.implicit[0] and event.tag in (None, "!")
+                root = self._attach(stack, value, _mark(event), 1, _MERGE if merge else event.value) or root
+            elif isinstance(event, yaml.AliasEvent):
+                root = self._alias(stack, event) or root
+        if root is None:
+            raise _fail(
+                self.file, 1, 1, "file is empty: a design is a mapping with 'version', 'name', 'bridges' and 'nodes'"
+            )
+        value, mark = root
+        if not isinstance(value, dict):
+            kind = "sequence" if isinstance(value, list) else "scalar value"
+            raise _fail(self.file, *mark, f"a design must be a mapping (key: value), not a {kind}")
+        return root
+
+    def _open(self, event: Any, stack: list[_Frame]) -> _Frame:
+        mark = _mark(event)
+        if len(stack) >= MAX_DEPTH:
+            raise _fail(self.file, *mark, f"YAML nesting is deeper than {MAX_DEPTH} levels")
+        mapping = isinstance(event, yaml.MappingStartEvent)
+        path = _child_path(stack)
+        expected = _TAG + ("map" if mapping else "seq")
+        if event.tag not in (None, "!", expected):
+            self._error(mark, f"unsupported YAML tag '{event.tag}'", path)
+        if mapping:
+            return _Frame({}, {}, mark, event.anchor, path)
+        return _Frame([], [], mark, event.anchor, path)
+
+    def _close(self, frame: _Frame) -> Any:
+        value = frame.value
+        if isinstance(value, dict) and isinstance(frame.marks, dict):
+            self._apply_merges(frame, value, frame.marks)
+        self.positions[id(value)] = frame.marks
+        if frame.anchor:
+            self.anchors[frame.anchor] = (value, frame.size)
+        return value
+
+    def _apply_merges(self, frame: _Frame, value: dict[str, Any], marks: MappingMarks) -> None:
+        """YAML merge keys: merged entries never override the mapping's own, earlier merges win."""
+        for source, mark in frame.merges:
+            sources = source if isinstance(source, list) else [source]
+            for merged in sources:
+                if not isinstance(merged, dict):
+                    self._error(mark, "a merge key (<<) takes a mapping or a list of mappings")
+                    continue
+                merged_marks = self.positions.get(id(merged), {})
+                for key, item in merged.items():
+                    if key not in value:
+                        value[key] = item
+                        if isinstance(merged_marks, dict) and key in merged_marks:
+                            marks[key] = merged_marks[key]
+
+    def _alias(self, stack: list[_Frame], event: Any) -> tuple[Any, Mark] | None:
+        mark = _mark(event)
+        if event.anchor not in self.anchors:
+            raise _fail(self.file, *mark, f"alias '*{event.anchor}' names no anchor defined before it")
+        value, size = self.anchors[event.anchor]
+        self.expansion += size
+        if self.expansion > MAX_ALIAS_EXPANSION:
+            raise _fail(
+                self.file,
+                *mark,
+                f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
+            )
+        return self._attach(stack, value, mark, size, None)
+
+    def _attach(self, stack: list[_Frame], value: Any, mark: Mark, size: int, raw: object) -> tuple[Any, Mark] | None:
+        """Put a finished value into its parent; return it when it is the document's root."""
+        if not stack:
+            return value, mark
+        parent = stack[-1]
+        parent.size += size
+        if isinstance(parent.value, list) and isinstance(parent.marks, list):
+            parent.value.append(value)
+            parent.marks.append(mark)
+        elif parent.key is None:
+            self._take_key(parent, value, mark, raw)
+        else:
+            self._take_value(parent, value, mark)
+        return None
+
+    def _take_key(self, parent: _Frame, value: Any, mark: Mark, raw: object) -> None:
+        """`raw` is the key's text as written, _MERGE for `<<`, None for a collection."""
+        del value  # a key is compared as written: `1:` and `true:` are the keys "1" and "true"
+        if raw is None:
+            self._error(mark, "mapping keys must be plain values, not a mapping or sequence")
+        parent.key = raw if raw is not None else _BAD_KEY
+        parent.key_mark = mark
+
+    def _take_value(self, parent: _Frame, value: Any, mark: Mark) -> None:
+        key, key_mark = parent.key, parent.key_mark
+        parent.key = None
+        mapping, marks = parent.value, parent.marks
+        assert isinstance(mapping, dict), "only mappings have keys"
+        assert isinstance(marks, dict), "a mapping's marks are a mapping"
+        if key is _MERGE:
+            parent.merges.append((value, mark))
+        elif not isinstance(key, str):
+            return  # a collection as a key: already reported
+        elif key in mapping:
+            message = f"duplicate key '{key}' (first defined at line {marks[key][0][0]})"
+            self._error(key_mark, message, (*parent.path, key))
+        else:
+            mapping[key] = value
+            marks[key] = (key_mark, mark)
+
+    def _scalar(self, event: Any, path: DesignPath) -> Any:
+        text: str = event.value
+        mark = _mark(event)
+        bad = _CONTROL.search(text)
+        if bad:
+            character = f"U+{ord(bad.group()):04X}"
+            self._error(mark, f"the control character {character} is not allowed; values are single-line text", path)
+        tag = event.tag
+        if tag in (None, "!") and event.implicit[0]:
+            return _resolve_plain(text)
+        if tag in (None, "!", _TAG + "str"):
+            return text
+        constructed = _resolve_plain(text)
+        kinds = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
+        if tag in kinds and type(constructed) is kinds[tag]:
+            return constructed
+        if tag == _TAG + "float" and type(constructed) is int:
+            return float(constructed)
+        self._error(mark, f"unsupported YAML tag '{tag}' for the value '{text}'", path)
+        return text
 
 
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    return []
+def _child_path(stack: list[_Frame]) -> DesignPath:
+    """The design path of the next value (or key) to arrive in the innermost open collection."""
+    if not stack:
+        return ()
+    parent = stack[-1]
+    if isinstance(parent.value, list):
+        return (*parent.path, len(parent.value))
+    return (*parent.path, parent.key) if isinstance(parent.key, str) else parent.path
+
+
+def _resolve_plain(text: str) -> Any:
+    """A plain scalar under the YAML 1.2 core schema."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    for pattern, convert in _NUMBERS:
+        if pattern.match(text):
+            return convert(text)
+    if text.lower() in _SPECIAL_FLOAT:
+        return float(_SPECIAL_FLOAT[text.lower()])
+    return text
+
+
+_NUMBERS: tuple[tuple[re.Pattern[str], Callable[[str], int | float]], ...] = (
+    (_INT, int),
+    (_OCT, lambda text: int(text[2:], 8)),
+    (_HEX, lambda text: int(text[2:], 16)),
+    (_FLOAT, float),
+)

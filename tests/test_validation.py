@@ -309,8 +309,7 @@ def test_newline_in_a_label_is_rejected(tmp_path: Path) -> None:
             39,
             "error",
             "nodes[0].nics.eth0.switch",
-            "'tor-a\\nreboot' is not a label of 1-64 printable characters without quotes, '$', "
-            "backticks or backslashes",
+            "the control character U+000A is not allowed; values are single-line text",
         ),
     ]
 
