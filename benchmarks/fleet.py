@@ -60,10 +60,10 @@ def fleet_design(nodes: int) -> str:
             "    nics:",
             "      eno1: 1G",
             "      eno2: 1G",
-            f"      ens1f0: {{speed: 10G, mac: \"{mac}:00\", switch: \"tor-{a}a Eth1/{b + 1}\"}}",
-            f"      ens1f1: {{speed: 10G, mac: \"{mac}:01\", switch: \"tor-{a}b Eth1/{b + 1}\"}}",
-            f"      ens2f0: {{speed: 25G, mac: \"{mac}:02\", switch: \"leaf-{a}a Eth1/{b + 1}\"}}",
-            f"      ens2f1: {{speed: 25G, mac: \"{mac}:03\", switch: \"leaf-{a}b Eth1/{b + 1}\"}}",
+            f'      ens1f0: {{speed: 10G, mac: "{mac}:00", switch: "tor-{a}a Eth1/{b + 1}"}}',
+            f'      ens1f1: {{speed: 10G, mac: "{mac}:01", switch: "tor-{a}b Eth1/{b + 1}"}}',
+            f'      ens2f0: {{speed: 25G, mac: "{mac}:02", switch: "leaf-{a}a Eth1/{b + 1}"}}',
+            f'      ens2f1: {{speed: 25G, mac: "{mac}:03", switch: "leaf-{a}b Eth1/{b + 1}"}}',
             f"    address: 10.0.{index // 250}.{index % 250 + 2}/16",
             f"    ports: {{storage0: 172.16.{index // 250}.{index % 250 + 2}/16}}",
         ]
@@ -81,13 +81,36 @@ def run_once(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def measure(label: str, nodes: int, command: list[str], runs: int) -> None:
-    results = [run_once(command) for _ in range(runs)]
+def measure(label: str, nodes: int, command: Callable[[int], list[str]], runs: int) -> None:
+    """Run `command(run)` `runs` times and print one row of the table."""
+    results = [run_once(command(run)) for run in range(runs)]
     walls = [wall for wall, _ in results]
     median = statistics.median(walls)
     rss = max(peak for _, peak in results)
-    print(f"| {nodes:>6} | {label:<8} | {median:8.3f} | {min(walls):7.3f} | {max(walls):7.3f} | {rss:8.1f} | "
-          f"{nodes / median:9.0f} |", flush=True)
+    print(
+        f"| {nodes:>6} | {label:<9} | {median:8.3f} | {min(walls):7.3f} | {max(walls):7.3f} | {rss:8.1f} | "
+        f"{nodes / median:9.0f} |",
+        flush=True,
+    )
+
+
+def files_floor(rendered: Path, work: Path) -> float:
+    """Seconds this machine's disk needs to create the rendered tree again, with no ovsgen in the way."""
+    files = [(path.relative_to(rendered), path.read_bytes()) for path in rendered.rglob("*") if path.is_file()]
+    target = work / "floor"
+    started = time.perf_counter()
+    made: set[Path] = set()
+    for relative, data in files:
+        folder = (target / relative).parent
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        descriptor = os.open(target / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(descriptor, data)
+        os.close(descriptor)
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(target)
+    return elapsed
 
 
 def breakdown(design: Path, out: Path) -> None:
@@ -137,28 +160,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,10,100,1000,10000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--ovsgen", default=shutil.which("ovsgen") or "ovsgen", help="the ovsgen executable")
+    parser.add_argument(
+        "--ovsgen",
+        default=str(Path(sys.executable).with_name("ovsgen")),
+        help="the ovsgen executable (default: the one beside this Python)",
+    )
+    parser.add_argument("--work", default=None, help="folder for designs and output (default: a temporary folder)")
     parser.add_argument("--no-breakdown", action="store_true")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="ovsgen-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="ovsgen-bench-", dir=args.work))
     try:
         print(f"ovsgen: {args.ovsgen}; {os.cpu_count()} cores; {args.runs} runs each\n")
-        print("|  nodes | command  | median s |   min s |   max s | peak MB | nodes/s |")
-        print("|-------:|----------|---------:|--------:|--------:|--------:|----------:|")
+        print("|  nodes | command   | median s |   min s |   max s | peak MB | nodes/s |")
+        print("|-------:|-----------|---------:|--------:|--------:|--------:|----------:|")
         for nodes in sizes:
             design = work / f"fleet-{nodes}.yaml"
             design.write_text(fleet_design(nodes))
-            runs = args.runs if nodes <= 1000 else max(3, args.runs // 2)
+            runs = args.runs if nodes <= 1000 else max(1, args.runs // 3)
             out = work / f"out-{nodes}"
-            measure("validate", nodes, [args.ovsgen, "validate", str(design)], runs)
-            measure("render", nodes, [args.ovsgen, "render", str(design), "-o", str(out)], runs)
-            measure("check", nodes, [args.ovsgen, "check", str(design), "--golden", str(out)], runs)
+            render = [args.ovsgen, "render", str(design), "-o"]
+            measure("validate", nodes, lambda _, d=design: [args.ovsgen, "validate", str(d)], runs)
+            # A fresh render writes every file into a new folder (deleting the last run's output
+            # first would charge this run for the disk's discards of the old files).
+            measure("render", nodes, lambda run, r=render, n=nodes: [*r, str(work / f"fresh-{n}-{run}")], runs)
+            measure("re-render", nodes, lambda _, r=render, o=out: [*r, str(o)], runs)
+            measure("check", nodes, lambda _, d=design, o=out: [args.ovsgen, "check", str(d), "--golden", str(o)], runs)
+            if nodes >= 1000:
+                print(
+                    f"|        | (disk: {files_floor(out, work):.3f} s to write the same files with bare os.write) |",
+                    flush=True,
+                )
         examples = sorted(str(path) for path in (REPO / "designs").glob("*.yaml"))
         print()
         measure_examples = [args.ovsgen, "check", *examples, "--golden", str(REPO / "golden")]
         results = [run_once(measure_examples) for _ in range(args.runs)]
-        print(f"`ovsgen check designs/*.yaml --golden golden/`: median {statistics.median(r[0] for r in results):.3f} s")
+        print(
+            f"`ovsgen check designs/*.yaml --golden golden/`: median {statistics.median(r[0] for r in results):.3f} s"
+        )
         if not args.no_breakdown and 1000 in sizes:
             breakdown(work / "fleet-1000.yaml", work / "breakdown")
     finally:

@@ -29,6 +29,7 @@ class Settings:
     out: Path = Path("out")
     nodes: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()  # empty: every kind of output
+    jobs: int = 1  # processes for rendering large designs
     golden: Path | None = None
     from_host: Path | None = None  # plan: a host's ovsdb-client dump instead of an old design
     prune: bool = False  # plan, rehearse: remove what the design does not mention, on managed bridges
@@ -117,7 +118,7 @@ def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[list[Outp
     files: list[OutputFile] = []
     replaced: list[PurePosixPath] = []
     for design in valid:
-        files += render_design(design, wanted, settings.kinds)
+        files += render_design(design, wanted, settings.kinds, settings.jobs)
         replaced += owned_paths(design, wanted, settings.kinds)
     return files, replaced
 

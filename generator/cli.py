@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import click
 
-from generator import __version__, app, app_changes
+from generator import __version__, app
 from generator.render import KINDS
 from generator.reporting import REPORTER_NAMES
 
@@ -25,6 +27,14 @@ FORMAT = click.option(
     help="How problems are reported on stderr.",
 )
 NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Only this node (repeatable).")
+JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0: one per core for large designs",
+    help="Processes that render nodes; designs under 200 nodes always render in one.",
+)
 ONLY = click.option(
     "--only",
     "kinds",
@@ -94,9 +104,10 @@ def validate(**options: object) -> None:
 )
 @NODES
 @ONLY
+@JOBS
 @STRICT
 @FORMAT
-def render(**options: object) -> None:
+def render(jobs: int, **options: object) -> None:
     """Validate designs and write their files (nothing is written if any is invalid).
 
     \b
@@ -105,7 +116,7 @@ def render(**options: object) -> None:
       ovsgen render designs/lacp-storage.yaml -o out/ --node kvm-s-1
       ovsgen render designs/*.yaml -o out/ --only sheet
     """
-    _run(app.run_render, **options)
+    _run(app.run_render, jobs=jobs or os.cpu_count() or 1, **options)
 
 
 @main.command()
@@ -116,16 +127,17 @@ def render(**options: object) -> None:
     required=True,
     help="Folder of checked-in output to compare with.",
 )
+@JOBS
 @STRICT
 @FORMAT
-def check(**options: object) -> None:
+def check(jobs: int, **options: object) -> None:
     """Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
 
     \b
     Example (in CI):
       ovsgen check designs/*.yaml --golden golden/
     """
-    _run(app.run_check, **options)
+    _run(app.run_check, jobs=jobs or os.cpu_count() or 1, **options)
 
 
 @main.command()
@@ -137,6 +149,13 @@ def schema() -> None:
       ovsgen schema > design.schema.json
     """
     _run(app.run_schema)
+
+
+def _changes() -> ModuleType:
+    """plan, diff and rehearse load their modules only when used: render stays quick to start."""
+    from generator import app_changes
+
+    return app_changes
 
 
 def _require(condition: bool, message: str) -> None:
@@ -186,7 +205,7 @@ def plan(
     else:
         _require(len(designs) == 2, "plan takes OLD and NEW designs (or --from-host DUMP and NEW)")
         _require(not prune, "--prune goes with --from-host")
-    _run(app_changes.run_plan, designs=designs, nodes=nodes, from_host=from_host, prune=prune, **options)
+    _run(_changes().run_plan, designs=designs, nodes=nodes, from_host=from_host, prune=prune, **options)
 
 
 @main.command()
@@ -209,7 +228,7 @@ def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> 
         _require(len(designs) == 2, "diff takes OLD and NEW designs (or --base-ref REF and designs)")
     for path in designs:
         _require(path.is_file(), f"no such design file: {path}")
-    _run(app_changes.run_diff, designs=designs, base_ref=base_ref, **options)
+    _run(_changes().run_diff, designs=designs, base_ref=base_ref, **options)
 
 
 @main.command()
@@ -232,4 +251,4 @@ def rehearse(nodes: tuple[str, ...], **options: object) -> None:
       ovsgen rehearse host.db designs/new.yaml --node ahv-a-1
     """
     _require(len(nodes) == 1, "rehearse takes exactly one --node")
-    _run(app_changes.run_rehearse, nodes=nodes, **options)
+    _run(_changes().run_rehearse, nodes=nodes, **options)

@@ -47,22 +47,66 @@ def _selected(kinds: Collection[str]) -> tuple[Kind, ...]:
     return tuple(kind for kind in _KINDS if not kinds or kind.name in kinds)
 
 
-def render_design(valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = ()) -> list[OutputFile]:
+# Below this many nodes per worker, starting processes costs more than it saves (benchmarks/).
+NODES_PER_JOB = 100
+
+
+def render_design(
+    valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = (), jobs: int = 1
+) -> list[OutputFile]:
     """The design's files (only `nodes` and `kinds` when given), sorted by path.
 
     Paths are relative to the output folder and start with the design name.
-    Design-level files (CSV, index) always cover every node.
+    Design-level files (CSV, index) always cover every node. With `jobs` > 1,
+    large designs render their nodes in that many processes; the bytes are the same.
     """
-    design = valid.design
-    root = PurePosixPath(design.name)
-    files: list[OutputFile] = []
-    for kind in _selected(kinds):
-        for layout in valid.layouts:
-            if not nodes or layout.node.name in nodes:
-                files += kind.render_node(design, layout, root / layout.node.name)
+    selected = _selected(kinds)
+    layouts = [layout for layout in valid.layouts if not nodes or layout.node.name in nodes]
+    files = _render_nodes(valid, layouts, selected, jobs)
+    root = PurePosixPath(valid.design.name)
+    for kind in selected:
         if kind.render_design is not None:
-            files += kind.render_design(design, valid.layouts, root)
-    return sorted(files)
+            files += kind.render_design(valid.design, valid.layouts, root)
+    return sorted(files, key=lambda file: str(file.path))  # strings sort far faster than paths
+
+
+def _render_nodes(
+    valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...], jobs: int
+) -> list[OutputFile]:
+    workers = min(jobs, len(layouts) // NODES_PER_JOB)
+    if workers < 2:
+        return _render_chunk(valid, layouts, kinds)
+    import multiprocessing
+
+    global _SHARED  # noqa: PLW0603  # handed to forked workers by inheritance, not by pickling
+    _SHARED = (valid, layouts, kinds)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_render_share, [(index, workers) for index in range(workers)])
+    finally:
+        _SHARED = None
+    return [file for result in results for file in result]
+
+
+_SHARED: tuple[ValidDesign, list[NodeLayout], tuple[Kind, ...]] | None = None
+
+
+def _render_share(share: tuple[int, int]) -> list[OutputFile]:
+    """In a worker: render every `count`-th node starting at `index` of the shared design."""
+    assert _SHARED is not None, "set by the parent before forking"
+    valid, layouts, kinds = _SHARED
+    index, count = share
+    return _render_chunk(valid, layouts[index::count], kinds)
+
+
+def _render_chunk(valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...]) -> list[OutputFile]:
+    root = PurePosixPath(valid.design.name)
+    return [
+        file
+        for kind in kinds
+        for layout in layouts
+        for file in kind.render_node(valid.design, layout, root / layout.node.name)
+    ]
 
 
 def owned_paths(valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = ()) -> list[PurePosixPath]:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import functools
 import shlex
+from typing import Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from generator import cache
 from generator.resources import templates_dir
 
 
 @functools.cache
 def environment() -> Environment:
+    folder = cache.cache_dir()
     env = Environment(
         loader=FileSystemLoader(templates_dir()),
+        # Compiled templates are kept between runs, keyed by their source's checksum.
+        bytecode_cache=FileSystemBytecodeCache(str(folder), "jinja-%s.cache") if folder else None,
         undefined=StrictUndefined,  # a missing variable is a bug, never an empty string
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -25,13 +30,20 @@ def environment() -> Environment:
         comment_end_string="##}",
     )
     env.filters["shquote"] = shlex.quote
-    env.filters["md_cell"] = markdown_cell
+    env.filters["md_table"] = markdown_table
     return env
 
 
-def markdown_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: a '|' would end the cell."""
-    return str(value).replace("|", "\\|")
+class TableLike(Protocol):
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def markdown_table(table: TableLike) -> str:
+    """A GitHub Markdown table (`headers`, `rows`); a '|' inside a cell is escaped."""
+    lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in table.rows]
+    return "\n".join(lines)
 
 
 @functools.cache

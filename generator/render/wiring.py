@@ -149,14 +149,15 @@ def layout_diagram(sheet: NodeSheet) -> Diagram:
     return Diagram(title, width, y + MARGIN, tuple(boxes), tuple(links))
 
 
-def _element(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
-    # SVG attribute names have dashes; keyword arguments use underscores.
-    return etree.SubElement(parent, f"{{{SVG_NS}}}{tag}", {k.replace("_", "-"): v for k, v in attributes.items()})
+_SVG, _TITLE, _TEXT, _PATH, _GROUP, _RECT = (
+    f"{{{SVG_NS}}}{tag}" for tag in ("svg", "title", "text", "path", "g", "rect")
+)
+_LINK_STYLE = {"fill": "none", "stroke": "#5f6368", "stroke-width": "1.5"}
 
 
 def _svg(diagram: Diagram) -> str:
     width, height = f"{diagram.width:g}", f"{diagram.height:g}"
-    root = etree.Element(f"{{{SVG_NS}}}svg", nsmap={None: SVG_NS})  # type: ignore[dict-item]  # default namespace
+    root = etree.Element(_SVG, nsmap={None: SVG_NS})  # type: ignore[dict-item]  # the default namespace
     for key, value in (
         ("width", width),
         ("height", height),
@@ -166,36 +167,36 @@ def _svg(diagram: Diagram) -> str:
         ("font-size", "12"),
     ):
         root.set(key, value)
-    _element(root, "title").text = diagram.title
-    _element(root, "text", x=str(MARGIN), y=str(MARGIN + 14), font_size="14").text = diagram.title
+    etree.SubElement(root, _TITLE).text = diagram.title
+    etree.SubElement(root, _TEXT, {"x": str(MARGIN), "y": str(MARGIN + 14), "font-size": "14"}).text = diagram.title
     for start, end in diagram.links:
         (x1, y1), (x2, y2) = start.right, end.left
         bend = (x1 + x2) / 2
         path = f"M{x1:g},{y1:g} C{bend:g},{y1:g} {bend:g},{y2:g} {x2:g},{y2:g}"
-        _element(root, "path", d=path, fill="none", stroke="#5f6368", stroke_width="1.5")
+        etree.SubElement(root, _PATH, {"d": path, **_LINK_STYLE})
     for box in diagram.boxes:
         _draw_box(root, box)
     return etree.tostring(root, encoding="unicode", pretty_print=True)
 
 
 def _draw_box(root: etree._Element, box: Box) -> None:
-    group = _element(root, "g", **{"class": box.kind.replace(" ", "-")})
+    group = etree.SubElement(root, _GROUP, {"class": box.kind.replace(" ", "-")})
     unused = box.kind == "unused"
-    rect = _element(
-        group,
-        "rect",
-        x=f"{box.x:g}",
-        y=f"{box.y:g}",
-        width=f"{box.width:g}",
-        height=str(BOX_HEIGHT),
-        rx="4",
-        fill=COLORS[box.kind],
-        stroke="#9aa0a6" if unused else "#3c4043",
-    )
+    rect = {
+        "x": f"{box.x:g}",
+        "y": f"{box.y:g}",
+        "width": f"{box.width:g}",
+        "height": str(BOX_HEIGHT),
+        "rx": "4",
+        "fill": COLORS[box.kind],
+        "stroke": "#9aa0a6" if unused else "#3c4043",
+    }
     if unused:
-        rect.set("stroke-dasharray", "4 3")
+        rect["stroke-dasharray"] = "4 3"
+    etree.SubElement(group, _RECT, rect)
+    x = f"{box.x + 8:g}"
     for index, line in enumerate(box.lines):
-        text = _element(group, "text", x=f"{box.x + 8:g}", y=f"{box.y + 15 + index * 14:g}")
-        text.text = line
+        attributes = {"x": x, "y": f"{box.y + 15 + index * 14:g}"}
         if index:
-            text.set("fill", "#5f6368")
+            attributes["fill"] = "#5f6368"
+        etree.SubElement(group, _TEXT, attributes).text = line

@@ -1,0 +1,273 @@
+"""Explain schema errors: jsonschema's errors, each turned into a sentence for people.
+
+jsonschema's own messages are written for programmers ("'x' does not match
+'^[A-Za-z0-9_]...'"); this module turns each error into a sentence for the
+person who wrote the YAML, located at the offending key or value. It is only
+imported when the fast check in generator.schema finds a design invalid.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+from generator.diagnostics import DesignPath, Diagnostic
+from generator.loader import SourceDocument
+from generator.schema import FORMAT_CHECKS, schema_document
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(check)
+    return checker
+
+
+def _is_integer(_checker: object, value: object) -> bool:
+    # JSON Schema counts 10.0 as an integer; a VLAN of 10.0 would render "tag=10.0".
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]  # untyped in jsonschema
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@functools.cache
+def _validator() -> Validator:
+    # Built once per process. The schema itself is checked against the metaschema by the tests.
+    validator: Validator = _Validator(schema_document(), format_checker=_format_checker())
+    return validator
+
+
+def explain_schema_errors(document: SourceDocument) -> list[Diagnostic]:
+    """Every schema problem in the document, one located diagnostic each."""
+    found: dict[tuple[int, int, str], Diagnostic] = {}
+    for error in _validator().iter_errors(document.data):
+        for diagnostic in _explain(document, error):
+            found.setdefault((diagnostic.line, diagnostic.column, diagnostic.message), diagnostic)
+    return list(found.values())
+
+
+def _explain(document: SourceDocument, error: ValidationError) -> Iterator[Diagnostic]:
+    """Turn one jsonschema error into diagnostics, descending into oneOf/anyOf."""
+    path: DesignPath = tuple(error.absolute_path)
+    if error.validator in ("oneOf", "anyOf"):
+        branch_errors = _matching_branch_errors(error)
+        if branch_errors is not None:
+            for sub in branch_errors:
+                yield from _explain(document, sub)
+            return
+        yield document.diagnostic(path, f"{_show(error.instance)} is not {_alternatives(error)}")
+        return
+    if error.validator == "additionalProperties":
+        yield from _unknown_keys(document, path, error)
+        return
+    if "propertyNames" in error.relative_schema_path:
+        key_path = (*path, str(error.instance))
+        yield document.diagnostic(key_path, f"key {_message(error)}", key=True)
+        return
+    yield document.diagnostic(path, _message(error))
+
+
+def _matching_branch_errors(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one alternative whose type fits the value, if exactly one does.
+
+    For `uplinks: {mode: active-bakup}` the object form is clearly meant, so its
+    errors are the useful ones, not "is not a string".
+    """
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branch = sub.relative_schema_path[0]
+        assert isinstance(branch, int)
+        by_branch.setdefault(branch, []).append(sub)
+    fitting = [
+        errors
+        for errors in by_branch.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errors)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _alternatives(error: ValidationError) -> str:
+    options = error.validator_value
+    assert isinstance(options, list)  # oneOf/anyOf take a list of schemas
+    return " or ".join(_expectation(_resolve(option)) for option in options)
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        resolved: dict[str, Any] = schema_document()["$defs"][ref.removeprefix("#/$defs/")]
+        return resolved
+    return schema
+
+
+def _expectation(schema: dict[str, Any]) -> str:
+    if "x-expects" in schema:
+        return str(schema["x-expects"])
+    if "const" in schema:
+        return _show(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(_show(v) for v in schema["enum"])
+    if schema.get("type") == "object":
+        return "a mapping"
+    if schema.get("type") == "array":
+        return "a list"
+    return str(schema.get("description", "valid")).rstrip(".").lower()
+
+
+def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationError) -> Iterator[Diagnostic]:
+    declared = _leaf(error).schema.get("properties", {})
+    allowed = sorted(declared)
+    instance = error.instance
+    assert isinstance(instance, dict)
+    for key in instance:
+        if key in declared:
+            continue
+        hint = _did_you_mean(key, allowed)
+        known = f"; known keys: {', '.join(allowed)}" if allowed and not hint else ""
+        yield document.diagnostic((*path, key), f"unknown key '{key}'{hint}{known}", key=True)
+
+
+def _did_you_mean(value: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (type(None), "nothing"),
+    (bool, "a boolean"),  # before int: bool is an int subclass
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "a list"),
+)
+
+
+def _kind_of(value: object) -> str:
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), "a mapping")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _kind_of(value)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """The parts of a jsonschema error a message is made from."""
+
+    value: Any
+    bound: Any
+    schema: dict[str, Any]
+
+
+def _leaf(error: ValidationError) -> _Leaf:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return _Leaf(error.instance, error.validator_value, schema)
+
+
+def _type_message(leaf: _Leaf) -> str:
+    wanted = leaf.bound if isinstance(leaf.bound, list) else [leaf.bound]
+    expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
+    return f"expected {expected}, got {_kind_of(leaf.value)} {_show(leaf.value)}"
+
+
+def _enum_message(leaf: _Leaf) -> str:
+    options = ", ".join(_show(v) for v in leaf.bound)
+    hint = _did_you_mean(leaf.value, [str(v) for v in leaf.bound]) if isinstance(leaf.value, str) else ""
+    return f"{_show(leaf.value)} is not one of {options}{hint}"
+
+
+def _not_expected(leaf: _Leaf) -> str:
+    return f"{_show(leaf.value)} is not {_expectation(leaf.schema)}"
+
+
+def _range_message(leaf: _Leaf) -> str:
+    low, high = leaf.schema.get("minimum"), leaf.schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{_show(leaf.value)} is outside {low}-{high}"
+    side = "minimum" if low is not None else "maximum"
+    return f"{_show(leaf.value)} is beyond the {side} of {leaf.bound}"
+
+
+def _too_long(leaf: _Leaf) -> str:
+    return f"{_show(leaf.value)} is too long: {len(leaf.value)} characters, at most {leaf.bound}"
+
+
+def _required_message(leaf: _Leaf) -> str:
+    missing = [key for key in leaf.bound if key not in leaf.value]
+    plural = "s" if len(missing) > 1 else ""
+    return f"missing required key{plural} " + ", ".join(f"'{key}'" for key in missing)
+
+
+def _at_least(leaf: _Leaf) -> str:
+    return f"needs at least {leaf.bound} entr{'y' if leaf.bound == 1 else 'ies'}"
+
+
+def _at_most(leaf: _Leaf) -> str:
+    return f"has {len(leaf.value)} entries, at most {leaf.bound} allowed"
+
+
+def _unique_message(leaf: _Leaf) -> str:
+    return f"{_show(_first_duplicate(leaf.value))} is listed more than once"
+
+
+_MESSAGES: dict[str, Callable[[_Leaf], str]] = {
+    "type": _type_message,
+    "enum": _enum_message,
+    "const": _not_expected,
+    "pattern": _not_expected,
+    "format": _not_expected,
+    "minLength": _not_expected,
+    "minimum": _range_message,
+    "maximum": _range_message,
+    "maxLength": _too_long,
+    "required": _required_message,
+    "minItems": _at_least,
+    "minProperties": _at_least,
+    "maxItems": _at_most,
+    "uniqueItems": _unique_message,
+}
+
+
+def _message(error: ValidationError) -> str:
+    """One sentence about one leaf error."""
+    explain = _MESSAGES.get(str(error.validator))
+    return explain(_leaf(error)) if explain else str(error.message)
+
+
+def _first_duplicate(values: list[Any]) -> object:
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            return value
+        seen.append(value)
+    return None
