@@ -10,6 +10,7 @@ are read; cells use OVSDB's JSON encoding (["uuid", u], ["set", [...]],
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ def parse_dump(text: str, name: str) -> OvsState:
             1,
             f"the dump has no {', '.join(missing)} table; make it with: ovsdb-client dump --format=json Open_vSwitch",
         )
+    unsafe = _unsafe_value(tables)
+    if unsafe is not None:
+        table, value = unsafe
+        raise _fail(name, 1, f"the {table} table holds {value!r}, which ovsgen will not copy into a script")
     return state_from_tables(tables)
 
 
@@ -81,6 +86,25 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+# What may come from a dump into a script: names and values go into quoted words and into
+# quoted heredocs, where a newline or a line like `EXPECTED` would end the heredoc early.
+_SAFE = re.compile(r"^[A-Za-z0-9_.:/@+=,%-]*$")
+
+
+def _unsafe_value(tables: dict[str, list[Row]]) -> tuple[str, str] | None:
+    """The first name or value ovsgen would copy into a script that is not plain text."""
+    for table in TABLES:
+        for row in tables[table]:
+            values: list[Any] = [row.get("name"), row.get("type"), row.get("bond_mode"), row.get("lacp")]
+            for column in ("other_config", "options"):
+                mapping = row.get(column) or {}
+                values += [*mapping.keys(), *mapping.values()]
+            for value in values:
+                if isinstance(value, str) and not _SAFE.match(value):
+                    return table, value
+    return None
 
 
 def state_from_tables(tables: dict[str, list[Row]]) -> OvsState:

@@ -10,10 +10,12 @@ mtime: re-rendering golden/ touches only what really changed.
 from __future__ import annotations
 
 import difflib
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -35,18 +37,34 @@ def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePos
     Returns how many units were replaced.
     """
     out.mkdir(parents=True, exist_ok=True)
-    changed = [unit for unit in _units(out, list(files), replace) if not _unchanged(out, unit)]
-    if not changed:
-        return 0
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
-    try:
-        stager = _Stager(staging, out)
-        for unit in changed:
-            stager.stage(unit.files)
-        _swap_all([(staging / unit.path, out / unit.path) for unit in changed])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with _exclusive(out):
+        changed = [unit for unit in _units(out, list(files), replace) if not _unchanged(out, unit)]
+        if not changed:
+            return 0
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
+        try:
+            stager = _Stager(staging, out)
+            for unit in changed:
+                stager.stage(unit.files)
+            _swap_all([(staging / unit.path, out / unit.path) for unit in changed])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return len(changed)
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One writer at a time per output folder: two renders at once leave one complete result.
+
+    The lock file sits beside OUT, so that OUT holds only rendered files.
+    """
+    lock = out.parent / f".{out.name}.ovsgen.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _units(out: Path, files: list[OutputFile], replace: Iterable[PurePosixPath]) -> list[_Unit]:
@@ -121,13 +139,14 @@ def _swap_all(pairs: list[tuple[Path, Path]]) -> None:
 def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
     """Make `out` hold exactly `files`, swapped in whole (for plan folders)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
-    try:
-        staging.chmod(0o755)
-        _Stager(staging, out).stage(files)
-        _swap_all([(staging, out)])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with _exclusive(out):
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
+        try:
+            staging.chmod(0o755)
+            _Stager(staging, out).stage(files)
+            _swap_all([(staging, out)])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _current_umask() -> int:

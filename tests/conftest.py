@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -63,8 +64,25 @@ def example_nodes() -> list[tuple[str, str]]:
     return pairs
 
 
+def require_file(path: Path, package: str) -> Path:
+    """A file a consumer test needs; like require_tool, a failure in CI and a skip elsewhere."""
+    if not path.exists():
+        message = f"{path} is missing (Debian package {package})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (see .ci/run)")
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture
 def ovsdb() -> Iterator[Ovsdb]:
+    """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards."""
+    with ovsdb_server() as database:
+        yield database
+
+
+@contextmanager
+def ovsdb_server() -> Iterator[Ovsdb]:
     """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards."""
     server = require_tool("ovsdb-server")
     tool = require_tool("ovsdb-tool")

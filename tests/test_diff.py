@@ -145,3 +145,18 @@ def test_rehearse_command_reports_each_step() -> None:
         "  PASS  the database is back to the starting state",
         "Result: every step held.",
     ]
+
+
+def test_a_dump_with_unsafe_names_is_refused(tmp_path: Path) -> None:
+    dump = tmp_path / "host.json"
+    heading = '"headings": ["_uuid", "name", "ports"]'
+    dump.write_text(
+        '{"caption": "Bridge table", ' + heading + ', "data": [[["uuid", "u1"], "br0\\nEXPECTED", ["set", []]]]}\n'
+        '{"caption": "Port table", "headings": ["_uuid"], "data": []}\n'
+        '{"caption": "Interface table", "headings": ["_uuid"], "data": []}\n'
+    )
+    result = invoke(
+        "plan", "--from-host", str(dump), str(CHANGES / "base.yaml"), "--node", "c1", "-o", str(tmp_path / "p")
+    )
+    assert result.exit_code == 1
+    assert "the Bridge table holds 'br0\\nEXPECTED', which ovsgen will not copy into a script" in result.stderr
