@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import ipaddress
 import json
 import marshal
+import os
 import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
-import fastjsonschema
-
-from generator import cache
+from generator import __version__, cache
 from generator.diagnostics import Diagnostic
 from generator.loader import SourceDocument
 from generator.resources import schema_path
@@ -99,19 +99,42 @@ def _has_float(data: Any) -> bool:
     return False
 
 
+class _Rejected(Exception):  # stands in for fastjsonschema's exceptions
+    """Raised by the generated validator for the first problem it finds."""
+
+    def __init__(self, message: str = "", *args: Any, **details: Any) -> None:
+        super().__init__(message)
+
+
+_IMPORT_LINE = re.compile(r"^from fastjsonschema import .*$", re.MULTILINE)
+
+
+def _generator_stamp() -> str:
+    """Identifies the installed fastjsonschema without importing it (a warm start never does)."""
+    spec = importlib.util.find_spec("fastjsonschema")
+    if spec is None or spec.origin is None:
+        return "absent"
+    status = os.stat(spec.origin)
+    return f"{status.st_size}-{status.st_mtime_ns}"
+
+
 @functools.cache
 def _fast_validator() -> Callable[..., Any]:
-    key = hashlib.sha256(f"{schema_text()}|{fastjsonschema.VERSION}|{sys.version}".encode()).hexdigest()[:20]
-    name = f"schema-validator-{key}.marshal"
+    stamp = f"{schema_text()}|{_generator_stamp()}|{__version__}|{sys.version}"
+    name = f"schema-validator-{hashlib.sha256(stamp.encode()).hexdigest()[:20]}.marshal"
     stored = cache.read(name)
     if stored is None:
+        import fastjsonschema  # only when the cache is cold: generating costs ~60 ms
+
         source = fastjsonschema.compile_to_code(schema_document(), formats=FORMAT_CHECKS)
         entry = re.search(r"^def (\w+)", source, re.MULTILINE)
         assert entry is not None, "fastjsonschema generates functions"
+        # The generated code imports fastjsonschema for two exception classes; _Rejected stands in.
+        source = _IMPORT_LINE.sub("", source)
         stored = marshal.dumps((entry.group(1), compile(source, "<ovsgen schema validator>", "exec")))
         cache.write(name, stored)
     entry_name, code = marshal.loads(stored)  # our own cache of our own schema
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"JsonSchemaValueException": _Rejected, "JsonSchemaValuesException": _Rejected}
     exec(code, namespace)  # code generated from schemas/design.schema.json
     validate: Callable[..., Any] = namespace[entry_name]
     return validate
