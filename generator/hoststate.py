@@ -61,24 +61,24 @@ def _tables(text: str, name: str) -> dict[str, list[Row]]:
             table = json.loads(line)
             caption = str(table["caption"])
             headings = table["headings"]
-            rows = [dict(zip(headings, (_plain(cell) for cell in row), strict=True)) for row in table["data"]]
+            rows = [dict(zip(headings, (plain(cell) for cell in row), strict=True)) for row in table["data"]]
         except (ValueError, KeyError, TypeError) as error:
             raise _fail(name, number, f"not a line of 'ovsdb-client dump --format=json' output ({error})") from None
         tables[caption.removesuffix(" table")] = rows
     return tables
 
 
-def _plain(cell: Any) -> Any:
+def plain(cell: Any) -> Any:
     """OVSDB JSON -> Python: uuids as strings, sets as lists (empty: None), maps as dicts."""
     if isinstance(cell, list) and len(cell) == 2 and isinstance(cell[0], str):
         kind, value = cell
         if kind == "uuid":
             return value
         if kind == "set":
-            items = [_plain(item) for item in value]
+            items = [plain(item) for item in value]
             return items or None
         if kind == "map":
-            return {_plain(key): _plain(item) for key, item in value}
+            return {plain(key): plain(item) for key, item in value}
     return cell
 
 

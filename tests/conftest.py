@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -17,6 +16,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from generator.pipeline import validate_file
+from generator.rehearse import RehearsalUnavailable, find_tools, private_ovsdb
 from generator.render import OutputFile, render_design
 from generator.writer import write_tree
 from tests.support.ovsdb import Ovsdb
@@ -83,21 +83,18 @@ def ovsdb() -> Iterator[Ovsdb]:
 
 @contextmanager
 def ovsdb_server() -> Iterator[Ovsdb]:
-    """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards."""
-    server = require_tool("ovsdb-server")
-    tool = require_tool("ovsdb-tool")
-    vsctl = require_tool("ovs-vsctl")
-    schema = Path("/usr/share/openvswitch/vswitch.ovsschema")
-    if not schema.exists():
-        pytest.fail(f"{schema} is missing although ovsdb-server is installed")
-    # Short path: a unix socket path must stay under 108 bytes.
-    folder = Path(tempfile.mkdtemp(prefix="ovsdb-", dir="/tmp"))
-    database = Ovsdb.start(folder, server=server, tool=tool, vsctl=vsctl, schema=schema)
+    """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards.
+
+    The same server ovsgen rehearse starts (generator.rehearse), so the tests exercise it too.
+    """
+    for tool in ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-vsctl"):
+        require_tool(tool)
     try:
-        yield database
-    finally:
-        database.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        tools = find_tools()
+    except RehearsalUnavailable as missing:
+        pytest.fail(str(missing))
+    with private_ovsdb(tools) as server:
+        yield Ovsdb(server)
 
 
 def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
