@@ -126,10 +126,6 @@ def update_port(before: PortState, after: PortState) -> list[Command]:
     return commands
 
 
-def _changed_keys(old: dict[str, str], new: dict[str, str]) -> list[str]:
-    return [key for key in MANAGED_BOND_KEYS if key in new and old.get(key) != new[key]]
-
-
 def update_interface(before: InterfaceState, after: InterfaceState) -> list[Command]:
     return [_mtu(after)] if before.mtu_request != after.mtu_request else []
 

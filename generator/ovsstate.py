@@ -41,10 +41,6 @@ class InterfaceState:
     type: str = ""  # "" for a NIC, "internal", or what a host has (vxlan, patch, ...)
     options: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def internal(self) -> bool:
-        return self.type == "internal"
-
 
 @dataclass(frozen=True)
 class OvsState:

@@ -102,8 +102,8 @@ def _has_float(data: Any) -> bool:
 class _Rejected(Exception):  # stands in for fastjsonschema's exceptions
     """Raised by the generated validator for the first problem it finds."""
 
-    def __init__(self, message: str = "", *args: Any, **details: Any) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *_: Any, **__: Any) -> None:
+        super().__init__(message)  # the details fastjsonschema passes are not needed: jsonschema explains
 
 
 _IMPORT_LINE = re.compile(r"^from fastjsonschema import .*$", re.MULTILINE)
