@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.pipeline import ValidDesign, validate_file
-from generator.render import OutputFile, owned_paths, render_design
+from generator.render import OutputFile, iter_design_files, owned_paths
 from generator.reporting import make_reporter
 from generator.schema import schema_document
 from generator.writer import diff_tree, write_tree
@@ -106,8 +108,8 @@ def _check_unique_names(valid: list[ValidDesign]) -> str | None:
     return None
 
 
-def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[list[OutputFile], list[PurePosixPath]] | str:
-    """Every file of every design, and the folders they replace; or what is wrong."""
+def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[Iterator[OutputFile], list[PurePosixPath]] | str:
+    """Every file of every design (streamed, node by node), and what they replace; or what is wrong."""
     clash = _check_unique_names(valid)
     if clash:
         return clash
@@ -115,11 +117,10 @@ def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[list[Outp
     known = {layout.node.name for design in valid for layout in design.layouts}
     if wanted - known:
         return f"no node named {', '.join(sorted(wanted - known))} in the given designs"
-    files: list[OutputFile] = []
-    replaced: list[PurePosixPath] = []
-    for design in valid:
-        files += render_design(design, wanted, settings.kinds, settings.jobs)
-        replaced += owned_paths(design, wanted, settings.kinds)
+    replaced = [path for design in valid for path in owned_paths(design, wanted, settings.kinds)]
+    files = itertools.chain.from_iterable(
+        iter_design_files(design, wanted, settings.kinds, settings.jobs) for design in valid
+    )
     return files, replaced
 
 
@@ -139,8 +140,10 @@ def run_render(settings: Settings) -> int:
     if isinstance(rendered, str):
         return fail(settings, f"{rendered}; nothing was written")
     files, folders = rendered
-    write_tree(settings.out, files, folders)
-    settings.stderr.write(f"ovsgen: wrote {len(files)} files under {settings.out}/\n")
+    counted = _Counter(files)
+    replaced = write_tree(settings.out, counted, folders)
+    what = f"{replaced} changed folder(s) or file(s)" if replaced else "nothing changed"
+    settings.stderr.write(f"ovsgen: rendered {counted.count} files under {settings.out}/: {what}\n")
     return EXIT_OK
 
 
@@ -153,13 +156,26 @@ def run_check(settings: Settings) -> int:
     if isinstance(rendered, str):
         return fail(settings, rendered)
     files, folders = rendered
-    diff = diff_tree(settings.golden, files, folders)
+    counted = _Counter(files)
+    diff = diff_tree(settings.golden, counted, folders)
     if diff:
         settings.stdout.writelines(diff)
         designs = " ".join(str(path) for path in settings.designs)
         return fail(settings, f"{settings.golden}/ is stale; run: ovsgen render {designs} -o {settings.golden}")
-    settings.stderr.write(f"ovsgen: {settings.golden}/ is up to date ({len(files)} files)\n")
+    settings.stderr.write(f"ovsgen: {settings.golden}/ is up to date ({counted.count} files)\n")
     return EXIT_OK
+
+
+class _Counter:
+    """Passes files through, counting them (the stream is consumed once)."""
+
+    def __init__(self, files: Iterator[OutputFile]) -> None:
+        self.files, self.count = files, 0
+
+    def __iter__(self) -> Iterator[OutputFile]:
+        for file in self.files:
+            self.count += 1
+            yield file
 
 
 def run_schema(settings: Settings) -> int:

@@ -16,40 +16,106 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from generator.render.files import OutputFile
 
 
-@dataclass
-class _Unit:
-    """A file or folder under OUT that is replaced as a whole, and its rendered files."""
-
-    path: PurePosixPath
-    files: list[OutputFile] = field(default_factory=list)
-
-
 def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePosixPath]) -> int:
     """Write `files` under `out`, replacing each file or folder in `replace` as a whole.
 
-    Units whose rendered files equal what OUT holds are not touched at all.
-    Returns how many units were replaced.
+    Files may stream in (a node's files together); an existing folder in `replace`
+    is replaced child by child, and a child whose files equal what OUT holds is not
+    touched at all. Returns how many files and folders were replaced.
     """
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        changed = [unit for unit in _units(out, list(files), replace) if not _unchanged(out, unit)]
-        if not changed:
-            return 0
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
+        session = _Session(out, replace)
         try:
-            stager = _Stager(staging, out)
-            for unit in changed:
-                stager.stage(unit.files)
-            _swap_all([(staging / unit.path, out / unit.path) for unit in changed])
+            for file in files:
+                session.add(file)
+            return session.commit()
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return len(changed)
+            session.close()
+
+
+class _Session:
+    """One write: units (what is replaced whole) staged as their files arrive, then swapped in."""
+
+    def __init__(self, out: Path, replace: Iterable[PurePosixPath]) -> None:
+        self.out = out
+        self.roots = {root: (out / root).is_dir() for root in set(replace)}  # root -> replaced child by child
+        self.staging: Path | None = None
+        self.stager: _Stager | None = None
+        self.unit: PurePosixPath | None = None
+        self.buffer: list[OutputFile] = []
+        self.seen: set[PurePosixPath] = set()
+        self.changed: list[PurePosixPath] = []
+
+    def _unit_of(self, path: PurePosixPath) -> PurePosixPath:
+        for depth in range(len(path.parts), 0, -1):
+            root = PurePosixPath(*path.parts[:depth])
+            if root in self.roots:
+                split = self.roots[root] and len(path.parts) > depth
+                return root / path.parts[depth] if split else root
+        raise ValueError(f"{path} is outside every folder this render replaces")
+
+    def add(self, file: OutputFile) -> None:
+        unit = self._unit_of(file.path)
+        if unit != self.unit:
+            self._finish()
+            assert unit not in self.seen, f"the files of {unit} must arrive together"
+            self.unit = unit
+            self.seen.add(unit)
+        if (self.out / unit).exists():
+            self.buffer.append(file)  # compared with what is there when the unit is complete
+        else:
+            self._stage([file], unit)
+
+    def _finish(self) -> None:
+        if self.unit is not None and self.buffer and not _unchanged(self.out, self.unit, self.buffer):
+            self._stage(self.buffer, self.unit)
+        self.buffer = []
+
+    def _stage(self, files: list[OutputFile], unit: PurePosixPath) -> None:
+        if self.stager is None:
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.ovsgen-", dir=self.out.parent))
+            self.stager = _Stager(self.staging, self.out)
+        self.stager.stage(files)
+        if not self.changed or self.changed[-1] != unit:
+            self.changed.append(unit)
+
+    def commit(self) -> int:
+        self._finish()
+        for root, split in self.roots.items():
+            # What OUT holds that this render no longer produces goes too.
+            stale = [root / name for name in _listing(self.out / root) if root / name not in self.seen] if split else []
+            if not split and root not in self.seen and (self.out / root).exists():
+                stale = [root]
+            self.changed += stale
+        if not self.changed:
+            return 0
+        staging = self.staging or self.out.parent / ".ovsgen-nothing-staged"
+        _swap_all([(staging / unit, self.out / unit) for unit in self.changed])
+        return len(self.changed)
+
+    def close(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if not name.startswith(".")) if folder.is_dir() else []
+
+
+def _unchanged(out: Path, unit: PurePosixPath, files: list[OutputFile]) -> bool:
+    """Whether OUT already holds exactly these files for the unit, bytes and modes."""
+    target = out / unit
+    if target.is_dir():
+        on_disk = {str(Path(folder, name).relative_to(out)) for folder, _, names in os.walk(target) for name in names}
+        if on_disk != {str(file.path) for file in files}:
+            return False
+    return all(_same_file(str(out / file.path), file.text.encode("utf-8"), _mode(file)) for file in files)
 
 
 @contextmanager
@@ -65,36 +131,6 @@ def _exclusive(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _units(out: Path, files: list[OutputFile], replace: Iterable[PurePosixPath]) -> list[_Unit]:
-    """The replace paths, an existing folder split one level (a design into its nodes and files)."""
-    units: dict[PurePosixPath, _Unit] = {}
-    for root in sorted(set(replace)):
-        inside = [file for file in files if file.path == root or root in file.path.parents]
-        existing = out / root
-        if not existing.is_dir() or not any(len(file.path.parts) > len(root.parts) + 1 for file in inside):
-            units[root] = _Unit(root, inside)
-            continue
-        children = {name for name in os.listdir(existing) if not name.startswith(".")}
-        children |= {file.path.parts[len(root.parts)] for file in inside}
-        for name in sorted(children):
-            units[root / name] = _Unit(root / name)
-        for file in inside:
-            units[root / file.path.parts[len(root.parts)]].files.append(file)
-    return list(units.values())
-
-
-def _unchanged(out: Path, unit: _Unit) -> bool:
-    """Whether OUT already holds exactly the unit's files, bytes and modes."""
-    target = out / unit.path
-    if not unit.files:
-        return not target.exists()
-    if target.is_dir():
-        on_disk = {str(Path(folder, name).relative_to(out)) for folder, _, names in os.walk(target) for name in names}
-        if on_disk != {str(file.path) for file in unit.files}:
-            return False
-    return all(_same_file(str(out / file.path), file.text.encode("utf-8"), _mode(file)) for file in unit.files)
 
 
 def _mode(file: OutputFile) -> int:
@@ -210,30 +246,34 @@ def _remove(path: Path) -> None:
 def diff_tree(golden: Path, files: Iterable[OutputFile], folders: Iterable[PurePosixPath]) -> list[str]:
     """Unified diff lines from what `golden` holds to what was rendered (empty: up to date).
 
-    Files under `folders` in golden that were not rendered count as stale too.
+    Files stream in; files under `folders` in golden that were not rendered count as stale too.
     """
-    rendered = {str(file.path): file for file in files}
-    on_disk = {
+    lines: list[str] = []
+    rendered: set[str] = set()
+    for file in files:
+        path = str(file.path)
+        rendered.add(path)
+        on_disk = golden / path
+        if _same_file(str(on_disk), file.text.encode("utf-8"), _mode(file)):
+            continue  # the common case: bytes and mode as rendered, nothing to diff
+        exists = on_disk.is_file()
+        if exists:
+            lines += _mode_change(on_disk, file)
+        lines += difflib.unified_diff(
+            _read(on_disk) if exists else [],
+            file.text.splitlines(keepends=True),
+            fromfile=f"a/{path}" if exists else "/dev/null",
+            tofile=f"b/{path}",
+        )
+    stale = sorted(
         str(Path(folder, name).relative_to(golden))
-        for root in folders
+        for root in set(folders)
         for folder, _, names in os.walk(golden / root)
         for name in names
-    }
-    lines: list[str] = []
-    for path in sorted(on_disk | rendered.keys()):
-        file = rendered.get(path)
-        if file is not None and path in on_disk:
-            if _same_file(str(golden / path), file.text.encode("utf-8"), _mode(file)):
-                continue  # the common case: bytes and mode as rendered, nothing to diff
-            lines += _mode_change(golden / path, file)
-        old = _read(golden / path) if path in on_disk else []
-        new = file.text.splitlines(keepends=True) if file is not None else []
-        lines += difflib.unified_diff(
-            old,
-            new,
-            fromfile=f"a/{path}" if path in on_disk else "/dev/null",
-            tofile=f"b/{path}" if file is not None else "/dev/null",
-        )
+    )
+    for path in stale:
+        if path not in rendered:
+            lines += difflib.unified_diff(_read(golden / path), [], fromfile=f"a/{path}", tofile="/dev/null")
     return lines
 
 

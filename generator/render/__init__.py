@@ -9,7 +9,7 @@ Output kinds, each with the paths it owns (what `render --only KIND` replaces):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -19,7 +19,7 @@ from generator.render import ifcfg, libvirt, ovs_script, sheets
 from generator.render.files import OutputFile
 from generator.resolve import NodeLayout
 
-__all__ = ["KINDS", "OutputFile", "owned_paths", "render_design"]
+__all__ = ["KINDS", "OutputFile", "iter_design_files", "owned_paths", "render_design"]
 
 NodeRenderer = Callable[[Design, NodeLayout, PurePosixPath], list[OutputFile]]
 DesignRenderer = Callable[[Design, tuple[NodeLayout, ...], PurePosixPath], list[OutputFile]]
@@ -57,54 +57,72 @@ def render_design(
     """The design's files (only `nodes` and `kinds` when given), sorted by path.
 
     Paths are relative to the output folder and start with the design name.
-    Design-level files (CSV, index) always cover every node. With `jobs` > 1,
-    large designs render their nodes in that many processes; the bytes are the same.
+    Design-level files (CSV, index) always cover every node.
     """
-    selected = _selected(kinds)
-    layouts = [layout for layout in valid.layouts if not nodes or layout.node.name in nodes]
-    files = _render_nodes(valid, layouts, selected, jobs)
-    root = PurePosixPath(valid.design.name)
-    for kind in selected:
-        if kind.render_design is not None:
-            files += kind.render_design(valid.design, valid.layouts, root)
+    files = iter_design_files(valid, nodes, kinds, jobs)
     return sorted(files, key=lambda file: str(file.path))  # strings sort far faster than paths
 
 
-def _render_nodes(
+def iter_design_files(
+    valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = (), jobs: int = 1
+) -> Iterator[OutputFile]:
+    """The design's files node by node (all of a node's files together), then the design-level ones.
+
+    Only a few nodes' files are in memory at a time, whatever the size of the fleet. With
+    `jobs` > 1, large designs render their nodes in that many processes; the bytes are the same.
+    """
+    selected = _selected(kinds)
+    layouts = [layout for layout in valid.layouts if not nodes or layout.node.name in nodes]
+    for batch in _render_batches(valid, layouts, selected, jobs):
+        yield from batch
+    root = PurePosixPath(valid.design.name)
+    for kind in selected:
+        if kind.render_design is not None:
+            yield from kind.render_design(valid.design, valid.layouts, root)
+
+
+def _render_batches(
     valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...], jobs: int
-) -> list[OutputFile]:
+) -> Iterator[list[OutputFile]]:
     workers = min(jobs, len(layouts) // NODES_PER_JOB)
     if workers < 2:
-        return _render_chunk(valid, layouts, kinds)
+        for layout in layouts:
+            yield _render_chunk(valid, [layout], kinds)
+        return
     import multiprocessing
 
     global _SHARED  # noqa: PLW0603  # handed to forked workers by inheritance, not by pickling
     _SHARED = (valid, layouts, kinds)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_render_share, [(index, workers) for index in range(workers)])
+            # A few batches per worker in flight: enough to keep the cores busy, little memory.
+            spans = [(start, min(start + BATCH, len(layouts))) for start in range(0, len(layouts), BATCH)]
+            for window in range(0, len(spans), 2 * workers):
+                yield from pool.map(_render_span, spans[window : window + 2 * workers])
     finally:
         _SHARED = None
-    return [file for result in results for file in result]
 
+
+BATCH = 25  # nodes per task for the workers
 
 _SHARED: tuple[ValidDesign, list[NodeLayout], tuple[Kind, ...]] | None = None
 
 
-def _render_share(share: tuple[int, int]) -> list[OutputFile]:
-    """In a worker: render every `count`-th node starting at `index` of the shared design."""
+def _render_span(span: tuple[int, int]) -> list[OutputFile]:
+    """In a worker: render the nodes `start:end` of the shared design."""
     assert _SHARED is not None, "set by the parent before forking"
     valid, layouts, kinds = _SHARED
-    index, count = share
-    return _render_chunk(valid, layouts[index::count], kinds)
+    start, end = span
+    return _render_chunk(valid, layouts[start:end], kinds)
 
 
 def _render_chunk(valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...]) -> list[OutputFile]:
+    """All files of these nodes, node by node."""
     root = PurePosixPath(valid.design.name)
     return [
         file
-        for kind in kinds
         for layout in layouts
+        for kind in kinds
         for file in kind.render_node(valid.design, layout, root / layout.node.name)
     ]
 
