@@ -126,7 +126,8 @@ def _fast_validator() -> Callable[..., Any]:
     if stored is None:
         import fastjsonschema  # only when the cache is cold: generating costs ~60 ms
 
-        source = fastjsonschema.compile_to_code(schema_document(), formats=FORMAT_CHECKS)
+        # A fresh copy: fastjsonschema rewrites the $refs of the schema it is given.
+        source = fastjsonschema.compile_to_code(json.loads(schema_text()), formats=FORMAT_CHECKS)
         entry = re.search(r"^def (\w+)", source, re.MULTILINE)
         assert entry is not None, "fastjsonschema generates functions"
         # The generated code imports fastjsonschema for two exception classes; _Rejected stands in.

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from generator.loader import load_design
@@ -51,3 +52,17 @@ def test_every_example_design_is_valid_against_the_schema_alone() -> None:
     validator = Draft202012Validator(SCHEMA)
     for design in sorted((REPO / "designs").glob("*.yaml")):
         assert list(validator.iter_errors(load_design(design).data)) == [], design
+
+
+def test_building_the_fast_validator_leaves_the_schema_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold cache builds the validator; `ovsgen schema` must still print the file as written."""
+    from generator import cache, schema
+
+    monkeypatch.setattr(cache, "read", lambda name: None)
+    monkeypatch.setattr(cache, "write", lambda name, data: None)
+    schema._fast_validator.cache_clear()
+    try:
+        schema._fast_validator()
+        assert schema.schema_document() == SCHEMA
+    finally:
+        schema._fast_validator.cache_clear()
