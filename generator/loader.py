@@ -30,8 +30,27 @@ MAX_ALIAS_EXPANSION = 1_000_000
 MAX_DEPTH = 64
 
 Mark = tuple[int, int]  # 1-based line and column
-MappingMarks = dict[str, tuple[Mark, Mark]]  # key -> (mark of the key, mark of the value)
-Positions = dict[int, MappingMarks | list[Mark]]  # id(container) -> marks of its entries
+# Positions are kept packed into ints (a 10,000-node design has ~400,000 of them):
+# a mark is line << 16 | column, a mapping entry is key mark << 40 | value mark.
+MappingMarks = dict[str, int]
+Positions = dict[int, MappingMarks | list[int]]  # id(container) -> packed marks of its entries
+
+
+def _pack(mark: Mark) -> int:
+    return mark[0] << 16 | min(mark[1], 0xFFFF)
+
+
+def _unpack(packed: int) -> Mark:
+    return packed >> 16, packed & 0xFFFF
+
+
+def _entry(key: Mark, value: Mark) -> int:
+    return _pack(key) << 40 | _pack(value)
+
+
+def _entry_marks(packed: int) -> tuple[Mark, Mark]:
+    return _unpack(packed >> 40), _unpack(packed & (1 << 40) - 1)
+
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
@@ -55,7 +74,6 @@ class SourceDocument:
     """A loaded design: its plain data, its text, and where each key and value was written."""
 
     file: str
-    lines: tuple[str, ...]
     data: Any
     positions: Positions = field(repr=False)
     root: Mark = (1, 1)
@@ -70,10 +88,10 @@ class SourceDocument:
         for part in path:
             marks = self.positions.get(id(node))
             if isinstance(marks, dict) and isinstance(part, str) and part in marks:
-                key_mark, mark = marks[part]
+                key_mark, mark = _entry_marks(marks[part])
                 node = node[part]
             elif isinstance(marks, list) and isinstance(part, int) and 0 <= part < len(marks):
-                key_mark, mark = None, marks[part]
+                key_mark, mark = None, _unpack(marks[part])
                 node = node[part]
             else:
                 break
@@ -97,7 +115,7 @@ def load_design(path: Path, display_name: str | None = None) -> SourceDocument:
     text = _decode(_read_bytes(path, name), name)
     composer = _Composer(name)
     data, root = composer.compose(text)
-    return SourceDocument(name, tuple(text.splitlines()), data, composer.positions, root)
+    return SourceDocument(name, data, composer.positions, root)
 
 
 def _fail(file: str, line: int, column: int, message: str) -> DesignInvalid:
@@ -137,7 +155,7 @@ class _Frame:
     """A mapping or sequence being composed."""
 
     value: dict[str, Any] | list[Any]
-    marks: MappingMarks | list[Mark]
+    marks: MappingMarks | list[int]
     start: Mark
     anchor: str | None
     path: DesignPath
@@ -275,7 +293,7 @@ class _Composer:
         parent.size += size
         if isinstance(parent.value, list) and isinstance(parent.marks, list):
             parent.value.append(value)
-            parent.marks.append(mark)
+            parent.marks.append(_pack(mark))
         elif parent.key is None:
             self._take_key(parent, value, mark, raw)
         else:
@@ -301,11 +319,11 @@ class _Composer:
         elif not isinstance(key, str):
             return  # a collection as a key: already reported
         elif key in mapping:
-            message = f"duplicate key '{key}' (first defined at line {marks[key][0][0]})"
+            message = f"duplicate key '{key}' (first defined at line {_entry_marks(marks[key])[0][0]})"
             self._error(key_mark, message, (*parent.path, key))
         else:
             mapping[key] = value
-            marks[key] = (key_mark, mark)
+            marks[key] = _entry(key_mark, mark)
 
     def _scalar(self, event: Any, path: DesignPath) -> Any:
         text: str = event.value
