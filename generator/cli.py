@@ -35,6 +35,19 @@ JOBS = click.option(
     show_default="0: one per core for large designs",
     help="Processes that render nodes; designs under 200 nodes always render in one.",
 )
+
+
+def _out_option(default: str, help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "-o",
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
 ONLY = click.option(
     "--only",
     "kinds",
@@ -94,14 +107,7 @@ def validate(**options: object) -> None:
 
 @main.command()
 @DESIGNS
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder; each design renders into OUT/<design name>/.",
-)
+@_out_option("out", "Output folder; each design renders into OUT/<design name>/.")
 @NODES
 @ONLY
 @JOBS
@@ -171,14 +177,7 @@ def _require(condition: bool, message: str) -> None:
     metavar="DUMP",
     help="Plan from a host's database dump (ovsdb-client dump --format=json Open_vSwitch) instead of OLD.",
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("plan"),
-    show_default=True,
-    help="Plan folder, replaced as a whole.",
-)
+@_out_option("plan", "Plan folder, replaced as a whole.")
 @NODES
 @click.option(
     "--prune", is_flag=True, help="With --from-host: remove ports the design does not mention from its bridges."
