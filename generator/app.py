@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.pipeline import ValidDesign, validate_file
-from generator.render import OutputFile, iter_design_files, owned_paths
+from generator.render import OutputFile, map_design, owned_paths
 from generator.reporting import make_reporter
 from generator.schema import schema_document
-from generator.writer import diff_tree, write_tree
+from generator.writer import compare_files, stale_files, writing
 
+T = TypeVar("T")
 EXIT_OK = 0
 EXIT_INVALID = 1
 
@@ -108,8 +108,8 @@ def _check_unique_names(valid: list[ValidDesign]) -> str | None:
     return None
 
 
-def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[Iterator[OutputFile], list[PurePosixPath]] | str:
-    """Every file of every design (streamed, node by node), and what they replace; or what is wrong."""
+def _render_plan(settings: Settings, valid: list[ValidDesign]) -> list[PurePosixPath] | str:
+    """What rendering these designs with the settings' filters replaces; or what is wrong."""
     clash = _check_unique_names(valid)
     if clash:
         return clash
@@ -117,11 +117,15 @@ def _render_all(settings: Settings, valid: list[ValidDesign]) -> tuple[Iterator[
     known = {layout.node.name for design in valid for layout in design.layouts}
     if wanted - known:
         return f"no node named {', '.join(sorted(wanted - known))} in the given designs"
-    replaced = [path for design in valid for path in owned_paths(design, wanted, settings.kinds)]
-    files = itertools.chain.from_iterable(
-        iter_design_files(design, wanted, settings.kinds, settings.jobs) for design in valid
-    )
-    return files, replaced
+    return [path for design in valid for path in owned_paths(design, wanted, settings.kinds)]
+
+
+def _map_rendered(
+    settings: Settings, valid: list[ValidDesign], consume: Callable[[list[OutputFile]], T]
+) -> Iterator[T]:
+    """`consume` of every design's files, a node at a time (in worker processes for large designs)."""
+    for design in valid:
+        yield from map_design(design, consume, set(settings.nodes), settings.kinds, settings.jobs)
 
 
 def run_validate(settings: Settings) -> int:
@@ -136,46 +140,41 @@ def run_render(settings: Settings) -> int:
     valid, _, ok = _validate_all(settings)
     if not ok:
         return fail(settings, "nothing was written")
-    rendered = _render_all(settings, valid)
-    if isinstance(rendered, str):
-        return fail(settings, f"{rendered}; nothing was written")
-    files, folders = rendered
-    counted = _Counter(files)
-    replaced = write_tree(settings.out, counted, folders)
+    folders = _render_plan(settings, valid)
+    if isinstance(folders, str):
+        return fail(settings, f"{folders}; nothing was written")
+    count = 0
+    with writing(settings.out, folders) as tree:
+        for staged in _map_rendered(settings, valid, tree.stage):
+            tree.record(staged)
+            count += staged.files
+        replaced = tree.commit()
     what = f"{replaced} changed folder(s) or file(s)" if replaced else "nothing changed"
-    settings.stderr.write(f"ovsgen: rendered {counted.count} files under {settings.out}/: {what}\n")
+    settings.stderr.write(f"ovsgen: rendered {count} files under {settings.out}/: {what}\n")
     return EXIT_OK
 
 
 def run_check(settings: Settings) -> int:
     assert settings.golden is not None
+    golden = settings.golden
     valid, _, ok = _validate_all(settings)
     if not ok:
         return EXIT_INVALID
-    rendered = _render_all(settings, valid)
-    if isinstance(rendered, str):
-        return fail(settings, rendered)
-    files, folders = rendered
-    counted = _Counter(files)
-    diff = diff_tree(settings.golden, counted, folders)
+    folders = _render_plan(settings, valid)
+    if isinstance(folders, str):
+        return fail(settings, folders)
+    diff: list[str] = []
+    rendered: set[str] = set()
+    for compared in _map_rendered(settings, valid, functools.partial(compare_files, golden)):
+        diff += compared.lines
+        rendered.update(compared.paths)
+    diff += stale_files(golden, folders, rendered)
     if diff:
         settings.stdout.writelines(diff)
         designs = " ".join(str(path) for path in settings.designs)
-        return fail(settings, f"{settings.golden}/ is stale; run: ovsgen render {designs} -o {settings.golden}")
-    settings.stderr.write(f"ovsgen: {settings.golden}/ is up to date ({counted.count} files)\n")
+        return fail(settings, f"{golden}/ is stale; run: ovsgen render {designs} -o {golden}")
+    settings.stderr.write(f"ovsgen: {golden}/ is up to date ({len(rendered)} files)\n")
     return EXIT_OK
-
-
-class _Counter:
-    """Passes files through, counting them (the stream is consumed once)."""
-
-    def __init__(self, files: Iterator[OutputFile]) -> None:
-        self.files, self.count = files, 0
-
-    def __iter__(self) -> Iterator[OutputFile]:
-        for file in self.files:
-            self.count += 1
-            yield file
 
 
 def run_schema(settings: Settings) -> int:

@@ -8,12 +8,14 @@ problems for the semantic checks to report.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from generator.model import Bridge, Design, Nic, Node
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet's NICs share a handful of names
 def natural_key(name: str) -> tuple[tuple[int, str], ...]:
     """eth2 < eth10: digit runs compare as numbers."""
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", name) if part)

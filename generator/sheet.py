@@ -89,6 +89,21 @@ def vlan_ranges(vlans: tuple[int, ...]) -> str:
 
 def carried_on(design: Design, bridge: str) -> tuple[Carried, ...]:
     """Everything that sends traffic over `bridge`'s uplinks, host first."""
+    # The same for every node: worked out once per design and bridge (sheets ask ~10 times a node).
+    global _CARRIED  # noqa: PLW0603
+    if _CARRIED is None or _CARRIED[0] is not design:
+        _CARRIED = (design, {})
+    known = _CARRIED[1]
+    if bridge not in known:
+        known[bridge] = _carried_on(design, bridge)
+    return known[bridge]
+
+
+# The design (compared by identity: hashing a frozen design would read every node) and its answers.
+_CARRIED: tuple[Design, dict[str, tuple[Carried, ...]]] | None = None
+
+
+def _carried_on(design: Design, bridge: str) -> tuple[Carried, ...]:
     found: list[Carried] = []
     host = design.host
     if host.bridge == bridge:

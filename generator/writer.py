@@ -14,8 +14,9 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from generator.render.files import OutputFile
@@ -24,98 +25,129 @@ from generator.render.files import OutputFile
 def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePosixPath]) -> int:
     """Write `files` under `out`, replacing each file or folder in `replace` as a whole.
 
-    Files may stream in (a node's files together); an existing folder in `replace`
-    is replaced child by child, and a child whose files equal what OUT holds is not
-    touched at all. Returns how many files and folders were replaced.
+    Files may stream in (a unit's files together); returns how many files and
+    folders were replaced. `writing` is the same in steps, for parallel renders.
     """
+    with writing(out, replace) as tree:
+        batch: list[OutputFile] = []
+        unit: str | None = None
+        for file in files:
+            file_unit = tree.unit_of(str(file.path))
+            if file_unit != unit and batch:
+                tree.record(tree.stage(batch))
+                batch = []
+            unit = file_unit
+            batch.append(file)
+        if batch:
+            tree.record(tree.stage(batch))
+        return tree.commit()
+
+
+@contextmanager
+def writing(out: Path, replace: Iterable[PurePosixPath]) -> Iterator[TreeWriter]:
+    """A TreeWriter for `out`, holding its lock; whatever was not committed is thrown away."""
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        session = _Session(out, replace)
+        tree = TreeWriter(out, replace)
         try:
-            for file in files:
-                session.add(file)
-            return session.commit()
+            yield tree
         finally:
-            session.close()
+            tree.close()
 
 
-class _Session:
-    """One write: units (what is replaced whole) staged as their files arrive, then swapped in."""
+@dataclass(frozen=True)
+class Staged:
+    """What one `stage` call did: per unit, whether it was staged (changed) and whether OUT had it."""
+
+    units: tuple[tuple[str, bool, bool], ...]  # (unit, staged, compared with OUT)
+    files: int
+
+
+class TreeWriter:
+    """One write: units (what is replaced whole) are staged beside OUT, then swapped in together.
+
+    A unit is a folder or file of `replace`, or, when OUT already holds that
+    folder, each of its children (so unchanged node folders stay untouched).
+    `stage` only touches the file system, so forked workers may call it for
+    their nodes; the parent `record`s what each call returns, then `commit`s.
+    """
 
     def __init__(self, out: Path, replace: Iterable[PurePosixPath]) -> None:
-        self.out = out
-        self.roots = {root: (out / root).is_dir() for root in set(replace)}  # root -> replaced child by child
-        self.staging: Path | None = None
-        self.stager: _Stager | None = None
-        self.unit: PurePosixPath | None = None
-        self.buffer: list[OutputFile] = []
-        self.seen: set[PurePosixPath] = set()
-        self.changed: list[PurePosixPath] = []
+        self.out = str(out)
+        # root -> whether it is replaced child by child (OUT has it as a folder)
+        self.roots = {str(root): os.path.isdir(os.path.join(self.out, root)) for root in set(replace)}
+        self.staging = tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent)
+        self.stager = _Stager(self.staging, self.out)
+        self.changed: list[str] = []
+        self.seen: set[str] = set()
 
-    def _unit_of(self, path: PurePosixPath) -> PurePosixPath:
-        for depth in range(len(path.parts), 0, -1):
-            root = PurePosixPath(*path.parts[:depth])
+    def unit_of(self, path: str) -> str:
+        parts = path.split("/")
+        for depth in range(len(parts), 0, -1):
+            root = "/".join(parts[:depth])
             if root in self.roots:
-                split = self.roots[root] and len(path.parts) > depth
-                return root / path.parts[depth] if split else root
+                return f"{root}/{parts[depth]}" if self.roots[root] and depth < len(parts) else root
         raise ValueError(f"{path} is outside every folder this render replaces")
 
-    def add(self, file: OutputFile) -> None:
-        unit = self._unit_of(file.path)
-        if unit != self.unit:
-            self._finish()
-            assert unit not in self.seen, f"the files of {unit} must arrive together"
-            self.unit = unit
+    def stage(self, files: Sequence[OutputFile]) -> Staged:
+        """Stage the units of `files` that differ from OUT; a unit OUT holds must come whole."""
+        groups: dict[str, list[tuple[str, bytes, int]]] = {}
+        for file in files:
+            path = str(file.path)
+            groups.setdefault(self.unit_of(path), []).append((path, file.text.encode("utf-8"), _mode(file)))
+        return Staged(tuple(self._stage_unit(unit, group) for unit, group in groups.items()), len(files))
+
+    def _stage_unit(self, unit: str, files: list[tuple[str, bytes, int]]) -> tuple[str, bool, bool]:
+        target = os.path.join(self.out, unit)
+        if not os.path.lexists(target):
+            for path, data, mode in files:
+                self.stager.write(path, data, mode)
+            return unit, True, False
+        if _unchanged(self.out, target, files):
+            return unit, False, True
+        for path, data, mode in files:
+            if not self.stager.link_unchanged(path, data, mode):
+                self.stager.write(path, data, mode)
+        return unit, True, True
+
+    def record(self, staged: Staged) -> None:
+        """Note what a `stage` call did (in this process or a worker), in render order."""
+        for unit, changed, compared in staged.units:
+            assert not (compared and unit in self.seen), f"the files of {unit} must arrive together"
             self.seen.add(unit)
-        if (self.out / unit).exists():
-            self.buffer.append(file)  # compared with what is there when the unit is complete
-        else:
-            self._stage([file], unit)
-
-    def _finish(self) -> None:
-        if self.unit is not None and self.buffer and not _unchanged(self.out, self.unit, self.buffer):
-            self._stage(self.buffer, self.unit)
-        self.buffer = []
-
-    def _stage(self, files: list[OutputFile], unit: PurePosixPath) -> None:
-        if self.stager is None:
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.ovsgen-", dir=self.out.parent))
-            self.stager = _Stager(self.staging, self.out)
-        self.stager.stage(files)
-        if not self.changed or self.changed[-1] != unit:
-            self.changed.append(unit)
+            if changed and (not self.changed or self.changed[-1] != unit):
+                self.changed.append(unit)
 
     def commit(self) -> int:
-        self._finish()
+        """Swap every changed unit in, and remove what OUT holds that this render no longer makes."""
+        changed = list(dict.fromkeys(self.changed))
         for root, split in self.roots.items():
-            # What OUT holds that this render no longer produces goes too.
-            stale = [root / name for name in _listing(self.out / root) if root / name not in self.seen] if split else []
-            if not split and root not in self.seen and (self.out / root).exists():
-                stale = [root]
-            self.changed += stale
-        if not self.changed:
-            return 0
-        staging = self.staging or self.out.parent / ".ovsgen-nothing-staged"
-        _swap_all([(staging / unit, self.out / unit) for unit in self.changed])
-        return len(self.changed)
+            if split:
+                stale = (f"{root}/{name}" for name in _listing(os.path.join(self.out, root)))
+                changed += [unit for unit in stale if unit not in self.seen]
+            elif root not in self.seen and os.path.lexists(os.path.join(self.out, root)):
+                changed.append(root)
+        if changed:
+            _swap_all([(Path(self.staging, unit), Path(self.out, unit)) for unit in changed])
+        return len(changed)
 
     def close(self) -> None:
-        if self.staging is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def _listing(folder: Path) -> list[str]:
-    return sorted(name for name in os.listdir(folder) if not name.startswith(".")) if folder.is_dir() else []
+def _listing(folder: str) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if not name.startswith(".")) if os.path.isdir(folder) else []
 
 
-def _unchanged(out: Path, unit: PurePosixPath, files: list[OutputFile]) -> bool:
-    """Whether OUT already holds exactly these files for the unit, bytes and modes."""
-    target = out / unit
-    if target.is_dir():
-        on_disk = {str(Path(folder, name).relative_to(out)) for folder, _, names in os.walk(target) for name in names}
-        if on_disk != {str(file.path) for file in files}:
+def _unchanged(out: str, target: str, files: list[tuple[str, bytes, int]]) -> bool:
+    """Whether OUT already holds exactly these files (paths relative to OUT) at `target`, bytes and modes."""
+    if os.path.isdir(target):
+        on_disk = {
+            os.path.relpath(os.path.join(folder, name), out) for folder, _, names in os.walk(target) for name in names
+        }
+        if on_disk != {path for path, _, _ in files}:
             return False
-    return all(_same_file(str(out / file.path), file.text.encode("utf-8"), _mode(file)) for file in files)
+    return all(_same_file(os.path.join(out, path), data, mode) for path, data, mode in files)
 
 
 @contextmanager
@@ -179,7 +211,9 @@ def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
         try:
             staging.chmod(0o755)
-            _Stager(staging, out).stage(files)
+            stager = _Stager(str(staging), str(out))
+            for file in files:
+                stager.write_file(file)
             _swap_all([(staging, out)])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -192,29 +226,29 @@ def _current_umask() -> int:
 
 
 class _Stager:
-    """Writes files into a staging folder, reusing unchanged files of the tree they replace."""
+    """Writes files into a staging folder, or links them from the tree they replace when unchanged."""
 
-    def __init__(self, staging: Path, previous: Path) -> None:
-        self.staging = str(staging)
-        self.previous = str(previous)
-        self.folders: set[str] = set()
+    def __init__(self, staging: str, previous: str) -> None:
+        self.staging = staging
+        self.previous = previous
+        self.folders: set[str] = set()  # made in staging by this process
         self.umask = _current_umask()
 
-    def stage(self, files: Iterable[OutputFile]) -> None:
-        for file in files:
-            self._stage(file)
+    def write_file(self, file: OutputFile) -> None:
+        path, data, mode = str(file.path), file.text.encode("utf-8"), _mode(file)
+        if not self.link_unchanged(path, data, mode):
+            self.write(path, data, mode)
 
-    def _stage(self, file: OutputFile) -> None:
-        relative = str(file.path)
-        target = os.path.join(self.staging, relative)
+    def _target(self, path: str) -> str:
+        target = os.path.join(self.staging, path)
         folder = os.path.dirname(target)
         if folder not in self.folders:
             os.makedirs(folder, exist_ok=True)
             self.folders.add(folder)
-        data = file.text.encode("utf-8")
-        mode = _mode(file)
-        if self._link_unchanged(os.path.join(self.previous, relative), target, data, mode):
-            return
+        return target
+
+    def write(self, path: str, data: bytes, mode: int) -> None:
+        target = self._target(path)
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             view = memoryview(data)
@@ -225,12 +259,13 @@ class _Stager:
         if mode & ~self.umask != mode:
             os.chmod(target, mode)
 
-    @staticmethod
-    def _link_unchanged(old: str, target: str, data: bytes, mode: int) -> bool:
+    def link_unchanged(self, path: str, data: bytes, mode: int) -> bool:
+        """Hard-link the previous tree's file when bytes and mode are unchanged: it keeps inode and mtime."""
+        old = os.path.join(self.previous, path)
         if not _same_file(old, data, mode):
             return False
         try:
-            os.link(old, target)
+            os.link(old, self._target(path))
         except OSError:
             return False  # another file system, or links not allowed: write it
         return True
@@ -246,25 +281,44 @@ def _remove(path: Path) -> None:
 def diff_tree(golden: Path, files: Iterable[OutputFile], folders: Iterable[PurePosixPath]) -> list[str]:
     """Unified diff lines from what `golden` holds to what was rendered (empty: up to date).
 
-    Files stream in; files under `folders` in golden that were not rendered count as stale too.
+    Files under `folders` in golden that were not rendered count as stale too.
+    `compare_files` and `stale_files` are the two steps, for parallel renders.
     """
+    compared = compare_files(golden, list(files))
+    return [*compared.lines, *stale_files(golden, folders, set(compared.paths))]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Rendered files compared with golden: the diff lines, and which paths were rendered."""
+
+    lines: tuple[str, ...]
+    paths: tuple[str, ...]
+
+
+def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
+    """Diff `files` against what `golden` holds (only the files; safe in forked workers)."""
     lines: list[str] = []
-    rendered: set[str] = set()
     for file in files:
         path = str(file.path)
-        rendered.add(path)
-        on_disk = golden / path
-        if _same_file(str(on_disk), file.text.encode("utf-8"), _mode(file)):
+        on_disk = os.path.join(golden, path)
+        if _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
             continue  # the common case: bytes and mode as rendered, nothing to diff
-        exists = on_disk.is_file()
+        exists = os.path.isfile(on_disk)
         if exists:
-            lines += _mode_change(on_disk, file)
+            lines += _mode_change(Path(on_disk), file)
         lines += difflib.unified_diff(
-            _read(on_disk) if exists else [],
+            _read(Path(on_disk)) if exists else [],
             file.text.splitlines(keepends=True),
             fromfile=f"a/{path}" if exists else "/dev/null",
             tofile=f"b/{path}",
         )
+    return Compared(tuple(lines), tuple(str(file.path) for file in files))
+
+
+def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[str]) -> list[str]:
+    """Diff lines deleting what golden holds under `folders` that was not `rendered`."""
+    lines: list[str] = []
     stale = sorted(
         str(Path(folder, name).relative_to(golden))
         for root in set(folders)

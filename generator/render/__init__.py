@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
 from generator.model import Design
 from generator.pipeline import ValidDesign
@@ -19,7 +20,9 @@ from generator.render import ifcfg, libvirt, ovs_script, sheets
 from generator.render.files import OutputFile
 from generator.resolve import NodeLayout
 
-__all__ = ["KINDS", "OutputFile", "iter_design_files", "owned_paths", "render_design"]
+__all__ = ["KINDS", "OutputFile", "iter_design_files", "map_design", "owned_paths", "render_design"]
+
+T = TypeVar("T")
 
 NodeRenderer = Callable[[Design, NodeLayout, PurePosixPath], list[OutputFile]]
 DesignRenderer = Callable[[Design, tuple[NodeLayout, ...], PurePosixPath], list[OutputFile]]
@@ -47,10 +50,6 @@ def _selected(kinds: Collection[str]) -> tuple[Kind, ...]:
     return tuple(kind for kind in _KINDS if not kinds or kind.name in kinds)
 
 
-# Below this many nodes per worker, starting processes costs more than it saves (benchmarks/).
-NODES_PER_JOB = 100
-
-
 def render_design(
     valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = (), jobs: int = 1
 ) -> list[OutputFile]:
@@ -68,63 +67,100 @@ def iter_design_files(
 ) -> Iterator[OutputFile]:
     """The design's files node by node (all of a node's files together), then the design-level ones.
 
-    Only a few nodes' files are in memory at a time, whatever the size of the fleet. With
-    `jobs` > 1, large designs render their nodes in that many processes; the bytes are the same.
+    Only a few nodes' files are in memory at a time, whatever the size of the fleet.
+    """
+    for files in map_design(valid, _same, nodes, kinds, jobs):
+        yield from files
+
+
+def _same(files: list[OutputFile]) -> list[OutputFile]:
+    return files
+
+
+def map_design(
+    valid: ValidDesign,
+    consume: Callable[[list[OutputFile]], T],
+    nodes: Collection[str] = (),
+    kinds: Collection[str] = (),
+    jobs: int = 1,
+) -> Iterator[T]:
+    """`consume` of each node's files, in node order, then of the design-level files (if any).
+
+    With `jobs` > 1, large designs render and consume their nodes in that many
+    forked processes (consume must then only touch the file system and return
+    something small); the results arrive in the same order as with one job.
     """
     selected = _selected(kinds)
     layouts = [layout for layout in valid.layouts if not nodes or layout.node.name in nodes]
-    for batch in _render_batches(valid, layouts, selected, jobs):
-        yield from batch
-    root = PurePosixPath(valid.design.name)
-    for kind in selected:
-        if kind.render_design is not None:
-            yield from kind.render_design(valid.design, valid.layouts, root)
-
-
-def _render_batches(
-    valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...], jobs: int
-) -> Iterator[list[OutputFile]]:
     workers = min(jobs, len(layouts) // NODES_PER_JOB)
-    if workers < 2:
-        for layout in layouts:
-            yield _render_chunk(valid, [layout], kinds)
+    if workers >= 2:
+        yield from _in_workers(workers, (valid, layouts, selected, consume))
         return
+    for layout in layouts:
+        yield consume(_render_node(valid, layout, selected))
+    design_files = _render_design_files(valid, selected)
+    if design_files:
+        yield consume(design_files)
+
+
+def _render_design_files(valid: ValidDesign, kinds: tuple[Kind, ...]) -> list[OutputFile]:
+    """The files about the whole design (CSV, index); they always cover every node."""
+    root = PurePosixPath(valid.design.name)
+    return [
+        file
+        for kind in kinds
+        if kind.render_design is not None
+        for file in kind.render_design(valid.design, valid.layouts, root)
+    ]
+
+
+# Below this many nodes per worker, starting processes costs more than it saves (benchmarks/).
+NODES_PER_JOB = 100
+BATCH = 20  # nodes per task for the workers
+
+_SHARED: tuple[ValidDesign, list[NodeLayout], tuple[Kind, ...], Callable[[list[OutputFile]], Any]] | None = None
+
+
+def _in_workers(
+    workers: int, shared: tuple[ValidDesign, list[NodeLayout], tuple[Kind, ...], Callable[[list[OutputFile]], T]]
+) -> Iterator[T]:
     import multiprocessing
 
     global _SHARED  # noqa: PLW0603  # handed to forked workers by inheritance, not by pickling
-    _SHARED = (valid, layouts, kinds)
+    _SHARED = shared
+    count = len(shared[1])
+    spans = [(start, min(start + BATCH, count)) for start in range(0, count, BATCH)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            # A few batches per worker in flight: enough to keep the cores busy, little memory.
-            spans = [(start, min(start + BATCH, len(layouts))) for start in range(0, len(layouts), BATCH)]
-            for window in range(0, len(spans), 2 * workers):
-                yield from pool.map(_render_span, spans[window : window + 2 * workers])
+            # The design-level files read every node: one more task, run beside the nodes'.
+            design = pool.apply_async(_consume_design)
+            for results in pool.imap(_consume_span, spans):
+                yield from results
+            yield from design.get()
     finally:
         _SHARED = None
 
 
-BATCH = 25  # nodes per task for the workers
-
-_SHARED: tuple[ValidDesign, list[NodeLayout], tuple[Kind, ...]] | None = None
-
-
-def _render_span(span: tuple[int, int]) -> list[OutputFile]:
-    """In a worker: render the nodes `start:end` of the shared design."""
+def _consume_span(span: tuple[int, int]) -> list[Any]:
+    """In a worker: render and consume the nodes `start:end` of the shared design."""
     assert _SHARED is not None, "set by the parent before forking"
-    valid, layouts, kinds = _SHARED
+    valid, layouts, kinds, consume = _SHARED
     start, end = span
-    return _render_chunk(valid, layouts[start:end], kinds)
+    return [consume(_render_node(valid, layout, kinds)) for layout in layouts[start:end]]
 
 
-def _render_chunk(valid: ValidDesign, layouts: list[NodeLayout], kinds: tuple[Kind, ...]) -> list[OutputFile]:
-    """All files of these nodes, node by node."""
-    root = PurePosixPath(valid.design.name)
-    return [
-        file
-        for layout in layouts
-        for kind in kinds
-        for file in kind.render_node(valid.design, layout, root / layout.node.name)
-    ]
+def _consume_design() -> list[Any]:
+    """In a worker: render and consume the design-level files of the shared design (if any)."""
+    assert _SHARED is not None, "set by the parent before forking"
+    valid, _, kinds, consume = _SHARED
+    files = _render_design_files(valid, kinds)
+    return [consume(files)] if files else []
+
+
+def _render_node(valid: ValidDesign, layout: NodeLayout, kinds: tuple[Kind, ...]) -> list[OutputFile]:
+    """All files of one node."""
+    folder = PurePosixPath(valid.design.name, layout.node.name)
+    return [file for kind in kinds for file in kind.render_node(valid.design, layout, folder)]
 
 
 def owned_paths(valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = ()) -> list[PurePosixPath]:

@@ -30,8 +30,9 @@ FOLDER = "network-scripts"
 def render_ifcfg(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
     state = node_state(design, layout)
     header = header_comment(design.file_name, layout.node.name)
+    folder = node_folder / FOLDER
     return [
-        OutputFile(node_folder / FOLDER / f"ifcfg-{device}", _text(header, summary, settings))
+        OutputFile(folder / f"ifcfg-{device}", _text(header, summary, settings))
         for device, summary, settings in _devices(design, layout, state)
     ]
 

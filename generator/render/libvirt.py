@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
@@ -19,10 +20,11 @@ def render_libvirt(design: Design, layout: NodeLayout, node_folder: PurePosixPat
     folder = node_folder / FOLDER
     header = header_comment(design.file_name, layout.node.name)
     files = [
-        OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network(network))) for network in design.networks
+        OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network_xml(network)))
+        for network in design.networks
     ]
     files += [
-        OutputFile(folder / f"{network.name}.xml", _xml(header, _internal_network(network)))
+        OutputFile(folder / f"{network.name}.xml", _xml(header, _internal_network_xml(network)))
         for network in design.internal_networks
     ]
     names = [network.name for network in design.networks] + [network.name for network in design.internal_networks]
@@ -50,10 +52,19 @@ def virsh_script(
     )
 
 
-def _xml(header: str, network: etree._Element) -> str:
-    comment = etree.Comment(f" {header} ")
-    body = etree.tostring(network, encoding="unicode", pretty_print=True)
-    return etree.tostring(comment, encoding="unicode") + "\n" + body
+def _xml(header: str, body: str) -> str:
+    return etree.tostring(etree.Comment(f" {header} "), encoding="unicode") + "\n" + body
+
+
+# Every node of a design has the same networks: each one's XML is built once per process.
+@functools.lru_cache(maxsize=256)
+def _ovs_network_xml(network: Network) -> str:
+    return etree.tostring(_ovs_network(network), encoding="unicode", pretty_print=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _internal_network_xml(network: InternalNetwork) -> str:
+    return etree.tostring(_internal_network(network), encoding="unicode", pretty_print=True)
 
 
 def _ovs_network(network: Network) -> etree._Element:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
-
 from generator.model import DEFAULT_MTU, Bridge
 from generator.resolve import BridgeUplinks
 from generator.sheet import Carried, NodeSheet, carried_on, vlan_ranges
@@ -149,54 +147,45 @@ def layout_diagram(sheet: NodeSheet) -> Diagram:
     return Diagram(title, width, y + MARGIN, tuple(boxes), tuple(links))
 
 
-_SVG, _TITLE, _TEXT, _PATH, _GROUP, _RECT = (
-    f"{{{SVG_NS}}}{tag}" for tag in ("svg", "title", "text", "path", "g", "rect")
-)
-_LINK_STYLE = {"fill": "none", "stroke": "#5f6368", "stroke-width": "1.5"}
+# Written as text, laid out as libxml2 pretty-prints it. Numbers, colours and
+# classes come from this module; only names from the design need escaping.
+_LINK = 'fill="none" stroke="#5f6368" stroke-width="1.5"'
+
+
+def _text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _svg(diagram: Diagram) -> str:
     width, height = f"{diagram.width:g}", f"{diagram.height:g}"
-    root = etree.Element(_SVG, nsmap={None: SVG_NS})  # type: ignore[dict-item]  # the default namespace
-    for key, value in (
-        ("width", width),
-        ("height", height),
-        ("viewBox", f"0 0 {width} {height}"),
-        ("role", "img"),
-        ("font-family", "monospace"),
-        ("font-size", "12"),
-    ):
-        root.set(key, value)
-    etree.SubElement(root, _TITLE).text = diagram.title
-    etree.SubElement(root, _TEXT, {"x": str(MARGIN), "y": str(MARGIN + 14), "font-size": "14"}).text = diagram.title
+    title = _text(diagram.title)
+    lines = [
+        f'<svg xmlns="{SVG_NS}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        'font-family="monospace" font-size="12">\n',
+        f"  <title>{title}</title>\n",
+        f'  <text x="{MARGIN}" y="{MARGIN + 14}" font-size="14">{title}</text>\n',
+    ]
     for start, end in diagram.links:
         (x1, y1), (x2, y2) = start.right, end.left
         bend = (x1 + x2) / 2
-        path = f"M{x1:g},{y1:g} C{bend:g},{y1:g} {bend:g},{y2:g} {x2:g},{y2:g}"
-        etree.SubElement(root, _PATH, {"d": path, **_LINK_STYLE})
+        lines.append(f'  <path d="M{x1:g},{y1:g} C{bend:g},{y1:g} {bend:g},{y2:g} {x2:g},{y2:g}" {_LINK}/>\n')
     for box in diagram.boxes:
-        _draw_box(root, box)
-    return etree.tostring(root, encoding="unicode", pretty_print=True)
+        lines += _box(box)
+    lines.append("</svg>\n")
+    return "".join(lines)
 
 
-def _draw_box(root: etree._Element, box: Box) -> None:
-    group = etree.SubElement(root, _GROUP, {"class": box.kind.replace(" ", "-")})
+def _box(box: Box) -> list[str]:
     unused = box.kind == "unused"
-    rect = {
-        "x": f"{box.x:g}",
-        "y": f"{box.y:g}",
-        "width": f"{box.width:g}",
-        "height": str(BOX_HEIGHT),
-        "rx": "4",
-        "fill": COLORS[box.kind],
-        "stroke": "#9aa0a6" if unused else "#3c4043",
-    }
-    if unused:
-        rect["stroke-dasharray"] = "4 3"
-    etree.SubElement(group, _RECT, rect)
+    stroke = '"#9aa0a6" stroke-dasharray="4 3"' if unused else '"#3c4043"'
+    lines = [
+        f'  <g class="{box.kind.replace(" ", "-")}">\n',
+        f'    <rect x="{box.x:g}" y="{box.y:g}" width="{box.width:g}" height="{BOX_HEIGHT}" rx="4" '
+        f'fill="{COLORS[box.kind]}" stroke={stroke}/>\n',
+    ]
     x = f"{box.x + 8:g}"
     for index, line in enumerate(box.lines):
-        attributes = {"x": x, "y": f"{box.y + 15 + index * 14:g}"}
-        if index:
-            attributes["fill"] = "#5f6368"
-        etree.SubElement(group, _TEXT, attributes).text = line
+        fill = ' fill="#5f6368"' if index else ""
+        lines.append(f'    <text x="{x}" y="{box.y + 15 + index * 14:g}"{fill}>{_text(line)}</text>\n')
+    lines.append("  </g>\n")
+    return lines
