@@ -25,6 +25,8 @@ EXIT_INVALID = 1
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a command needs, parsed from the command line."""
+
     designs: tuple[Path, ...] = ()
     strict: bool = False
     output_format: str = "text"

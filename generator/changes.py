@@ -20,6 +20,8 @@ from generator.resolve import NodeLayout
 
 @dataclass(frozen=True)
 class FileChange:
+    """A file of a node to add, change or delete, and why."""
+
     name: str  # file name, e.g. ifcfg-br0 or vlan32.xml
     action: str  # "add", "change" or "delete"
     file: OutputFile | None  # the new file (None for delete)
@@ -28,6 +30,8 @@ class FileChange:
 
 @dataclass(frozen=True)
 class NodeChange:
+    """What changes on one node between two designs (or a host and a design)."""
+
     node: str
     status: str  # "added", "removed", "changed" or "unchanged"
     change: NodePlan

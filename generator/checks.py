@@ -23,6 +23,8 @@ MAX_IFNAME = 15
 
 @dataclass(frozen=True)
 class Context:
+    """What the semantic checks read: the source (for positions), the design and its layouts."""
+
     doc: SourceDocument
     design: Design
     layouts: tuple[NodeLayout, ...]

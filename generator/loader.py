@@ -62,6 +62,7 @@ _OCT = re.compile(r"^0o[0-7]+$")
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}
+_NOT_ONLY_TEXT = frozenset("~nNtTfF-+.0123456789")  # first characters of nulls, bools and numbers
 # No value of a design may hold a control or line-separator character: names end up in files and scripts.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TAG = "tag:yaml.org,2002:"
@@ -206,24 +207,25 @@ class _Composer:
         root: tuple[Any, Mark] | None = None
         documents = 0
         for event in events:
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise _fail(self.file, *_mark(event), "a design file holds one YAML document, not several")
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                stack.append(self._open(event, stack))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                frame = stack.pop()
-                value = self._close(frame)
-                root = self._attach(stack, value, frame.start, frame.size, None) or root
-            elif isinstance(event, yaml.ScalarEvent):
-                value = self._scalar(event, _child_path(stack))
+            event_type = type(event)  # scalars first: most events are scalars
+            if event_type is yaml.ScalarEvent:
+                value = self._scalar(event, stack)
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
                 merge = event.value == "<<" and event.implicit[0] and event.tag in (None, "!")
                 root = self._attach(stack, value, _mark(event), 1, _MERGE if merge else event.value) or root
-            elif isinstance(event, yaml.AliasEvent):
+            elif event_type is yaml.MappingStartEvent or event_type is yaml.SequenceStartEvent:
+                stack.append(self._open(event, stack))
+            elif event_type is yaml.MappingEndEvent or event_type is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                value = self._close(frame)
+                root = self._attach(stack, value, frame.start, frame.size, None) or root
+            elif event_type is yaml.AliasEvent:
                 root = self._alias(stack, event) or root
+            elif event_type is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _fail(self.file, *_mark(event), "a design file holds one YAML document, not several")
         if root is None:
             raise _fail(
                 self.file, 1, 1, "file is empty: a design is a mapping with 'version', 'name', 'bridges' and 'nodes'"
@@ -325,13 +327,13 @@ class _Composer:
             mapping[key] = value
             marks[key] = _entry(key_mark, mark)
 
-    def _scalar(self, event: Any, path: DesignPath) -> Any:
+    def _scalar(self, event: Any, stack: list[_Frame]) -> Any:
         text: str = event.value
-        mark = _mark(event)
         bad = _CONTROL.search(text)
         if bad:
             character = f"U+{ord(bad.group()):04X}"
-            self._error(mark, f"the control character {character} is not allowed; values are single-line text", path)
+            message = f"the control character {character} is not allowed; values are single-line text"
+            self._error(_mark(event), message, _child_path(stack))
         tag = event.tag
         if tag in (None, "!") and event.implicit[0]:
             return _resolve_plain(text)
@@ -343,7 +345,7 @@ class _Composer:
             return constructed
         if tag == _TAG + "float" and type(constructed) is int:
             return float(constructed)
-        self._error(mark, f"unsupported YAML tag '{tag}' for the value '{text}'", path)
+        self._error(_mark(event), f"unsupported YAML tag '{tag}' for the value '{text}'", _child_path(stack))
         return text
 
 
@@ -359,6 +361,8 @@ def _child_path(stack: list[_Frame]) -> DesignPath:
 
 def _resolve_plain(text: str) -> Any:
     """A plain scalar under the YAML 1.2 core schema."""
+    if text and text[0] not in _NOT_ONLY_TEXT:
+        return text  # the common case (names, speeds, addresses): no null, bool or number starts so
     if _NULL.match(text):
         return None
     if text in _BOOL:

@@ -22,6 +22,8 @@ _SHORTHAND = re.compile(r"^(?P<count>\d+)x(?P<speed>\d+G)(?: (?P<mode>[a-z-]+))?
 
 @dataclass(frozen=True)
 class Uplinks:
+    """A bridge's uplinks: which NICs, and the bond settings when there are several."""
+
     path: DesignPath
     speed: str | None  # speed selector, or None when NICs are named
     names: tuple[str, ...]  # NICs named explicitly
@@ -51,6 +53,8 @@ class Uplinks:
 
 @dataclass(frozen=True)
 class Bridge:
+    """An OVS bridge of every node, with its uplinks and bond name."""
+
     path: DesignPath
     name: str
     uplinks: Uplinks
@@ -61,6 +65,8 @@ class Bridge:
 
 @dataclass(frozen=True)
 class Host:
+    """The host's own interface: its bridge, VLAN, gateway, DNS and MTU."""
+
     path: DesignPath
     bridge: str
     vlan: int | None
@@ -72,6 +78,8 @@ class Host:
 
 @dataclass(frozen=True)
 class InternalPort:
+    """An OVS internal port (storage, migration) on a bridge, optionally tagged."""
+
     path: DesignPath
     name: str
     bridge: str
@@ -80,6 +88,8 @@ class InternalPort:
 
 @dataclass(frozen=True)
 class Portgroup:
+    """A libvirt portgroup: one VLAN, or a trunk with an optional native VLAN."""
+
     path: DesignPath
     name: str
     vlan: int | None
@@ -90,6 +100,8 @@ class Portgroup:
 
 @dataclass(frozen=True)
 class Network:
+    """A libvirt network on an OVS bridge."""
+
     path: DesignPath
     name: str
     bridge: str
@@ -99,6 +111,8 @@ class Network:
 
 @dataclass(frozen=True)
 class InternalNetwork:
+    """A libvirt network on an isolated Linux bridge with a host address."""
+
     path: DesignPath
     name: str
     bridge: str
@@ -107,6 +121,8 @@ class InternalNetwork:
 
 @dataclass(frozen=True)
 class Nic:
+    """A NIC of a node's inventory."""
+
     path: DesignPath
     name: str
     speed: str
@@ -116,6 +132,8 @@ class Nic:
 
 @dataclass(frozen=True)
 class PortAddress:
+    """A node's address on an internal port."""
+
     path: DesignPath
     port: str
     address: IPv4Interface
@@ -123,6 +141,8 @@ class PortAddress:
 
 @dataclass(frozen=True)
 class Node:
+    """One hypervisor: its NICs, host address and internal port addresses."""
+
     path: DesignPath
     name: str
     nics: tuple[Nic, ...]
@@ -136,6 +156,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Design:
+    """A whole design: what every node shares, and the nodes."""
+
     file_name: str  # base name of the design file, for headers
     name: str
     host: Host

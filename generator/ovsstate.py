@@ -19,6 +19,8 @@ MANAGED_BOND_KEYS = ("lacp-time", "lacp-fallback-ab", "bond-rebalance-interval",
 
 @dataclass(frozen=True)
 class PortState:
+    """One port of a bridge as the design wants it in OVSDB."""
+
     name: str
     bridge: str
     kind: str  # "bridge" (the bridge's own port), "bond", "nic", "internal", or "other" (found on a host)
@@ -36,6 +38,8 @@ class PortState:
 
 @dataclass(frozen=True)
 class InterfaceState:
+    """One interface of a port as the design wants it in OVSDB."""
+
     name: str
     mtu_request: int | None
     type: str = ""  # "" for a NIC, "internal", or what a host has (vxlan, patch, ...)
@@ -44,6 +48,8 @@ class InterfaceState:
 
 @dataclass(frozen=True)
 class OvsState:
+    """A node's whole intended OVSDB state: bridges, ports and interfaces."""
+
     bridges: tuple[str, ...]
     ports: tuple[PortState, ...]
     interfaces: tuple[InterfaceState, ...]

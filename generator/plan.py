@@ -60,6 +60,8 @@ class Scope:
 
 @dataclass(frozen=True)
 class NodePlan:
+    """The changes that take one node from one OVSDB state to another, and what they leave alone."""
+
     node: str
     before: OvsState
     after: OvsState

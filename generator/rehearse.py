@@ -45,6 +45,8 @@ class RehearsalUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a rehearsal and how it went."""
+
     name: str
     passed: bool
     details: str = ""
@@ -52,6 +54,8 @@ class Step:
 
 @dataclass
 class Report:
+    """The outcome of a rehearsal on one node: its steps; it passed if every step did."""
+
     node: str
     steps: list[Step] = field(default_factory=list)
 
@@ -70,6 +74,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Tools:
+    """Where the Open vSwitch programs and the OVSDB schema a rehearsal uses are."""
+
     paths: dict[str, str]
     schema: Path
 

@@ -49,6 +49,8 @@ class Shortfall:
 
 @dataclass(frozen=True)
 class NodeLayout:
+    """Which NICs each bridge of a node gets, and which stay unused."""
+
     node: Node
     uplinks: tuple[BridgeUplinks, ...]  # in bridge name order; bridges with a shortfall left out
     shortfalls: tuple[Shortfall, ...]

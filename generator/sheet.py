@@ -65,6 +65,8 @@ class NicRow:
 
 @dataclass(frozen=True)
 class NodeSheet:
+    """What a node's build sheet says: every NIC, and the switch port of each cabled one."""
+
     design: Design
     layout: NodeLayout
     rows: tuple[NicRow, ...]  # every NIC of the inventory, in natural order

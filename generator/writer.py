@@ -9,7 +9,6 @@ mtime: re-rendering golden/ touches only what really changed.
 
 from __future__ import annotations
 
-import difflib
 import fcntl
 import os
 import shutil
@@ -304,6 +303,8 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
         on_disk = os.path.join(golden, path)
         if _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
             continue  # the common case: bytes and mode as rendered, nothing to diff
+        import difflib  # only when something differs
+
         exists = os.path.isfile(on_disk)
         if exists:
             lines += _mode_change(Path(on_disk), file)
@@ -327,6 +328,8 @@ def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[st
     )
     for path in stale:
         if path not in rendered:
+            import difflib  # only when something is stale
+
             lines += difflib.unified_diff(_read(golden / path), [], fromfile=f"a/{path}", tofile="/dev/null")
     return lines
 

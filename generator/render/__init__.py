@@ -30,6 +30,8 @@ DesignRenderer = Callable[[Design, tuple[NodeLayout, ...], PurePosixPath], list[
 
 @dataclass(frozen=True)
 class Kind:
+    """An output kind: how to render it per node (and per design), and the paths it owns."""
+
     name: str
     render_node: NodeRenderer
     node_paths: tuple[str, ...]  # relative to the node folder

@@ -20,12 +20,16 @@ from generator.render.templating import template
 
 @dataclass(frozen=True)
 class FileDiff:
+    """One file's diff between two renders."""
+
     path: str
     lines: str  # the unified diff
 
 
 @dataclass(frozen=True)
 class DesignDiff:
+    """What changed in a design between two revisions: its sources, node changes and file diffs."""
+
     title: str
     old_source: str
     new_source: str

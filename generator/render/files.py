@@ -8,6 +8,8 @@ from pathlib import PurePosixPath
 
 @dataclass(frozen=True, order=True)
 class OutputFile:
+    """A rendered file: its path relative to the output folder, text and mode."""
+
     path: PurePosixPath  # relative to the output folder
     text: str
     executable: bool = False

@@ -39,18 +39,24 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True)
 class Table:
+    """A table of a build sheet."""
+
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class Check:
+    """A command to run after cabling, and what healthy output looks like."""
+
     command: str
     healthy: str
 
 
 @dataclass(frozen=True)
 class Section:
+    """A section of a build sheet: a title, then a table, notes, checks or the diagram."""
+
     title: str
     table: Table | None = None
     notes: tuple[str, ...] = ()

@@ -36,6 +36,8 @@ COLORS = {
 
 @dataclass(frozen=True)
 class Box:
+    """A box of the wiring diagram: position, width, text lines and kind."""
+
     x: float
     y: float
     width: float
@@ -79,6 +81,8 @@ def _bond_lines(uplinks: BridgeUplinks) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Diagram:
+    """The laid-out wiring diagram of a node."""
+
     title: str
     width: float
     height: float
