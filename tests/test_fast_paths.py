@@ -1,0 +1,139 @@
+"""The shortcuts taken for speed say exactly what the slow, obvious way says.
+
+Escaping done by hand must equal markupsafe's and XML parsers must read it
+back; the per-design memo must never answer for another design; and a
+parallel render must give the same tree, and the same check, as a serial one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree, html
+from markupsafe import escape
+
+from generator import app, sheet
+from generator.pipeline import validate_file
+from generator.render.sheets import Table
+from generator.render.templating import _escape, html_table
+from generator.render.wiring import Box, Diagram, _svg
+from tests.conftest import REPO
+
+# Text XML can carry: no control characters (the loader refuses them anyway), no surrogates.
+XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=40))
+def test_html_escape_equals_markupsafe(text: str) -> None:
+    assert _escape(text) == str(escape(text))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(XML_TEXT, XML_TEXT), min_size=1, max_size=4), XML_TEXT)
+def test_html_tables_read_back_cell_for_cell(rows: list[tuple[str, str]], header: str) -> None:
+    table = html.fragment_fromstring(str(html_table(Table((header, "b"), tuple(rows)))))
+    assert [th.text_content() for th in table.iter("th")] == [header, "b"]
+    assert [[td.text_content() for td in tr.iter("td")] for tr in table.iter("tr")][1:] == [list(r) for r in rows]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(XML_TEXT, st.lists(st.tuples(XML_TEXT, XML_TEXT), min_size=1, max_size=3))
+def test_svg_text_is_escaped_and_reads_back(title: str, lines: list[tuple[str, str]]) -> None:
+    boxes = tuple(Box(16.0, 48.0 * index, 100.0, line, "nic") for index, line in enumerate(lines))
+    links = tuple(itertools.pairwise(boxes))
+    root = etree.fromstring(_svg(Diagram(title, 300.0, 200.0, boxes, links)).encode())
+    texts = [element.text for element in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts == [title, *[text for line in lines for text in line]]
+    assert root.findtext("{http://www.w3.org/2000/svg}title") == title
+
+
+def test_the_per_design_memo_answers_for_the_design_asked_about() -> None:
+    first = validate_file(REPO / "designs" / "two-tier-cluster.yaml").design
+    second = validate_file(REPO / "designs" / "lacp-storage.yaml").design
+    for design in (first, second, first, second):
+        for bridge in design.bridges:
+            assert sheet.carried_on(design, bridge.name) == sheet._carried_on(design, bridge.name)
+
+
+def _tree(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_ino, path.stat().st_mode)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every design counts as large: its nodes render in worker processes."""
+    monkeypatch.setattr("generator.render.NODES_PER_JOB", 1)
+
+
+def _render(design: Path, out: Path, jobs: int) -> None:
+    assert app.run_render(app.Settings(designs=(design,), out=out, jobs=jobs)) == app.EXIT_OK
+
+
+def test_parallel_render_writes_what_a_serial_one_does_and_touches_only_changes(tmp_path: Path, parallel: None) -> None:
+    design = REPO / "designs" / "two-tier-cluster.yaml"
+    _render(design, tmp_path / "serial", jobs=1)
+    _render(design, tmp_path / "parallel", jobs=2)
+    serial, fresh = _tree(tmp_path / "serial"), _tree(tmp_path / "parallel")
+    assert {name: (data, mode) for name, (data, _, mode) in fresh.items()} == {
+        name: (data, mode) for name, (data, _, mode) in serial.items()
+    }
+    changed = tmp_path / design.name  # same file name: the headers stay the same
+    changed.write_text(design.read_text().replace("address: 10.20.0.13/24", "address: 10.20.0.23/24"))
+    _render(changed, tmp_path / "parallel", jobs=2)
+    after = _tree(tmp_path / "parallel")
+    moved = {name for name in after if after[name] != fresh.get(name)}
+    assert "two-tier-cluster/kvm-a-3/network-scripts/ifcfg-br0" in moved
+    assert not any(name.startswith("two-tier-cluster/kvm-a-1/") for name in moved)  # same inodes: untouched
+
+
+def test_parallel_check_finds_the_same_differences(
+    tmp_path: Path, parallel: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    design = REPO / "designs" / "two-tier-cluster.yaml"
+    golden = tmp_path / "golden"
+    _render(design, golden, jobs=1)
+    (golden / "two-tier-cluster/kvm-a-2/ovs/apply.sh").write_text("edited\n")
+    (golden / "two-tier-cluster/kvm-a-2/stale.txt").write_text("left over\n")
+    results = []
+    for jobs in (1, 2):
+        code = app.run_check(app.Settings(designs=(design,), golden=golden, jobs=jobs))
+        results.append((code, capsys.readouterr().out))
+    assert results[0] == results[1]
+    code, diff = results[0]
+    assert code == app.EXIT_INVALID
+    assert "+++ b/two-tier-cluster/kvm-a-2/ovs/apply.sh" in diff
+    assert "--- a/two-tier-cluster/kvm-a-2/stale.txt" in diff
+
+
+def test_a_worker_that_fails_leaves_out_as_it_was(
+    tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design = REPO / "designs" / "two-tier-cluster.yaml"
+    out = tmp_path / "out"
+    _render(design, out, jobs=1)
+    before = _tree(out)
+    import generator.render as render_module
+
+    def failing(*args: object) -> object:
+        raise RuntimeError("renderer failed in a worker")
+
+    kinds = tuple(
+        render_module.Kind(k.name, failing, k.node_paths, k.render_design, k.design_paths) if k.name == "ovs" else k
+        for k in render_module._KINDS
+    )
+    monkeypatch.setattr(render_module, "_KINDS", kinds)
+    changed = tmp_path / design.name
+    changed.write_text(design.read_text().replace("address: 10.20.0.13/24", "address: 10.20.0.23/24"))
+    with pytest.raises(RuntimeError, match="in a worker"):
+        app.run_render(app.Settings(designs=(changed,), out=out, jobs=2))
+    assert _tree(out) == before
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".out.ovsgen-")]
