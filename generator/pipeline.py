@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,27 @@ class ValidDesign:
 
 def validate_file(path: Path, *, strict: bool = False, display_name: str | None = None) -> ValidDesign:
     """Validate one design; raise DesignInvalid with every problem, in line order."""
+    with _collector_paused():
+        return _validate(path, strict=strict, display_name=display_name)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the design's objects are built.
+
+    They hold no cycles, and each collection would walk every object made so
+    far: 12% of validating 10,000 nodes. The collector runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _validate(path: Path, *, strict: bool, display_name: str | None) -> ValidDesign:
     source = load_design(path, display_name=display_name or str(path))
     problems = check_schema(source)
     if problems:

@@ -9,6 +9,7 @@ Output kinds, each with the paths it owns (what `render --only KIND` replaces):
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -132,6 +133,9 @@ def _in_workers(
     _SHARED = shared
     count = len(shared[1])
     spans = [(start, min(start + BATCH, count)) for start in range(0, count, BATCH)]
+    # Objects made so far are shared with the workers: kept out of collections there, so
+    # that the collector neither walks them nor makes each worker copy their pages.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             # The design-level files read every node: one more task, run beside the nodes'.
@@ -141,6 +145,7 @@ def _in_workers(
             yield from design.get()
     finally:
         _SHARED = None
+        gc.unfreeze()
 
 
 def _consume_span(span: tuple[int, int]) -> list[Any]:
