@@ -1,10 +1,11 @@
 """Stage 6: put rendered files on disk atomically, or compare them with a folder.
 
-Everything is rendered before anything is written. Each design's folder is
-built complete in a temporary directory beside OUT and swapped in by rename,
-so an error leaves OUT as it was. A file whose bytes (and mode) did not change
-is hard-linked from the old tree instead of written, so it keeps its inode and
-mtime: re-rendering golden/ touches only what really changed.
+Nothing in OUT changes until every file is rendered: files are staged in a
+temporary directory beside OUT as they arrive (by forked workers, for large
+designs) and swapped in by rename at the end, so an error leaves OUT as it was.
+A file whose bytes (and mode) did not change is hard-linked from the old tree
+instead of written, so it keeps its inode and mtime: re-rendering golden/
+touches only what really changed.
 """
 
 from __future__ import annotations
@@ -275,16 +276,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
         path.unlink()
-
-
-def diff_tree(golden: Path, files: Iterable[OutputFile], folders: Iterable[PurePosixPath]) -> list[str]:
-    """Unified diff lines from what `golden` holds to what was rendered (empty: up to date).
-
-    Files under `folders` in golden that were not rendered count as stale too.
-    `compare_files` and `stale_files` are the two steps, for parallel renders.
-    """
-    compared = compare_files(golden, list(files))
-    return [*compared.lines, *stale_files(golden, folders, set(compared.paths))]
 
 
 @dataclass(frozen=True)

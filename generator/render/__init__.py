@@ -21,7 +21,7 @@ from generator.render import ifcfg, libvirt, ovs_script, sheets
 from generator.render.files import OutputFile
 from generator.resolve import NodeLayout
 
-__all__ = ["KINDS", "OutputFile", "iter_design_files", "map_design", "owned_paths", "render_design"]
+__all__ = ["KINDS", "OutputFile", "map_design", "owned_paths", "render_design"]
 
 T = TypeVar("T")
 
@@ -61,22 +61,11 @@ def render_design(
     Paths are relative to the output folder and start with the design name.
     Design-level files (CSV, index) always cover every node.
     """
-    files = iter_design_files(valid, nodes, kinds, jobs)
+    files = (file for files in map_design(valid, _as_rendered, nodes, kinds, jobs) for file in files)
     return sorted(files, key=lambda file: str(file.path))  # strings sort far faster than paths
 
 
-def iter_design_files(
-    valid: ValidDesign, nodes: Collection[str] = (), kinds: Collection[str] = (), jobs: int = 1
-) -> Iterator[OutputFile]:
-    """The design's files node by node (all of a node's files together), then the design-level ones.
-
-    Only a few nodes' files are in memory at a time, whatever the size of the fleet.
-    """
-    for files in map_design(valid, _same, nodes, kinds, jobs):
-        yield from files
-
-
-def _same(files: list[OutputFile]) -> list[OutputFile]:
+def _as_rendered(files: list[OutputFile]) -> list[OutputFile]:
     return files
 
 
