@@ -78,7 +78,7 @@ class TreeWriter:
         self.roots = {str(root): os.path.isdir(os.path.join(self.out, root)) for root in set(replace)}
         self.staging = tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent)
         self.stager = _Stager(self.staging, self.out)
-        self.changed: list[str] = []
+        self.changed: dict[str, None] = {}  # an ordered set: units to swap in, in render order
         self.seen: set[str] = set()
 
     def unit_of(self, path: str) -> str:
@@ -115,12 +115,12 @@ class TreeWriter:
         for unit, changed, compared in staged.units:
             assert not (compared and unit in self.seen), f"the files of {unit} must arrive together"
             self.seen.add(unit)
-            if changed and (not self.changed or self.changed[-1] != unit):
-                self.changed.append(unit)
+            if changed:
+                self.changed[unit] = None
 
     def commit(self) -> int:
         """Swap every changed unit in, and remove what OUT holds that this render no longer makes."""
-        changed = list(dict.fromkeys(self.changed))
+        changed = list(self.changed)
         for root, split in self.roots.items():
             if split:
                 stale = (f"{root}/{name}" for name in _listing(os.path.join(self.out, root)))
