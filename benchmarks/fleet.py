@@ -169,6 +169,8 @@ def main() -> None:
     parser.add_argument("--no-breakdown", action="store_true")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    if args.work is not None:
+        Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ovsgen-bench-", dir=args.work))
     try:
         print(f"ovsgen: {args.ovsgen}; {os.cpu_count()} cores; {args.runs} runs each\n")

@@ -36,16 +36,13 @@ MappingMarks = dict[str, int]
 Positions = dict[int, MappingMarks | list[int]]  # id(container) -> packed marks of its entries
 
 
-def _pack(mark: Mark) -> int:
-    return mark[0] << 16 | min(mark[1], 0xFFFF)
-
-
 def _unpack(packed: int) -> Mark:
     return packed >> 16, packed & 0xFFFF
 
 
-def _entry(key: Mark, value: Mark) -> int:
-    return _pack(key) << 40 | _pack(value)
+def _entry(key: int, value: int) -> int:
+    """A mapping entry's packed key and value marks, in one int."""
+    return key << 40 | value
 
 
 def _entry_marks(packed: int) -> tuple[Mark, Mark]:
@@ -147,23 +144,28 @@ def _decode(raw: bytes, name: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def _mark(event: Any) -> Mark:
-    return event.start_mark.line + 1, event.start_mark.column + 1
+def _mark(event: Any) -> int:
+    """Where an event starts, packed: 1-based line << 16 | column (capped)."""
+    start = event.start_mark
+    line: int = start.line + 1
+    column: int = start.column + 1
+    return line << 16 | min(column, 0xFFFF)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
-    """A mapping or sequence being composed."""
+    """A mapping or sequence being composed. Marks are packed (see _mark)."""
 
     value: dict[str, Any] | list[Any]
     marks: MappingMarks | list[int]
-    start: Mark
+    start: int
     anchor: str | None
     path: DesignPath
+    is_sequence: bool
     size: int = 1
     key: object = None  # a mapping's key waiting for its value: its text, or _MERGE
-    key_mark: Mark = (0, 0)
-    merges: list[tuple[Any, Mark]] = field(default_factory=list)
+    key_mark: int = 0
+    merges: list[tuple[Any, int]] = field(default_factory=list)
 
 
 class _Composer:
@@ -176,8 +178,12 @@ class _Composer:
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.expansion = 0
 
-    def _error(self, mark: Mark, message: str, path: DesignPath = ()) -> None:
-        self.errors.append(Diagnostic(self.file, mark[0], mark[1], path, message))
+    def _error(self, mark: int, message: str, path: DesignPath = ()) -> None:
+        line, column = _unpack(mark)
+        self.errors.append(Diagnostic(self.file, line, column, path, message))
+
+    def _raise(self, mark: int, message: str) -> DesignInvalid:
+        return _fail(self.file, *_unpack(mark), message)
 
     def compose(self, text: str) -> tuple[Any, Mark]:
         try:
@@ -204,7 +210,7 @@ class _Composer:
 
     def _run(self, events: Any) -> tuple[Any, Mark]:
         stack: list[_Frame] = []
-        root: tuple[Any, Mark] | None = None
+        root: tuple[Any, int] | None = None
         documents = 0
         for event in events:
             event_type = type(event)  # scalars first: most events are scalars
@@ -212,8 +218,10 @@ class _Composer:
                 value = self._scalar(event, stack)
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-                merge = event.value == "<<" and event.implicit[0] and event.tag in (None, "!")
-                root = self._attach(stack, value, _mark(event), 1, _MERGE if merge else event.value) or root
+                raw = event.value
+                if raw == "<<" and event.implicit[0] and event.tag in (None, "!"):
+                    raw = _MERGE
+                root = self._attach(stack, value, _mark(event), 1, raw) or root
             elif event_type is yaml.MappingStartEvent or event_type is yaml.SequenceStartEvent:
                 stack.append(self._open(event, stack))
             elif event_type is yaml.MappingEndEvent or event_type is yaml.SequenceEndEvent:
@@ -225,7 +233,7 @@ class _Composer:
             elif event_type is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    raise _fail(self.file, *_mark(event), "a design file holds one YAML document, not several")
+                    raise self._raise(_mark(event), "a design file holds one YAML document, not several")
         if root is None:
             raise _fail(
                 self.file, 1, 1, "file is empty: a design is a mapping with 'version', 'name', 'bridges' and 'nodes'"
@@ -233,21 +241,21 @@ class _Composer:
         value, mark = root
         if not isinstance(value, dict):
             kind = "sequence" if isinstance(value, list) else "scalar value"
-            raise _fail(self.file, *mark, f"a design must be a mapping (key: value), not a {kind}")
-        return root
+            raise self._raise(mark, f"a design must be a mapping (key: value), not a {kind}")
+        return value, _unpack(mark)
 
     def _open(self, event: Any, stack: list[_Frame]) -> _Frame:
         mark = _mark(event)
         if len(stack) >= MAX_DEPTH:
-            raise _fail(self.file, *mark, f"YAML nesting is deeper than {MAX_DEPTH} levels")
+            raise self._raise(mark, f"YAML nesting is deeper than {MAX_DEPTH} levels")
         mapping = isinstance(event, yaml.MappingStartEvent)
         path = _child_path(stack)
         expected = _TAG + ("map" if mapping else "seq")
         if event.tag not in (None, "!", expected):
             self._error(mark, f"unsupported YAML tag '{event.tag}'", path)
         if mapping:
-            return _Frame({}, {}, mark, event.anchor, path)
-        return _Frame([], [], mark, event.anchor, path)
+            return _Frame({}, {}, mark, event.anchor, path, is_sequence=False)
+        return _Frame([], [], mark, event.anchor, path, is_sequence=True)
 
     def _close(self, frame: _Frame) -> Any:
         value = frame.value
@@ -273,36 +281,34 @@ class _Composer:
                         if isinstance(merged_marks, dict) and key in merged_marks:
                             marks[key] = merged_marks[key]
 
-    def _alias(self, stack: list[_Frame], event: Any) -> tuple[Any, Mark] | None:
+    def _alias(self, stack: list[_Frame], event: Any) -> tuple[Any, int] | None:
         mark = _mark(event)
         if event.anchor not in self.anchors:
-            raise _fail(self.file, *mark, f"alias '*{event.anchor}' names no anchor defined before it")
+            raise self._raise(mark, f"alias '*{event.anchor}' names no anchor defined before it")
         value, size = self.anchors[event.anchor]
         self.expansion += size
         if self.expansion > MAX_ALIAS_EXPANSION:
-            raise _fail(
-                self.file,
-                *mark,
-                f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
+            raise self._raise(
+                mark, f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)"
             )
         return self._attach(stack, value, mark, size, None)
 
-    def _attach(self, stack: list[_Frame], value: Any, mark: Mark, size: int, raw: object) -> tuple[Any, Mark] | None:
+    def _attach(self, stack: list[_Frame], value: Any, mark: int, size: int, raw: object) -> tuple[Any, int] | None:
         """Put a finished value into its parent; return it when it is the document's root."""
         if not stack:
             return value, mark
         parent = stack[-1]
         parent.size += size
-        if isinstance(parent.value, list) and isinstance(parent.marks, list):
-            parent.value.append(value)
-            parent.marks.append(_pack(mark))
+        if parent.is_sequence:
+            parent.value.append(value)  # type: ignore[union-attr]
+            parent.marks.append(mark)  # type: ignore[union-attr]
         elif parent.key is None:
             self._take_key(parent, value, mark, raw)
         else:
             self._take_value(parent, value, mark)
         return None
 
-    def _take_key(self, parent: _Frame, value: Any, mark: Mark, raw: object) -> None:
+    def _take_key(self, parent: _Frame, value: Any, mark: int, raw: object) -> None:
         """`raw` is the key's text as written, _MERGE for `<<`, None for a collection."""
         del value  # a key is compared as written: `1:` and `true:` are the keys "1" and "true"
         if raw is None:
@@ -310,12 +316,11 @@ class _Composer:
         parent.key = raw if raw is not None else _BAD_KEY
         parent.key_mark = mark
 
-    def _take_value(self, parent: _Frame, value: Any, mark: Mark) -> None:
+    def _take_value(self, parent: _Frame, value: Any, mark: int) -> None:
         key, key_mark = parent.key, parent.key_mark
         parent.key = None
-        mapping, marks = parent.value, parent.marks
-        assert isinstance(mapping, dict), "only mappings have keys"
-        assert isinstance(marks, dict), "a mapping's marks are a mapping"
+        mapping: dict[str, Any] = parent.value  # type: ignore[assignment]  # only mappings have keys
+        marks: MappingMarks = parent.marks  # type: ignore[assignment]
         if key is _MERGE:
             parent.merges.append((value, mark))
         elif not isinstance(key, str):

@@ -68,6 +68,18 @@ EMPTY = OvsState((), (), ())
 
 
 def node_state(design: Design, layout: NodeLayout) -> OvsState:
+    """The node's intended state; ifcfg and apply.sh ask for it one after the other, so the
+    last answer is kept (by identity: hashing a frozen design would read all of it)."""
+    global _LAST  # noqa: PLW0603
+    if _LAST is None or _LAST[0] is not design or _LAST[1] is not layout:
+        _LAST = (design, layout, _node_state(design, layout))
+    return _LAST[2]
+
+
+_LAST: tuple[Design, NodeLayout, OvsState] | None = None
+
+
+def _node_state(design: Design, layout: NodeLayout) -> OvsState:
     ports: list[PortState] = []
     interfaces: list[InterfaceState] = []
     host = design.host

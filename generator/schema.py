@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import ipaddress
 import json
 import marshal
 import os
@@ -29,29 +28,21 @@ from generator.diagnostics import Diagnostic
 from generator.loader import SourceDocument
 from generator.resources import schema_path
 
-_CIDR_SHAPE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+# What ipaddress accepts as an IPv4 address (ASCII digits, no leading zeros, octets up to
+# 255) and, after a slash, a prefix of one or two digits up to 32, as patterns: a match is
+# ten times cheaper than parsing, and a 10,000-node design holds 20,000 addresses. A test
+# holds them equal to ipaddress.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+_IPV4_CIDR = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}/(?:3[0-2]|[0-2]?[0-9])")
 
 
 def _is_ipv4(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        ipaddress.IPv4Address(value)
-    except ValueError:
-        return False
-    return True
+    return not isinstance(value, str) or _IPV4.fullmatch(value) is not None
 
 
 def _is_ipv4_cidr(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not _CIDR_SHAPE.match(value):
-        return False
-    try:
-        ipaddress.IPv4Interface(value)
-    except ValueError:
-        return False
-    return True
+    return not isinstance(value, str) or _IPV4_CIDR.fullmatch(value) is not None
 
 
 # The schema's custom formats, shared by both validators.

@@ -9,6 +9,7 @@ renderers of the Markdown, HTML, CSV and SVG sheets all read this model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from generator.model import DEFAULT_MTU, Bridge, Design, Nic
@@ -76,6 +77,7 @@ class NodeSheet:
         return tuple(row for row in self.rows if row.port is not None)
 
 
+@functools.lru_cache(maxsize=1024)  # a design has few VLAN sets; every node's sheets and diagram ask again
 def vlan_ranges(vlans: tuple[int, ...]) -> str:
     """10, 20, 100-102: consecutive VLANs folded into ranges, as switch configs write them."""
     parts: list[str] = []
@@ -168,11 +170,13 @@ def _link_mtu(design: Design, bridge: Bridge) -> int:
 
 def node_sheet(design: Design, layout: NodeLayout) -> NodeSheet:
     rows: list[NicRow] = []
+    ports = [(uplinks, switch_port(design, uplinks)) for uplinks in layout.uplinks]  # one per bridge, not per NIC
     for nic in sorted(layout.node.nics, key=lambda n: natural_key(n.name)):
-        uplinks = next((u for u in layout.uplinks if nic in u.nics), None)
-        if uplinks is None:
+        cabled = next(((u, port) for u, port in ports if nic in u.nics), None)
+        if cabled is None:
             rows.append(NicRow(nic, None, None, None))
             continue
+        uplinks, port = cabled
         bond = uplinks.bridge.bond_name if uplinks.is_bond else None
-        rows.append(NicRow(nic, uplinks.bridge.name, bond, switch_port(design, uplinks)))
+        rows.append(NicRow(nic, uplinks.bridge.name, bond, port))
     return NodeSheet(design, layout, tuple(rows))

@@ -92,9 +92,16 @@ class TreeWriter:
     def stage(self, files: Sequence[OutputFile]) -> Staged:
         """Stage the units of `files` that differ from OUT; a unit OUT holds must come whole."""
         groups: dict[str, list[tuple[str, bytes, int]]] = {}
+        folder_units: dict[str, str] = {}  # a node's files share a few folders: look each up once
         for file in files:
             path = str(file.path)
-            groups.setdefault(self.unit_of(path), []).append((path, file.text.encode("utf-8"), _mode(file)))
+            folder = path.rpartition("/")[0]
+            unit = folder_units.get(folder) if path not in self.roots else None
+            if unit is None:
+                unit = self.unit_of(path)
+                if unit != path:  # a folder's unit holds all its files; a file that is a unit, only itself
+                    folder_units[folder] = unit
+            groups.setdefault(unit, []).append((path, file.text.encode("utf-8"), _mode(file)))
         return Staged(tuple(self._stage_unit(unit, group) for unit, group in groups.items()), len(files))
 
     def _stage_unit(self, unit: str, files: list[tuple[str, bytes, int]]) -> tuple[str, bool, bool]:

@@ -1,22 +1,25 @@
 """The shortcuts taken for speed say exactly what the slow, obvious way says.
 
 Escaping done by hand must equal markupsafe's and XML parsers must read it
-back; the per-design memo must never answer for another design; and a
+back; address formats checked by pattern must accept what ipaddress accepts;
+the per-design memo must never answer for another design; and a
 parallel render must give the same tree, and the same check, as a serial one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 from markupsafe import escape
 
-from generator import app, sheet
+from generator import app, schema, sheet
 from generator.pipeline import validate_file
 from generator.render.sheets import Table
 from generator.render.templating import _escape, html_table
@@ -31,6 +34,46 @@ XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
 @given(st.text(max_size=40))
 def test_html_escape_equals_markupsafe(text: str) -> None:
     assert _escape(text) == str(escape(text))
+
+
+def _parses(parse: object, text: str) -> bool:
+    try:
+        parse(text)  # type: ignore[operator]
+    except ValueError:
+        return False
+    return True
+
+
+def _cidr_by_parsing(text: str) -> bool:
+    """The obvious definition: one- or two-digit prefix, and ipaddress accepts the interface."""
+    return re.match(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", text) is not None and _parses(ipaddress.IPv4Interface, text)
+
+
+# Numbers around the edges (leading zeros, 255/256, 32/33), non-ASCII digits, stray separators.
+NUMBER = st.sampled_from(["0", "00", "01", "1", "9", "10", "99", "100", "199", "249", "255", "256", "300", "٣", "1000"])
+ADDRESS_LIKE = st.one_of(
+    st.builds(
+        lambda parts, prefix: ".".join(parts) + prefix,
+        st.lists(NUMBER, min_size=3, max_size=5),
+        st.sampled_from(["", "/0", "/8", "/09", "/24", "/32", "/33", "/024", "/", "/2 ", "\n", "/24\n"]),
+    ),
+    st.text(alphabet="0123456789./ \n", max_size=20),
+)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(ADDRESS_LIKE)
+@example("10.0.0.1/24")
+@example("255.255.255.255/32")
+@example("0.0.0.0/0")
+@example("1.2.3.4/09")
+@example("01.2.3.4/24")
+@example("1.2.3.4/024")
+@example("256.1.1.1")
+@example("1.2.3.4\n")
+def test_address_patterns_accept_what_ipaddress_accepts(text: str) -> None:
+    assert schema._is_ipv4(text) == _parses(ipaddress.IPv4Address, text)
+    assert schema._is_ipv4_cidr(text) == _cidr_by_parsing(text)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)

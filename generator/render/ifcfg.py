@@ -14,7 +14,7 @@ from generator.model import Design, Nic
 from generator.ovscommands import bond_options
 from generator.ovsstate import OvsState, PortState, node_state
 from generator.render.files import OutputFile
-from generator.render.templating import header_comment, template
+from generator.render.templating import header_comment, macro
 from generator.resolve import NodeLayout
 
 Settings = list[tuple[str, str]]
@@ -39,7 +39,7 @@ def render_ifcfg(design: Design, layout: NodeLayout, node_folder: PurePosixPath)
 
 def _text(header: str, summary: str, settings: Settings) -> str:
     pairs = [(key, _quote(key, value)) for key, value in settings]
-    return template("ifcfg.j2").render(header=header, summary=summary, settings=pairs)
+    return macro("ifcfg.j2", "ifcfg_file")(header, summary, pairs)
 
 
 def _quote(key: str, value: str) -> str:

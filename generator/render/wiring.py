@@ -9,6 +9,7 @@ sized from character counts, so the layout is the same on every machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.model import DEFAULT_MTU, Bridge
 from generator.resolve import BridgeUplinks
@@ -34,9 +35,11 @@ COLORS = {
 }
 
 
-@dataclass(frozen=True)
-class Box:
-    """A box of the wiring diagram: position, width, text lines and kind."""
+class Box(NamedTuple):
+    """A box of the wiring diagram: position, width, text lines and kind.
+
+    A named tuple, not a frozen dataclass: a node's diagram makes ~20, and a frozen
+    dataclass costs three times as much to create (benchmarks/README.md)."""
 
     x: float
     y: float
@@ -94,14 +97,13 @@ def render_wiring_svg(sheet: NodeSheet, header: str) -> str:
     return f"<!-- {header} -->\n{_svg(layout_diagram(sheet))}"
 
 
-def _column_widths(sheet: NodeSheet) -> list[float]:
+def _column_widths(sheet: NodeSheet, carried: dict[str, list[tuple[Carried, tuple[str, ...]]]]) -> list[float]:
     design = sheet.design
-    carried = [_carried_lines(item, sheet) for b in design.bridges for item in carried_on(design, b.name)]
     return [
         _width(_nic_lines(sheet)),
         _width([_bond_lines(u) for u in sheet.layout.uplinks if u.is_bond]),
         _width([_bridge_lines(b) for b in design.bridges]),
-        _width(carried),
+        _width([lines for items in carried.values() for _, lines in items]),
     ]
 
 
@@ -112,7 +114,11 @@ def _bridge_lines(bridge: Bridge) -> tuple[str, ...]:
 def layout_diagram(sheet: NodeSheet) -> Diagram:
     """Place the boxes: one band per bridge, NICs and carried items centred on it."""
     design = sheet.design
-    widths = _column_widths(sheet)
+    carried = {
+        bridge.name: [(item, _carried_lines(item, sheet)) for item in carried_on(design, bridge.name)]
+        for bridge in design.bridges
+    }
+    widths = _column_widths(sheet, carried)
     columns = [float(MARGIN)]
     for width in widths[:-1]:
         columns.append(columns[-1] + width + GAP)
@@ -123,7 +129,7 @@ def layout_diagram(sheet: NodeSheet) -> Diagram:
     for bridge in design.bridges:
         uplinks = sheet.layout.uplinks_of(bridge.name)
         nics = list(uplinks.nics) if uplinks else []
-        items = carried_on(design, bridge.name)
+        items = carried[bridge.name]
         rows = max(len(nics), len(items), 1)
         middle = y + (rows - 1) * ROW / 2
         bridge_box = Box(columns[2], middle, widths[2], _bridge_lines(bridge), "bridge")
@@ -137,9 +143,9 @@ def layout_diagram(sheet: NodeSheet) -> Diagram:
             box = Box(columns[0], y + (rows - len(nics)) * ROW / 2 + index * ROW, widths[0], nic_lines[nic.name], "nic")
             boxes.append(box)
             links.append((box, target))
-        for index, item in enumerate(items):
+        for index, (item, lines) in enumerate(items):
             top = y + (rows - len(items)) * ROW / 2 + index * ROW
-            box = Box(columns[3], top, widths[3], _carried_lines(item, sheet), item.kind)
+            box = Box(columns[3], top, widths[3], lines, item.kind)
             boxes.append(box)
             links.append((bridge_box, box))
         y += rows * ROW + BAND_GAP

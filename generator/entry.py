@@ -1,0 +1,57 @@
+"""The process entry point of the `ovsgen` command and of `python -m generator`.
+
+A one-shot command line can skip two costs of the interpreter that together
+are about a fifth of a one-node render (benchmarks/README.md):
+- cyclic garbage collection while the modules are imported: the ~100,000
+  objects they make live until the process ends, so collecting among them
+  finds nothing. They are frozen afterwards, so later collections skip them too;
+- the interpreter's teardown, which frees every module one by one. Once the
+  command has returned, every file it wrote is closed (writes use `with`), so
+  only the standard streams need flushing before the process ends.
+
+Tests and other callers use `generator.cli.main`, which exits the usual way.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from typing import NoReturn
+
+
+def run() -> NoReturn:
+    gc.disable()
+    from generator.cli import main
+
+    gc.freeze()
+    gc.enable()
+    try:
+        main()
+        status: object = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    os._exit(_flushed(_exit_code(status)))
+
+
+def _exit_code(status: object) -> int:
+    """What the interpreter makes of `sys.exit(status)`: None is 0, a message is printed and is 1."""
+    if status is None:
+        return 0
+    if isinstance(status, int):
+        return status
+    print(status, file=sys.stderr)
+    return 1
+
+
+def _flushed(code: int) -> int:
+    """Flush stdout and stderr; output that could not be delivered (a closed pipe) makes the exit code 1."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except OSError:
+        code = code or 1
+    return code
