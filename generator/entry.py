@@ -31,6 +31,8 @@ def run() -> NoReturn:
         status: object = 0
     except SystemExit as exit_:
         status = exit_.code
+    except BrokenPipeError:
+        status = 1  # the reader went away (`ovsgen schema | head -1`): nothing more to tell it
     os._exit(_flushed(_exit_code(status)))
 
 
