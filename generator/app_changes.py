@@ -27,7 +27,7 @@ def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None
 def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> int:
     files = render_plan(changes, source)
     replace_folder(settings.out, files)
-    summary = next(file for file in files if file.path.name == "plan.md")
+    summary = next(file for file in files if file.name == "plan.md")
     settings.stdout.write(summary.text)
     settings.stderr.write(f"ovsgen: wrote the plan ({len(files)} files) to {settings.out}/\n")
     return EXIT_OK

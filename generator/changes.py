@@ -107,11 +107,11 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     rollback = plan_node(
         node, with_untouched(after, change), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
     )
-    ifcfg = tuple(FileChange(f.path.name, "add", f) for f in _files(new, node, "ifcfg"))
+    ifcfg = tuple(FileChange(f.name, "add", f) for f in _files(new, node, "ifcfg"))
     networks = tuple(
-        FileChange(f.path.name, "add", f, "define, or redefine if the host has it")
+        FileChange(f.name, "add", f, "define, or redefine if the host has it")
         for f in _files(new, node, "libvirt")
-        if f.path.suffix == ".xml"
+        if f.path.endswith(".xml")
     )
     return NodeChange(node, "changed", change, rollback, ifcfg, networks, host_known=False)
 
@@ -128,8 +128,8 @@ def without_header(text: str) -> str:
 
 
 def _compare(old_files: list[OutputFile], new_files: list[OutputFile]) -> list[FileChange]:
-    old = {file.path.name: file for file in old_files}
-    new = {file.path.name: file for file in new_files}
+    old = {file.name: file for file in old_files}
+    new = {file.name: file for file in new_files}
     changes = []
     for name in sorted(old.keys() | new.keys()):
         if name not in new:
@@ -147,7 +147,7 @@ def _file_changes(old: ValidDesign | None, new: ValidDesign | None, node: str, k
 
 def _network_changes(old: ValidDesign | None, new: ValidDesign | None, node: str) -> tuple[FileChange, ...]:
     def xml(valid: ValidDesign | None) -> list[OutputFile]:
-        return [file for file in _files(valid, node, "libvirt") if file.path.suffix == ".xml"]
+        return [file for file in _files(valid, node, "libvirt") if file.path.endswith(".xml")]
 
     networks = []
     for change in _compare(xml(old), xml(new)):

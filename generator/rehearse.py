@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from generator.changes import plan_designs, plan_from_host
 from generator.hoststate import parse_dump
@@ -190,14 +190,14 @@ def _run(file: OutputFile, server: PrivateOvsdb, workdir: Path) -> Step:
         check=False,
     )
     output = (result.stdout + result.stderr).strip()
-    return Step(f"{file.path.name} --apply", result.returncode == 0, "" if result.returncode == 0 else output)
+    return Step(f"{file.name} --apply", result.returncode == 0, "" if result.returncode == 0 else output)
 
 
 def _apply_design(valid: ValidDesign, node: str, server: PrivateOvsdb, workdir: Path) -> Step | None:
     layout = next((layout for layout in valid.layouts if layout.node.name == node), None)
     if layout is None:
         return None  # the node is not in that design: its state is empty
-    (script,) = render_apply_script(valid.design, layout, PurePosixPath("."))
+    (script,) = render_apply_script(valid.design, layout, ".")
     return _run(script, server, workdir / valid.design.name)
 
 
@@ -231,7 +231,7 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
                 if old is not None
                 else plan_from_host(starting, new, node, prune=prune)
             )
-            scripts = {file.path.name: file for file in render_plan([change], "rehearsal")}
+            scripts = {file.name: file for file in render_plan([change], "rehearsal")}
             _check_script(report, scripts, "change.sh", server, workdir)
             expected = with_untouched(reference, change.change)
             report.steps.append(_same("the database holds the new design's state", expected, server.state()))

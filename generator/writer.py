@@ -32,7 +32,7 @@ def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePos
         batch: list[OutputFile] = []
         unit: str | None = None
         for file in files:
-            file_unit = tree.unit_of(str(file.path))
+            file_unit = tree.unit_of(file.path)
             if file_unit != unit and batch:
                 tree.record(tree.stage(batch))
                 batch = []
@@ -94,7 +94,7 @@ class TreeWriter:
         groups: dict[str, list[tuple[str, bytes, int]]] = {}
         folder_units: dict[str, str] = {}  # a node's files share a few folders: look each up once
         for file in files:
-            path = str(file.path)
+            path = file.path
             folder = path.rpartition("/")[0]
             unit = folder_units.get(folder) if path not in self.roots else None
             if unit is None:
@@ -242,13 +242,13 @@ class _Stager:
         self.umask = _current_umask()
 
     def write_file(self, file: OutputFile) -> None:
-        path, data, mode = str(file.path), file.text.encode("utf-8"), _mode(file)
+        path, data, mode = file.path, file.text.encode("utf-8"), _mode(file)
         if not self.link_unchanged(path, data, mode):
             self.write(path, data, mode)
 
     def _target(self, path: str) -> str:
-        target = os.path.join(self.staging, path)
-        folder = os.path.dirname(target)
+        target = f"{self.staging}/{path}"  # paths are relative and '/'-separated (OutputFile)
+        folder = target.rpartition("/")[0]
         if folder not in self.folders:
             os.makedirs(folder, exist_ok=True)
             self.folders.add(folder)
@@ -258,9 +258,11 @@ class _Stager:
         target = self._target(path)
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
+            written = os.write(descriptor, data)
+            if written < len(data):  # a short write: rare, but allowed
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(descriptor, view) :]
         finally:
             os.close(descriptor)
         if mode & ~self.umask != mode:
@@ -297,7 +299,7 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
     """Diff `files` against what `golden` holds (only the files; safe in forked workers)."""
     lines: list[str] = []
     for file in files:
-        path = str(file.path)
+        path = file.path
         on_disk = os.path.join(golden, path)
         if _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
             continue  # the common case: bytes and mode as rendered, nothing to diff
@@ -312,7 +314,7 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
             fromfile=f"a/{path}" if exists else "/dev/null",
             tofile=f"b/{path}",
         )
-    return Compared(tuple(lines), tuple(str(file.path) for file in files))
+    return Compared(tuple(lines), tuple(file.path for file in files))
 
 
 def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[str]) -> list[str]:

@@ -51,7 +51,7 @@ def rendered_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("rendered")
     for design in ALL_DESIGNS:
         files = rendered_files(design)
-        write_tree(out, files, [PurePosixPath(files[0].path.parts[0])])
+        write_tree(out, files, [PurePosixPath(files[0].path.split("/")[0])])
     return out
 
 

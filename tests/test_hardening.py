@@ -252,7 +252,7 @@ def test_dry_runs_write_nothing_to_the_database(ovsdb: Ovsdb, tmp_path: Path) ->
 
     changes = Path(__file__).resolve().parent / "designs" / "changes"
     old, new = validate_file(changes / "base.yaml"), validate_file(changes / "lacp-on.yaml")
-    files = {f.path.name: f for f in render_plan(plan_designs(old, new, ("c1",)), "test")}
+    files = {f.name: f for f in render_plan(plan_designs(old, new, ("c1",)), "test")}
     before = ovsdb.dump()
     for name in ("change.sh", "rollback.sh"):
         script = tmp_path / name

@@ -154,7 +154,7 @@ def test_plan_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
     )
     paths = []
     for file in render_plan(changes, "test"):
-        if file.path.suffix == ".sh":
+        if file.path.endswith(".sh"):
             path = tmp_path / file.path
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(file.text)
@@ -167,7 +167,7 @@ def test_plan_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
 @pytest.mark.consumer
 def test_change_script_refuses_a_host_in_another_state(ovsdb: Ovsdb, tmp_path: Path) -> None:
     (change,) = plan_designs(design("base"), design("lacp-on"), ("c1",))
-    files = {file.path.name: file for file in render_plan([change], "test")}
+    files = {file.name: file for file in render_plan([change], "test")}
     script = tmp_path / "change.sh"
     script.write_text(files["change.sh"].text)
     ovsdb.vsctl("add-br", "br1", "--", "add-bond", "br1", "br1-up", "eth0", "eth1", "bond_mode=active-backup")
@@ -222,7 +222,7 @@ AHV = Path(__file__).resolve().parent.parent / "designs" / "ahv-host.yaml"
 
 
 def _apply_plan(change: object, ovsdb: Ovsdb, tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
-    files = {file.path.name: file for file in render_plan([change], "test")}  # type: ignore[list-item]
+    files = {file.name: file for file in render_plan([change], "test")}  # type: ignore[list-item]
     script = tmp_path / name
     script.write_text(files[name].text)
     return run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from generator.model import build_design
 from generator.render.ovs_script import render_apply_script
@@ -25,7 +25,7 @@ def hostile_script(tmp_path: Path) -> Path:
         "nodes": [{"name": "n1", "nics": {HOSTILE_NIC: "10G", "eth3 x": "10G"}, "address": "10.0.0.11/24"}],
     }
     design = build_design(data, "hostile.yaml")
-    (file,) = render_apply_script(design, layout_node(design, design.nodes[0]), PurePosixPath("n1"))
+    (file,) = render_apply_script(design, layout_node(design, design.nodes[0]), "n1")
     script = tmp_path / "apply.sh"
     script.write_text(file.text)
     return script

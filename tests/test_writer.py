@@ -78,11 +78,11 @@ def test_parallel_rendering_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch
     serial = render_design(valid, jobs=1)
     parallel = render_design(valid, jobs=3)
     assert parallel == serial
-    assert len({file.path.parts[1] for file in serial if len(file.path.parts) > 2}) == 3
+    assert len({file.path.split("/")[1] for file in serial if file.path.count("/") >= 2}) == 3
 
 
 def test_a_render_into_a_new_folder_is_one_rename(tmp_path: Path) -> None:
-    files = [OutputFile(PurePosixPath("d/n/f.txt"), "x\n"), OutputFile(PurePosixPath("d/g.sh"), "#!/bin/sh\n", True)]
+    files = [OutputFile("d/n/f.txt", "x\n"), OutputFile("d/g.sh", "#!/bin/sh\n", True)]
     assert write_tree(tmp_path / "out", files, [PurePosixPath("d")]) == 1
     assert (tmp_path / "out/d/n/f.txt").read_text() == "x\n"
     assert os.access(tmp_path / "out/d/g.sh", os.X_OK)

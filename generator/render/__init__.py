@@ -25,8 +25,9 @@ __all__ = ["KINDS", "OutputFile", "map_design", "owned_paths", "render_design"]
 
 T = TypeVar("T")
 
-NodeRenderer = Callable[[Design, NodeLayout, PurePosixPath], list[OutputFile]]
-DesignRenderer = Callable[[Design, tuple[NodeLayout, ...], PurePosixPath], list[OutputFile]]
+# Renderers get the folder their files go to, relative to the output folder ("design/node", "design").
+NodeRenderer = Callable[[Design, NodeLayout, str], list[OutputFile]]
+DesignRenderer = Callable[[Design, tuple[NodeLayout, ...], str], list[OutputFile]]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def render_design(
     Design-level files (CSV, index) always cover every node.
     """
     files = (file for files in map_design(valid, _as_rendered, nodes, kinds, jobs) for file in files)
-    return sorted(files, key=lambda file: str(file.path))  # strings sort far faster than paths
+    return sorted(files, key=lambda file: file.path)
 
 
 def _as_rendered(files: list[OutputFile]) -> list[OutputFile]:
@@ -97,12 +98,11 @@ def map_design(
 
 def _render_design_files(valid: ValidDesign, kinds: tuple[Kind, ...]) -> list[OutputFile]:
     """The files about the whole design (CSV, index); they always cover every node."""
-    root = PurePosixPath(valid.design.name)
     return [
         file
         for kind in kinds
         if kind.render_design is not None
-        for file in kind.render_design(valid.design, valid.layouts, root)
+        for file in kind.render_design(valid.design, valid.layouts, valid.design.name)
     ]
 
 
@@ -155,7 +155,7 @@ def _consume_design() -> list[Any]:
 
 def _render_node(valid: ValidDesign, layout: NodeLayout, kinds: tuple[Kind, ...]) -> list[OutputFile]:
     """All files of one node."""
-    folder = PurePosixPath(valid.design.name, layout.node.name)
+    folder = f"{valid.design.name}/{layout.node.name}"
     return [file for kind in kinds for file in kind.render_node(valid.design, layout, folder)]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from generator.changes import NodeChange, plan_designs, without_header
 from generator.pipeline import ValidDesign
@@ -38,17 +37,17 @@ class DesignDiff:
     design_diffs: list[FileDiff]
 
 
-def _by_path(valid: ValidDesign | None) -> dict[PurePosixPath, OutputFile]:
+def _by_path(valid: ValidDesign | None) -> dict[str, OutputFile]:
     if valid is None:
         return {}
     # Paths without the design name, so that a renamed design still compares file by file.
-    return {PurePosixPath(*file.path.parts[1:]): file for file in render_design(valid)}
+    return {file.path.partition("/")[2]: file for file in render_design(valid)}
 
 
 def _file_diffs(old: ValidDesign | None, new: ValidDesign | None) -> list[FileDiff]:
     before, after = _by_path(old), _by_path(new)
     diffs = []
-    for path in sorted(before.keys() | after.keys()):
+    for path in sorted(before.keys() | after.keys(), key=lambda path: path.split("/")):  # folder by folder
         old_text = before[path].text if path in before else ""
         new_text = after[path].text if path in after else ""
         if without_header(old_text) == without_header(new_text):
@@ -59,7 +58,7 @@ def _file_diffs(old: ValidDesign | None, new: ValidDesign | None) -> list[FileDi
             fromfile=f"a/{path}" if path in before else "/dev/null",
             tofile=f"b/{path}" if path in after else "/dev/null",
         )
-        diffs.append(FileDiff(str(path), "".join(lines)))
+        diffs.append(FileDiff(path, "".join(lines)))
     return diffs
 
 

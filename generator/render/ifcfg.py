@@ -8,7 +8,6 @@ carry exactly the ovs-vsctl arguments apply.sh uses for the same settings.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from generator.model import Design, Nic
 from generator.ovscommands import bond_options
@@ -27,12 +26,12 @@ _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 FOLDER = "network-scripts"
 
 
-def render_ifcfg(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
+def render_ifcfg(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
     state = node_state(design, layout)
     header = header_comment(design.file_name, layout.node.name)
-    folder = node_folder / FOLDER
+    folder = f"{node_folder}/{FOLDER}"
     return [
-        OutputFile(folder / f"ifcfg-{device}", _text(header, summary, settings))
+        OutputFile(f"{folder}/ifcfg-{device}", _text(header, summary, settings))
         for device, summary, settings in _devices(design, layout, state)
     ]
 

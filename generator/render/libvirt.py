@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from lxml import etree
 
@@ -16,15 +15,15 @@ from generator.resolve import NodeLayout
 FOLDER = "libvirt"
 
 
-def render_libvirt(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
-    folder = node_folder / FOLDER
+def render_libvirt(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
+    folder = f"{node_folder}/{FOLDER}"
     header = header_comment(design.file_name, layout.node.name)
     files = [
-        OutputFile(folder / f"{network.name}.xml", _xml(header, _ovs_network_xml(network)))
+        OutputFile(f"{folder}/{network.name}.xml", _xml(header, _ovs_network_xml(network)))
         for network in design.networks
     ]
     files += [
-        OutputFile(folder / f"{network.name}.xml", _xml(header, _internal_network_xml(network)))
+        OutputFile(f"{folder}/{network.name}.xml", _xml(header, _internal_network_xml(network)))
         for network in design.internal_networks
     ]
     names = [network.name for network in design.networks] + [network.name for network in design.internal_networks]
@@ -33,7 +32,7 @@ def render_libvirt(design: Design, layout: NodeLayout, node_folder: PurePosixPat
         "script, marks them autostart and starts those not running. Safe to run again.",
     )
     script = virsh_script(header=header, script="define.sh", purpose=purpose, networks=names)
-    files.append(OutputFile(folder / "define.sh", script, executable=True))
+    files.append(OutputFile(f"{folder}/define.sh", script, executable=True))
     return files
 
 

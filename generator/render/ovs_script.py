@@ -10,7 +10,6 @@ The same template renders change plans (generator.render.plan_files).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from generator.model import Design
 from generator.ovscommands import Command, Expectation, converge, expectations
@@ -22,7 +21,7 @@ from generator.resolve import NodeLayout, natural_key
 FOLDER = "ovs"
 
 
-def render_apply_script(design: Design, layout: NodeLayout, node_folder: PurePosixPath) -> list[OutputFile]:
+def render_apply_script(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
     state = node_state(design, layout)
     text = ovs_script(
         header=header_comment(design.file_name, layout.node.name),
@@ -36,7 +35,7 @@ def render_apply_script(design: Design, layout: NodeLayout, node_folder: PurePos
         nics=uplink_nics(state),
         expected=expectations(state),
     )
-    return [OutputFile(node_folder / FOLDER / "apply.sh", text, executable=True)]
+    return [OutputFile(f"{node_folder}/{FOLDER}/apply.sh", text, executable=True)]
 
 
 def uplink_nics(state: OvsState) -> list[str]:

@@ -3,8 +3,6 @@ the ifcfg files and network XML to install, and one plan.md for all nodes."""
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from generator.changes import FileChange, NodeChange
 from generator.plan import NodePlan
 from generator.render.files import OutputFile
@@ -42,12 +40,12 @@ def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
         describe_files=describe_files,
         describe_networks=describe_networks,
     )
-    files.append(OutputFile(PurePosixPath("plan.md"), summary))
+    files.append(OutputFile("plan.md", summary))
     return sorted(files)
 
 
 def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
-    folder = PurePosixPath(change.node)
+    folder = change.node
     header = plan_header(source, change.node)
     files = []
     if change.change.changes:
@@ -56,12 +54,12 @@ def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
             _script(change.rollback, header, "rollback.sh", "the starting state", folder),
         ]
     files += [
-        OutputFile(folder / "network-scripts" / item.name, item.file.text)
+        OutputFile(f"{folder}/network-scripts/{item.name}", item.file.text)
         for item in change.ifcfg
         if item.file is not None
     ]
     defined = [item for item in change.networks if item.file is not None]
-    files += [OutputFile(folder / "libvirt" / item.name, item.file.text) for item in defined if item.file is not None]
+    files += [OutputFile(f"{folder}/libvirt/{item.name}", item.file.text) for item in defined if item.file is not None]
     removed = [item.name.removesuffix(".xml") for item in change.networks if item.action == "delete"]
     script = virsh_script(
         header=header,
@@ -75,11 +73,11 @@ def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
         xml_folder="libvirt",
     )
     if change.networks:
-        files.append(OutputFile(folder / "libvirt-change.sh", script, executable=True))
+        files.append(OutputFile(f"{folder}/libvirt-change.sh", script, executable=True))
     return files
 
 
-def _script(plan: NodePlan, header: str, name: str, target: str, folder: PurePosixPath) -> OutputFile:
+def _script(plan: NodePlan, header: str, name: str, target: str, folder: str) -> OutputFile:
     direction = (
         "the new design back to its starting state" if name == "rollback.sh" else "its starting state to the new design"
     )
@@ -98,7 +96,7 @@ def _script(plan: NodePlan, header: str, name: str, target: str, folder: PurePos
         risks=risk_notes(plan),
         target=target,
     )
-    return OutputFile(folder / name, text, executable=True)
+    return OutputFile(f"{folder}/{name}", text, executable=True)
 
 
 def describe_files(items: tuple[FileChange, ...]) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from generator.model import DEFAULT_MTU, Design, Network
 from generator.render.files import OutputFile
@@ -68,7 +67,7 @@ NODE_FILES = ("build-sheet.md", "build-sheet.html", "wiring.svg")
 DESIGN_FILES = ("build-sheet.csv", "index.md")
 
 
-def render_node_sheets(design: Design, layout: NodeLayout, folder: PurePosixPath) -> list[OutputFile]:
+def render_node_sheets(design: Design, layout: NodeLayout, folder: str) -> list[OutputFile]:
     sheet = node_sheet(design, layout)
     header = header_comment(design.file_name, layout.node.name)
     sections = node_sections(sheet)
@@ -77,9 +76,9 @@ def render_node_sheets(design: Design, layout: NodeLayout, folder: PurePosixPath
     svg = render_wiring_svg(sheet, header)
     context = {"header": header, "title": title, "subtitle": subtitle, "sections": sections}
     return [
-        OutputFile(folder / "build-sheet.md", template("build-sheet.md.j2").render(**context)),
-        OutputFile(folder / "build-sheet.html", template("build-sheet.html.j2").render(**context, svg=svg)),
-        OutputFile(folder / "wiring.svg", svg),
+        OutputFile(f"{folder}/build-sheet.md", template("build-sheet.md.j2").render(**context)),
+        OutputFile(f"{folder}/build-sheet.html", template("build-sheet.html.j2").render(**context, svg=svg)),
+        OutputFile(f"{folder}/wiring.svg", svg),
     ]
 
 
@@ -210,7 +209,7 @@ def _show_healthy(sheet: NodeSheet) -> str:
     return "; ".join(parts) + "."
 
 
-def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: PurePosixPath) -> list[OutputFile]:
+def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: str) -> list[OutputFile]:
     """The fleet CSV and the index; both always cover every node of the design."""
     sheets = [node_sheet(design, layout) for layout in layouts]
     index = template("index.md.j2").render(
@@ -220,8 +219,8 @@ def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: 
         sections=design_sections(design, layouts),
     )
     return [
-        OutputFile(root / "build-sheet.csv", _csv(sheets)),
-        OutputFile(root / "index.md", index),
+        OutputFile(f"{root}/build-sheet.csv", _csv(sheets)),
+        OutputFile(f"{root}/index.md", index),
     ]
 
 
