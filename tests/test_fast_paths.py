@@ -84,6 +84,24 @@ def test_html_tables_read_back_cell_for_cell(rows: list[tuple[str, str]], header
     assert [[td.text_content() for td in tr.iter("td")] for tr in table.iter("tr")][1:] == [list(r) for r in rows]
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.lists(st.text(max_size=12), min_size=0, max_size=4), max_size=4), st.lists(st.text(max_size=8)))
+def test_html_table_equals_escaping_each_cell(rows: list[list[str]], headers: list[str]) -> None:
+    """Rows are escaped in one pass, and one by one when a cell holds the separator (NUL)."""
+
+    def cells(tag: str, texts: list[str]) -> str:
+        return "".join(f"<{tag}>{escape(text)}</{tag}>" for text in texts)
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>\n" for row in rows)
+    expected = f"<table>\n<thead><tr>{cells('th', headers)}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
+    table = Table(tuple(headers), tuple(tuple(row) for row in rows))
+    assert str(html_table(table)) == expected
+    assert str(html_table(Table(("a\0b", "<"), (("\0", "&"),)))) == (
+        "<table>\n<thead><tr><th>a\0b</th><th>&lt;</th></tr></thead>\n<tbody>\n"
+        "<tr><td>\0</td><td>&amp;</td></tr>\n</tbody>\n</table>"
+    )
+
+
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(XML_TEXT, st.lists(st.tuples(XML_TEXT, XML_TEXT), min_size=1, max_size=3))
 def test_svg_text_is_escaped_and_reads_back(title: str, lines: list[tuple[str, str]]) -> None:
