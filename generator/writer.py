@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -149,12 +150,11 @@ def _listing(folder: str) -> list[str]:
 def _unchanged(out: str, target: str, files: list[tuple[str, bytes, int]]) -> bool:
     """Whether OUT already holds exactly these files (paths relative to OUT) at `target`, bytes and modes."""
     if os.path.isdir(target):
-        on_disk = {
-            os.path.relpath(os.path.join(folder, name), out) for folder, _, names in os.walk(target) for name in names
-        }
+        start = len(out) + 1  # walked folders are `out`/...: their tails are the relative paths
+        on_disk = {f"{folder[start:]}/{name}" for folder, _, names in os.walk(target) for name in names}
         if on_disk != {path for path, _, _ in files}:
             return False
-    return all(_same_file(os.path.join(out, path), data, mode) for path, data, mode in files)
+    return all(_same_file(f"{out}/{path}", data, mode) for path, data, mode in files)
 
 
 @contextmanager
@@ -177,14 +177,28 @@ def _mode(file: OutputFile) -> int:
 
 
 def _same_file(path: str, data: bytes, mode: int) -> bool:
+    """Whether `path` is a regular file holding `data` with `mode` (os-level calls: this runs for
+    every file of a re-render or check)."""
     try:
-        status = os.stat(path)
-        if status.st_size != len(data) or status.st_mode & 0o777 != mode:
-            return False
-        with open(path, "rb") as handle:
-            return handle.read() == data
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data) or status.st_mode & 0o777 != mode:
+            return False
+        wanted = len(data) + 1  # a byte more than expected: a file that grew meanwhile differs
+        got = os.read(descriptor, wanted)
+        while len(got) < wanted:  # read on to the end of the file
+            more = os.read(descriptor, wanted - len(got))
+            if not more:
+                break
+            got += more
+        return got == data
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _swap_all(pairs: list[tuple[Path, Path]]) -> None:
@@ -319,19 +333,23 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
 
 def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[str]) -> list[str]:
     """Diff lines deleting what golden holds under `folders` that was not `rendered`."""
-    lines: list[str] = []
-    stale = sorted(
-        str(Path(folder, name).relative_to(golden))
+    start = len(str(golden)) + 1  # walked folders are golden/...: their tails are the relative paths
+    on_disk = (
+        f"{folder[start:]}/{name}"
         for root in set(folders)
-        for folder, _, names in os.walk(golden / root)
+        for folder, _, names in os.walk(f"{golden}/{root}")
         for name in names
     )
-    for path in stale:
-        if path not in rendered:
-            import difflib  # only when something is stale
+    stale = sorted(path for path in on_disk if path not in rendered)
+    if not stale:
+        return []
+    import difflib  # only when something is stale
 
-            lines += difflib.unified_diff(_read(golden / path), [], fromfile=f"a/{path}", tofile="/dev/null")
-    return lines
+    return [
+        line
+        for path in stale
+        for line in difflib.unified_diff(_read(golden / path), [], fromfile=f"a/{path}", tofile="/dev/null")
+    ]
 
 
 def _read(path: Path) -> list[str]:
