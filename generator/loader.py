@@ -161,7 +161,6 @@ class _Frame:
     start: int
     anchor: str | None
     path: DesignPath
-    is_sequence: bool
     size: int = 1
     key: object = None  # a mapping's key waiting for its value: its text, or _MERGE
     key_mark: int = 0
@@ -254,8 +253,8 @@ class _Composer:
         if event.tag not in (None, "!", expected):
             self._error(mark, f"unsupported YAML tag '{event.tag}'", path)
         if mapping:
-            return _Frame({}, {}, mark, event.anchor, path, is_sequence=False)
-        return _Frame([], [], mark, event.anchor, path, is_sequence=True)
+            return _Frame({}, {}, mark, event.anchor, path)
+        return _Frame([], [], mark, event.anchor, path)
 
     def _close(self, frame: _Frame) -> Any:
         value = frame.value
@@ -299,9 +298,9 @@ class _Composer:
             return value, mark
         parent = stack[-1]
         parent.size += size
-        if parent.is_sequence:
-            parent.value.append(value)  # type: ignore[union-attr]
-            parent.marks.append(mark)  # type: ignore[union-attr]
+        if isinstance(parent.value, list) and isinstance(parent.marks, list):
+            parent.value.append(value)
+            parent.marks.append(mark)
         elif parent.key is None:
             self._take_key(parent, value, mark, raw)
         else:
@@ -319,8 +318,9 @@ class _Composer:
     def _take_value(self, parent: _Frame, value: Any, mark: int) -> None:
         key, key_mark = parent.key, parent.key_mark
         parent.key = None
-        mapping: dict[str, Any] = parent.value  # type: ignore[assignment]  # only mappings have keys
-        marks: MappingMarks = parent.marks  # type: ignore[assignment]
+        mapping, marks = parent.value, parent.marks
+        assert isinstance(mapping, dict), "only mappings have keys"
+        assert isinstance(marks, dict), "a mapping's marks are a mapping"
         if key is _MERGE:
             parent.merges.append((value, mark))
         elif not isinstance(key, str):
