@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,7 @@ def test_two_renders_at_once_leave_one_complete_result(tmp_path: Path) -> None:
 
     def render() -> None:
         result = subprocess.run(
-            ["python3", "-m", "generator", "render", *designs, "-o", str(out)],
+            [sys.executable, "-m", "generator", "render", *designs, "-o", str(out)],
             capture_output=True,
             text=True,
             check=False,

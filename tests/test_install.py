@@ -24,10 +24,10 @@ def installed_ovsgen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert built.returncode == 0, built.stderr
     venv = work / "venv"
-    # The venv sees this interpreter's packages for the dependencies; ovsgen itself comes from the wheel.
-    assert run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)]).returncode == 0
+    # A venv of its own, as a user's: the wheel and its dependencies, nothing from this interpreter.
+    assert run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
     (wheel,) = wheels.glob("ovsgen-*.whl")
-    installed = run([str(venv / "bin/pip"), "install", "--no-deps", "--force-reinstall", str(wheel)])
+    installed = run([str(venv / "bin/pip"), "install", "-q", str(wheel)])
     assert installed.returncode == 0, installed.stderr
     shutil.rmtree(source)  # prove nothing is read from the checkout copy
     return venv / "bin" / "ovsgen"
