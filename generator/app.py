@@ -14,7 +14,7 @@ from typing import TextIO, TypeVar
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.pipeline import ValidDesign, validate_file
 from generator.render import OutputFile, map_design, owned_paths
-from generator.reporting import make_reporter
+from generator.reporting import make_reporter, printable_lines, say
 from generator.schema import schema_document
 from generator.writer import compare_files, stale_files, writing
 
@@ -94,7 +94,7 @@ def _validate_all(
 
 
 def fail(settings: Settings, message: str) -> int:
-    settings.stderr.write(f"ovsgen: {message}\n")
+    say(settings.stderr, message)
     return EXIT_INVALID
 
 
@@ -134,7 +134,7 @@ def run_validate(settings: Settings) -> int:
     valid, _, ok = _validate_all(settings)
     if ok:
         names = ", ".join(f"{v.source.file} ({len(v.design.nodes)} nodes)" for v in valid)
-        settings.stderr.write(f"ovsgen: valid: {names}\n")
+        say(settings.stderr, f"valid: {names}")
     return EXIT_OK if ok else EXIT_INVALID
 
 
@@ -152,7 +152,7 @@ def run_render(settings: Settings) -> int:
             count += staged.files
         replaced = tree.commit()
     what = f"{replaced} changed folder(s) or file(s)" if replaced else "nothing changed"
-    settings.stderr.write(f"ovsgen: rendered {count} files under {settings.out}/: {what}\n")
+    say(settings.stderr, f"rendered {count} files under {settings.out}/: {what}")
     return EXIT_OK
 
 
@@ -172,10 +172,10 @@ def run_check(settings: Settings) -> int:
         rendered.update(compared.paths)
     diff += stale_files(golden, folders, rendered)
     if diff:
-        settings.stdout.writelines(diff)
+        settings.stdout.writelines(printable_lines(diff))
         designs = " ".join(str(path) for path in settings.designs)
         return fail(settings, f"{golden}/ is stale; run: ovsgen render {designs} -o {golden}")
-    settings.stderr.write(f"ovsgen: {golden}/ is up to date ({len(rendered)} files)\n")
+    say(settings.stderr, f"{golden}/ is up to date ({len(rendered)} files)")
     return EXIT_OK
 
 

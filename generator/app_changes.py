@@ -15,6 +15,8 @@ from generator.pipeline import ValidDesign
 from generator.rehearse import RehearsalUnavailable, is_database_file, rehearse
 from generator.render.diff_report import design_diff, render_diff_report
 from generator.render.plan_files import render_plan
+from generator.render.templating import comment_safe
+from generator.reporting import say
 from generator.writer import replace_folder
 
 
@@ -29,7 +31,7 @@ def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> i
     replace_folder(settings.out, files)
     summary = next(file for file in files if file.name == "plan.md")
     settings.stdout.write(summary.text)
-    settings.stderr.write(f"ovsgen: wrote the plan ({len(files)} files) to {settings.out}/\n")
+    say(settings.stderr, f"wrote the plan ({len(files)} files) to {settings.out}/")
     return EXIT_OK
 
 
@@ -45,7 +47,7 @@ def run_plan(settings: Settings) -> int:
         return fail(settings, f"{unknown}; nothing was written")
     changes = plan_designs(old, new, settings.nodes)
     old_path, new_path = settings.designs
-    return _write_plan(settings, changes, f"{old_path.name} -> {new_path.name}")
+    return _write_plan(settings, changes, f"{comment_safe(old_path.name)} -> {comment_safe(new_path.name)}")
 
 
 def _plan_from_host(settings: Settings, dump: Path) -> int:
@@ -63,14 +65,18 @@ def _plan_from_host(settings: Settings, dump: Path) -> int:
     if unknown:
         return fail(settings, f"{unknown}; nothing was written")
     change = plan_from_host(host, new, node, prune=settings.prune)
-    return _write_plan(settings, [change], f"host dump {dump.name} -> {settings.designs[0].name}")
+    source = f"host dump {comment_safe(dump.name)} -> {comment_safe(settings.designs[0].name)}"
+    return _write_plan(settings, [change], source)
 
 
 def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]:
     """The design at `ref` (None if it did not exist there), copied under its own name into `folder`."""
     name = f"{ref}:{path}"
     # "./" makes git read the path relative to the working directory, as the user typed it.
-    shown = subprocess.run(["git", "show", f"{ref}:./{path}"], capture_output=True, check=False, cwd=Path.cwd())
+    # --end-of-options: a revision can never be read as an option of git's (`--output=...`).
+    shown = subprocess.run(
+        ["git", "show", "--end-of-options", f"{ref}:./{path}"], capture_output=True, check=False, cwd=Path.cwd()
+    )
     if shown.returncode != 0:
         return None, name
     copy = folder / path.name

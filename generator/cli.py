@@ -7,16 +7,55 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import click
 
 from generator import __version__, app
+from generator.characters import describe, forbidden_character
 from generator.render import KINDS
-from generator.reporting import REPORTER_NAMES
+from generator.reporting import REPORTER_NAMES, printable, say
 
-DESIGNS = click.argument(
-    "designs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+
+def _unsafe(text: str) -> str | None:
+    """What is wrong with a file name or value from the command line, or None.
+
+    Such text reaches headers, plans and messages like a design value does, so it obeys
+    the same rule: no control, line-separator or format character."""
+    index = forbidden_character(text)
+    if index is None:
+        return None
+    return f"{printable(text, 200)}: {describe(text[index])} is not allowed in a name or value"
+
+
+class PlainPath(click.Path):
+    """A click.Path that refuses names holding control, line-separator or format characters."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = _unsafe(os.fsdecode(value))
+        if problem:
+            self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class PlainText(click.types.StringParamType):
+    """A word: no control, line-separator or format character, and no leading '-' (a tool
+    would read it as an option)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = super().convert(value, param, ctx)
+        problem = _unsafe(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        if text.startswith("-"):
+            self.fail(f"{printable(text, 200)} starts with '-'", param, ctx)
+        return text
+
+
+DESIGN_FILE = PlainPath(exists=True, dir_okay=False, path_type=Path)
+DESIGNS = click.argument("designs", nargs=-1, required=True, type=DESIGN_FILE)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 FORMAT = click.option(
     "--format",
@@ -26,7 +65,9 @@ FORMAT = click.option(
     show_default=True,
     help="How problems are reported on stderr.",
 )
-NODES = click.option("--node", "nodes", multiple=True, metavar="NAME", help="Only this node (repeatable).")
+NODES = click.option(
+    "--node", "nodes", multiple=True, metavar="NAME", type=PlainText(), help="Only this node (repeatable)."
+)
 JOBS = click.option(
     "-j",
     "--jobs",
@@ -41,7 +82,7 @@ def _out_option(default: str, help_text: str) -> Callable[[Callable[..., None]],
     return click.option(
         "-o",
         "--out",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=PlainPath(file_okay=False, path_type=Path),
         default=Path(default),
         show_default=True,
         help=help_text,
@@ -73,7 +114,7 @@ def _run(command: Callable[[app.Settings], int], **options: object) -> None:
         code = command(_settings(**options))
     except OSError as error:
         # Unwritable output, unreadable golden: the user's environment, not a bug.
-        click.echo(f"ovsgen: {error.strerror or error}: {error.filename or ''}".rstrip(": "), err=True)
+        say(sys.stderr, f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
         code = app.EXIT_INVALID
     sys.exit(code)
 
@@ -129,7 +170,7 @@ def render(jobs: int, **options: object) -> None:
 @DESIGNS
 @click.option(
     "--golden",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PlainPath(file_okay=False, path_type=Path),
     required=True,
     help="Folder of checked-in output to compare with.",
 )
@@ -170,10 +211,10 @@ def _require(condition: bool, message: str) -> None:
 
 
 @main.command()
-@click.argument("designs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@DESIGNS
 @click.option(
     "--from-host",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=DESIGN_FILE,
     metavar="DUMP",
     help="Plan from a host's database dump (ovsdb-client dump --format=json Open_vSwitch) instead of OLD.",
 )
@@ -208,8 +249,13 @@ def plan(
 
 
 @main.command()
-@click.argument("designs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--base-ref", metavar="REF", help="Read each old design from this git revision (git show REF:path).")
+@click.argument("designs", nargs=-1, required=True, type=PlainPath(dir_okay=False, path_type=Path))
+@click.option(
+    "--base-ref",
+    metavar="REF",
+    type=PlainText(),
+    help="Read each old design from this git revision (git show REF:path).",
+)
 @STRICT
 @FORMAT
 def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> None:
@@ -231,10 +277,10 @@ def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> 
 
 
 @main.command()
-@click.argument(
-    "designs", nargs=2, type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="OLD_OR_DB NEW"
+@click.argument("designs", nargs=2, type=DESIGN_FILE, metavar="OLD_OR_DB NEW")
+@click.option(
+    "--node", "nodes", multiple=True, required=True, metavar="NAME", type=PlainText(), help="The node to rehearse."
 )
-@click.option("--node", "nodes", multiple=True, required=True, metavar="NAME", help="The node to rehearse.")
 @click.option("--prune", is_flag=True, help="With a database file: rehearse a pruning plan.")
 @STRICT
 @FORMAT

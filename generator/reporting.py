@@ -6,12 +6,54 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
+from generator.characters import forbidden_character
 from generator.diagnostics import Diagnostic, Severity, format_path
 
 LineSource = Callable[[str, int], str | None]
 
 _COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m"}
 _RESET = "\033[0m"
+
+# Text from input (file names, values, source lines) never reaches a terminal raw: a control
+# character could move the cursor, recolour or retitle it, or hide the rest of the line.
+MESSAGE_LIMIT = 1000  # characters of one message; a 15 MiB value must not become 15 MiB of stderr
+EXCERPT_WIDTH = 120  # characters of a source line shown around the caret
+
+
+def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` safe for a terminal: control, line-separator and format characters as escapes
+    (`\\x1b`, `\\u202e`), and at most `limit` characters, the cut said."""
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return _escape(text)
+
+
+def _escape(text: str, keep: str = "") -> str:
+    if forbidden_character(text.translate(dict.fromkeys(map(ord, keep)))) is None:
+        return text
+    return "".join(char if char in keep or forbidden_character(char) is None else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _shown_in_excerpt(char: str) -> str:
+    if char == "\t":
+        return " "
+    return "?" if forbidden_character(char) is not None else char
+
+
+def say(stream: TextIO, message: str) -> None:
+    """A line of ovsgen's own (a result, or a problem that is not about a place in a design)."""
+    stream.write(f"ovsgen: {printable(message)}\n")
+
+
+def printable_lines(lines: Sequence[str]) -> list[str]:
+    """Lines of file content (a diff) for a terminal or a CI log: line ends and tabs kept,
+    every other control character escaped, no length limit (the content is the point)."""
+    return [_escape(line, keep="\t\n") for line in lines]
 
 
 class Reporter(Protocol):
@@ -33,16 +75,33 @@ class TextReporter:
         severity = diagnostic.severity.value
         if self.color:
             severity = f"{_COLORS[diagnostic.severity]}{severity}{_RESET}"
-        where = f"{diagnostic.file}:{diagnostic.line}:{diagnostic.column}"
-        path = f"{format_path(diagnostic.path)}: " if diagnostic.path else ""
-        text = f"{where}: {severity}: {path}{diagnostic.message}\n"
+        where = f"{printable(diagnostic.file)}:{diagnostic.line}:{diagnostic.column}"
+        path = f"{printable(format_path(diagnostic.path))}: " if diagnostic.path else ""
+        text = f"{where}: {severity}: {path}{printable(diagnostic.message)}\n"
         source = self.line_source(diagnostic.file, diagnostic.line)
         if source is not None:
             number = f"{diagnostic.line:5d}"
-            # Tabs would push the caret off its column; show them as one space.
-            shown = source.replace("\t", " ")
-            text += f"{number} | {shown}\n{' ' * len(number)} | {' ' * (diagnostic.column - 1)}^\n"
+            shown, caret = excerpt(source, diagnostic.column)
+            text += f"{number} | {shown}\n{' ' * len(number)} | {' ' * caret}^\n"
         return text
+
+
+def excerpt(source: str, column: int, width: int = EXCERPT_WIDTH) -> tuple[str, int]:
+    """The part of a source line shown under a message, and the caret's offset in it.
+
+    At most `width` characters around the column ("..." where cut); each character that
+    `printable` would escape shows as one `?`, and a tab (it would push the caret off its
+    column) as one space, so the caret stays under the character it points at.
+    """
+    start = max(0, min(column - 1 - width // 2, len(source) - width))
+    shown = source[start : start + width]
+    caret = column - 1 - start
+    shown = "".join(_shown_in_excerpt(char) for char in shown)
+    if start > 0:
+        shown, caret = "..." + shown, caret + 3
+    if start + width < len(source):
+        shown += "..."
+    return shown, caret
 
 
 class JsonReporter:

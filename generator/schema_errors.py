@@ -135,10 +135,12 @@ def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationE
             continue
         hint = _did_you_mean(key, allowed)
         known = f"; known keys: {', '.join(allowed)}" if allowed and not hint else ""
-        yield document.diagnostic((*path, key), f"unknown key '{key}'{hint}{known}", key=True)
+        yield document.diagnostic((*path, key), f"unknown key '{_shortened(key)}'{hint}{known}", key=True)
 
 
 def _did_you_mean(value: str, options: Iterable[str]) -> str:
+    if len(value) > SHOWN_LIMIT:
+        return ""  # nothing that long is a typo of a keyword, and difflib's cost grows with it
     close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -168,8 +170,19 @@ def _kind_of(value: object) -> str:
     return next((name for kind, name in _KINDS if isinstance(value, kind)), "a mapping")
 
 
+# A value is shown whole up to this many characters; a longer one by its start and length,
+# so that a 15 MiB value gives a one-line message.
+SHOWN_LIMIT = 80
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_LIMIT else f"{text[: SHOWN_LIMIT - 20]}... ({len(text)} characters)"
+
+
 def _show(value: object) -> str:
     if isinstance(value, str):
+        if len(value) > SHOWN_LIMIT:
+            return f"{value[: SHOWN_LIMIT - 20]!r}... ({len(value)} characters)"
         return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -86,6 +86,6 @@ def test_define_script_dry_run_runs_no_virsh(rendered_tree: Path, tmp_path: Path
     result = run(["bash", str(script), "--dry-run"], env=env)
     assert result.returncode == 0, result.stderr
     folder = script.parent
-    assert f"touch {trap} net-define {folder}/vlan32.xml" in result.stdout
-    assert f"touch {trap} net-autostart vlan32" in result.stdout
+    assert f"touch {trap} net-define --file {folder}/vlan32.xml" in result.stdout
+    assert f"touch {trap} net-autostart --network vlan32" in result.stdout
     assert not trap.exists()

@@ -16,10 +16,14 @@ history=$(paste -sd ';' "$log")
 prefix=${history:+$history; }
 
 if [[ ${1:-} == net-define ]]; then
-  name=$(sed -n 's|^ *<name>\(.*\)</name>$|\1|p' "$2" | head -n 1)
+  file=${2:-}
+  if [[ $file == --file ]]; then
+    file=${3:-}
+  fi
+  name=$(sed -n 's|^ *<name>\(.*\)</name>$|\1|p' "$file" | head -n 1)
   stored=$(mktemp "$log.XXXXXX")
-  virsh -q -c test:///default "${prefix}net-define $(printf '%q' "$2"); net-dumpxml $(printf '%q' "$name")" > "$stored"
-  printf 'net-define %q\n' "$stored" >> "$log"
+  virsh -q -c test:///default "${prefix}net-define --file $(printf '%q' "$file"); net-dumpxml --network $(printf '%q' "$name")" > "$stored"
+  printf 'net-define --file %q\n' "$stored" >> "$log"
   exit 0
 fi
 
