@@ -1,10 +1,15 @@
 """Which characters a value may hold, wherever it comes from: a design, a file name, the command line.
 
-Values end up in file names, scripts, ifcfg files, XML and sheets read by people. A control
-character (C0, DEL, C1) or a line separator can end a line or a heredoc in a script, or drive
-a terminal; a format character (Unicode category Cf: bidirectional overrides, zero-width
-characters) makes text show something other than what its bytes say; a lone surrogate is
-a file name that was not UTF-8. None of them is ever needed in a network design.
+Values end up in file names, scripts, ifcfg files, XML and sheets read by people, and in
+messages on a terminal. None of these characters is ever needed in a network design:
+- control characters (C0, DEL, C1) and line separators end a line or a heredoc in a script,
+  or drive a terminal;
+- characters that are there without being seen: Unicode format characters (general category
+  Cf: bidirectional overrides and isolates, zero-width spaces and joiners, the byte-order mark,
+  tag characters, ...), the Hangul fillers and the combining grapheme joiner; a sheet could
+  show another switch port than its bytes say;
+- noncharacters, which are no text at all (XML refuses U+FFFE and U+FFFF), and lone
+  surrogates, which are what Python makes of a file name's bytes that are not UTF-8.
 """
 
 from __future__ import annotations
@@ -12,28 +17,38 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_INVISIBLE = frozenset(("Cf", "Cs"))  # format characters; surrogates (undecodable bytes of a file name)
+# The Cf ranges are those of Unicode 16; tests/test_security_formats.py checks them against
+# this Python's unicodedata. A regular expression, not a per-character lookup: the loader runs
+# it over every scalar of a design.
+_FORMAT = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_INVISIBLE = "\u034f\u115f\u1160\u3164\uffa0"
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
+)
+_SURROGATES = "\ud800-\udfff"
+NOT_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}{_INVISIBLE}{_NONCHARACTERS}{_SURROGATES}]")
 
 
 def forbidden_character(text: str) -> int | None:
     """The index of the first character `text` may not hold, or None."""
-    found = _CONTROL.search(text)
-    first = found.start() if found else None
-    limit = len(text) if first is None else first
-    # Format characters are rare: a scan of the ASCII-free part is only paid by text that has any.
-    if not text.isascii():
-        for index in range(limit):
-            if unicodedata.category(text[index]) in _INVISIBLE:
-                return index
-    return first
+    found = NOT_TEXT.search(text)
+    return found.start() if found else None
 
 
-_KINDS = {"Cc": "the control character", "Cf": "the format character", "Cs": "the undecodable byte"}
-
-
-def describe(character: str) -> str:
-    """A character as people can read it in a message: `the format character U+202E (RIGHT-TO-LEFT OVERRIDE)`."""
-    kind = _KINDS.get(unicodedata.category(character), "the character")
+def not_text_message(character: str) -> str:
+    """Why `character` (one that NOT_TEXT finds) is refused, naming it by its code point."""
+    code = f"U+{ord(character):04X}"
+    category = unicodedata.category(character)
+    if category in ("Cc", "Zl", "Zp"):
+        return f"the control character {code} is not allowed; values are single-line text"
+    if category == "Cs":
+        return f"the byte {code} that is not UTF-8 is not allowed; names and values are UTF-8 text"
+    if ord(character) & 0xFFFE == 0xFFFE or 0xFDD0 <= ord(character) <= 0xFDEF:
+        return f"the noncharacter {code} is not allowed; values are text"
     name = unicodedata.name(character, "")
-    return f"{kind} U+{ord(character):04X}" + (f" ({name})" if name else "")
+    named = f"{code} ({name})" if name else code
+    return f"the invisible character {named} is not allowed: it changes how a value looks without being seen"

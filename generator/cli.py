@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from generator import __version__, app
-from generator.characters import describe, forbidden_character
+from generator.characters import forbidden_character, not_text_message
 from generator.render import KINDS
 from generator.reporting import REPORTER_NAMES, printable, say
 
@@ -25,7 +25,7 @@ def _unsafe(text: str) -> str | None:
     index = forbidden_character(text)
     if index is None:
         return None
-    return f"{printable(text, 200)}: {describe(text[index])} is not allowed in a name or value"
+    return f"{printable(text, 200)}: {not_text_message(text[index])}"
 
 
 class PlainPath(click.Path):

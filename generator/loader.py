@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from generator.characters import NOT_TEXT, not_text_message
 from generator.diagnostics import DesignInvalid, DesignPath, Diagnostic, Severity
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -60,8 +61,9 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}
 _NOT_ONLY_TEXT = frozenset("~nNtTfF-+.0123456789")  # first characters of nulls, bools and numbers
-# No value of a design may hold a control or line-separator character: names end up in files and scripts.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Numbers in a design are VLANs, MTUs and milliseconds: a literal this long is a mistake or an
+# attack, and Python refuses to convert decimal integers of more than 4300 digits.
+MAX_NUMBER_LENGTH = 40
 _TAG = "tag:yaml.org,2002:"
 _MERGE = object()  # stands for a plain `<<` key
 _BAD_KEY = object()  # a collection used as a key (reported when found)
@@ -334,17 +336,21 @@ class _Composer:
 
     def _scalar(self, event: Any, stack: list[_Frame]) -> Any:
         text: str = event.value
-        bad = _CONTROL.search(text)
+        bad = NOT_TEXT.search(text)
         if bad:
-            character = f"U+{ord(bad.group()):04X}"
-            message = f"the control character {character} is not allowed; values are single-line text"
-            self._error(_mark(event), message, _child_path(stack))
+            self._error(_mark(event), not_text_message(bad.group()), _child_path(stack))
         tag = event.tag
-        if tag in (None, "!") and event.implicit[0]:
-            return _resolve_plain(text)
-        if tag in (None, "!", _TAG + "str"):
+        plain = tag in (None, "!") and event.implicit[0]
+        if not plain and tag in (None, "!", _TAG + "str"):
             return text
-        constructed = _resolve_plain(text)
+        try:
+            constructed = _resolve_plain(text)
+        except _NumberTooLong:
+            message = f"a number of {len(text)} characters is out of range (at most {MAX_NUMBER_LENGTH})"
+            self._error(_mark(event), message, _child_path(stack))
+            return None
+        if plain:
+            return constructed
         kinds = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
         if tag in kinds and type(constructed) is kinds[tag]:
             return constructed
@@ -352,6 +358,10 @@ class _Composer:
             return float(constructed)
         self._error(_mark(event), f"unsupported YAML tag '{tag}' for the value '{text}'", _child_path(stack))
         return text
+
+
+class _NumberTooLong(Exception):
+    """A number literal longer than MAX_NUMBER_LENGTH (caught where its position is known)."""
 
 
 def _child_path(stack: list[_Frame]) -> DesignPath:
@@ -374,6 +384,8 @@ def _resolve_plain(text: str) -> Any:
         return _BOOL[text]
     for pattern, convert in _NUMBERS:
         if pattern.match(text):
+            if len(text) > MAX_NUMBER_LENGTH:
+                raise _NumberTooLong
             return convert(text)
     if text.lower() in _SPECIAL_FLOAT:
         return float(_SPECIAL_FLOAT[text.lower()])

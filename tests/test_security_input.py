@@ -182,7 +182,7 @@ def test_a_design_file_name_with_control_or_format_characters_is_a_usage_error(t
     ):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
-        assert "is not allowed in a name or value" in result.stderr
+        assert "is not allowed" in result.stderr
         assert_no_terminal_controls(result.stderr)
         assert "\u202e" not in result.stderr
         assert "\u200b" not in result.stderr
@@ -192,7 +192,7 @@ def test_a_design_file_name_with_control_or_format_characters_is_a_usage_error(t
 def test_output_paths_and_values_are_checked_like_names(tmp_path: Path) -> None:
     result = invoke("render", str(EXAMPLE), "-o", str(tmp_path / "out\nrm -rf x"))
     assert result.exit_code == 2
-    assert "the control character U+000A" in result.stderr
+    assert "the control character U+000A is not allowed" in result.stderr
     assert list(tmp_path.iterdir()) == []
     result = invoke("render", str(EXAMPLE), "-o", str(tmp_path / "o"), "--node", "ahv-a-1\x1b[2J")
     assert result.exit_code == 2

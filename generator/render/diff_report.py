@@ -58,7 +58,9 @@ def _file_diffs(old: ValidDesign | None, new: ValidDesign | None) -> list[FileDi
             fromfile=f"a/{path}" if path in before else "/dev/null",
             tofile=f"b/{path}" if path in after else "/dev/null",
         )
-        diffs.append(FileDiff(path, "".join(lines)))
+        text = "".join(lines)
+        # The report closes a code fence after the diff: it must start on a line of its own.
+        diffs.append(FileDiff(path, text if text.endswith("\n") else text + "\n"))
     return diffs
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from generator.model import DEFAULT_MTU, Design, Network
 from generator.render.files import OutputFile
-from generator.render.templating import header_comment, template
+from generator.render.templating import MarkdownText, header_comment, markdown_text, template
 from generator.render.wiring import render_wiring_svg
 from generator.resolve import NodeLayout
 from generator.sheet import NicRow, NodeSheet, carried_on, node_sheet, vlan_ranges
@@ -269,7 +270,10 @@ def _node_row(design: Design, layout: NodeLayout) -> tuple[str, ...]:
     node = layout.node
     gateway = design.gateway_of(node)
     uplinks = "; ".join(f"{u.bridge.name}: {', '.join(nic.name for nic in u.nics)}" for u in layout.uplinks)
-    sheet = f"[{node.name}]({node.name}/build-sheet.md) ([printable]({node.name}/build-sheet.html))"
+    folder = quote(node.name)
+    sheet = MarkdownText(
+        f"[{markdown_text(node.name)}]({folder}/build-sheet.md) ([printable]({folder}/build-sheet.html))"
+    )
     return (node.name, str(node.address) if node.address else "DHCP", str(gateway) if gateway else NONE, uplinks, sheet)
 
 
@@ -282,20 +286,35 @@ def _csv(sheets: list[NodeSheet]) -> str:
             port = row.port
             assert port is not None
             writer.writerow(
-                (
-                    sheet.layout.node.name,
-                    row.nic.name,
-                    row.nic.speed,
-                    row.nic.mac or "",
-                    row.bridge,
-                    row.bond or "",
-                    row.nic.switch or "",
-                    port.mode,
-                    port.native,
-                    port.allowed,
-                    port.lacp_text,
-                    port.mtu,
-                    port.bundle,
+                map(
+                    spreadsheet_safe,
+                    (
+                        sheet.layout.node.name,
+                        row.nic.name,
+                        row.nic.speed,
+                        row.nic.mac or "",
+                        row.bridge,
+                        row.bond or "",
+                        row.nic.switch or "",
+                        port.mode,
+                        port.native,
+                        port.allowed,
+                        port.lacp_text,
+                        port.mtu,
+                        port.bundle,
+                    ),
                 )
             )
     return buffer.getvalue()
+
+
+# A cell that starts with one of these is a formula (or, after a tab or CR, may become one) in
+# Excel, LibreOffice and Google Sheets; fullwidth forms count too in some locales.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: the OWASP guard, a leading `'` before a
+    cell that starts (after any spaces) like a formula. Every other cell is left as it is."""
+    text = str(value)
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator import cache
 from generator.resources import templates_dir
@@ -35,6 +36,10 @@ def environment() -> Environment:
     env.filters["shquote"] = shlex.quote
     env.filters["shwords"] = shell_words
     env.filters["md_table"] = markdown_table
+    env.filters["md"] = markdown_text
+    env.filters["md_code"] = markdown_code
+    env.filters["md_fence"] = markdown_fence
+    env.filters["html"] = escape  # for values inside the HTML blocks of Markdown files
     env.filters["html_table"] = html_table
     return env
 
@@ -50,10 +55,71 @@ class TableLike(Protocol):
 
 
 def markdown_table(table: TableLike) -> str:
-    """A GitHub Markdown table (`headers`, `rows`); a '|' inside a cell is escaped."""
-    lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
-    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in table.rows]
+    """A GitHub Markdown table (`headers`, `rows`); every cell is escaped (markdown_text) unless
+    it is MarkdownText, which is Markdown already."""
+    lines = ["| " + " | ".join(map(markdown_text, table.headers)) + " |", "|" + "---|" * len(table.headers)]
+    lines += ["| " + " | ".join(map(markdown_text, row)) + " |" for row in table.rows]
     return "\n".join(lines)
+
+
+class MarkdownText(str):
+    """Text that is Markdown already (a link ovsgen built from escaped parts): not escaped again."""
+
+    __slots__ = ()
+
+
+# What can turn a value into Markdown syntax on GitHub, anywhere in it: raw HTML and angle
+# autolinks (<), character references (&), links and images ([ ]), emphasis (*, ~, and _ unless
+# inside a word), code spans (`), table cells (|), math ($), headings' closing #s, escapes (\\),
+# and the bare links cmark-gfm makes of `scheme://...` and `www.` (not of e-mail addresses,
+# which it finds after escapes are undone). Where a value starts a line (a list item, a
+# paragraph) also list markers, blockquotes, setext underlines and ordered-list numbers; and
+# spaces at either end, which GitHub would trim or read as an indented code block or a hard
+# line break.
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<&|~$#_]|^[-+=> ]|^[0-9]{1,9}[.)](?: |$)| $|://|(?i:www)\.")
+_MD_ESCAPE = re.compile(r"[\\`*\[\]<&|~$#]|(?<![^\W_])_|_(?![^\W_])|:(?=//)|(?<=(?<!\w)(?i:www))\.")
+_MD_LINE_START = re.compile(r"^[-+=>]|^[0-9]{1,9}(?=[.)](?: |$))")
+_MD_EDGE_SPACES = re.compile(r"^ +| +$")
+
+
+def markdown_text(value: object) -> str:
+    """`value` as GitHub Markdown that shows exactly its characters: never raw HTML, a link, an
+    emphasis, a code span, a list or a table cell boundary. Backslash escapes, which every
+    CommonMark reader undoes, keep the file readable; ordinary names come out unchanged."""
+    text = str(value)
+    if isinstance(value, MarkdownText) or not _MD_SPECIAL.search(text):
+        return text  # the common case: a name or number with nothing to escape
+    escaped = _MD_ESCAPE.sub(r"\\\g<0>", text)
+    escaped = _MD_LINE_START.sub(_escape_line_start, escaped, count=1)
+    return _MD_EDGE_SPACES.sub(lambda spaces: "&#32;" * len(spaces.group()), escaped)
+
+
+def _escape_line_start(found: re.Match[str]) -> str:
+    """`-` becomes `\\-`; an ordered-list number `12.` becomes `12\\.` (its digits are no syntax)."""
+    mark = found.group()
+    return mark + "\\" if mark[0].isdigit() else "\\" + mark
+
+
+def markdown_code(value: object) -> str:
+    """`value` as a Markdown code span: shown literally, whatever backticks it holds."""
+    text = str(value)
+    fence = "`" * (_longest_run(text, "`") + 1)
+    # CommonMark drops one space at each end when both ends have one (and the rest is not all
+    # spaces), and a span may not start or end with its own fence: pad then, with one space.
+    spaced = text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    padding = " " if spaced or text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def markdown_fence(text: str) -> str:
+    """A fence for a fenced code block holding `text`: longer than any run of backticks in it,
+    so no line of the text can close the block early."""
+    return "`" * max(3, _longest_run(text, "`") + 1)
+
+
+def _longest_run(text: str, char: str) -> int:
+    runs = re.findall(f"{re.escape(char)}+", text)
+    return max(map(len, runs), default=0)
 
 
 def html_table(table: TableLike) -> Markup:

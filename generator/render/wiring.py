@@ -94,7 +94,15 @@ class Diagram:
 
 
 def render_wiring_svg(sheet: NodeSheet, header: str) -> str:
-    return f"<!-- {header} -->\n{_svg(layout_diagram(sheet))}"
+    return f"<!-- {_comment(header)} -->\n{_svg(layout_diagram(sheet))}"
+
+
+def _comment(text: str) -> str:
+    """`text` as the body of an XML comment, which may not hold `--`. The header comes without
+    it (templating.comment_safe); this keeps the SVG well-formed whatever a caller passes."""
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text
 
 
 def _column_widths(sheet: NodeSheet, carried: dict[str, list[tuple[Carried, tuple[str, ...]]]]) -> list[float]:
