@@ -6,10 +6,19 @@ designs) and swapped in by rename at the end, so an error leaves OUT as it was.
 A file whose bytes (and mode) did not change is hard-linked from the old tree
 instead of written, so it keeps its inode and mtime: re-rendering golden/
 touches only what really changed.
+
+Symbolic links inside OUT (or golden/) are never followed: a pull request can
+commit one, and following it would let a render delete and write files
+elsewhere, or `check` print a secret as a diff. Every entry this module reads,
+replaces or removes below OUT is looked at with lstat (or opened with
+O_NOFOLLOW) first, and a link there stops the run before anything is written.
+OUT itself, named by the user, may be a link.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -47,8 +56,9 @@ def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePos
 @contextmanager
 def writing(out: Path, replace: Iterable[PurePosixPath]) -> Iterator[TreeWriter]:
     """A TreeWriter for `out`, holding its lock; whatever was not committed is thrown away."""
-    out.mkdir(parents=True, exist_ok=True)
+    _make_parent(out)
     with _exclusive(out):
+        out.mkdir(exist_ok=True)  # after the lock: a refused lock leaves no new folder behind
         tree = TreeWriter(out, replace)
         try:
             yield tree
@@ -76,7 +86,10 @@ class TreeWriter:
     def __init__(self, out: Path, replace: Iterable[PurePosixPath]) -> None:
         self.out = str(out)
         # root -> whether it is replaced child by child (OUT has it as a folder)
-        self.roots = {str(root): os.path.isdir(os.path.join(self.out, root)) for root in set(replace)}
+        self.roots = {str(root): _is_folder(_lstat_below(self.out, str(root))) for root in set(replace)}
+        for root, split in self.roots.items():
+            if split:  # refuse a linked node folder or file now, before anything is staged
+                _listing(os.path.join(self.out, root))
         self.staging = tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent)
         self.stager = _Stager(self.staging, self.out)
         self.changed: dict[str, None] = {}  # an ordered set: units to swap in, in render order
@@ -107,11 +120,12 @@ class TreeWriter:
 
     def _stage_unit(self, unit: str, files: list[tuple[str, bytes, int]]) -> tuple[str, bool, bool]:
         target = os.path.join(self.out, unit)
-        if not os.path.lexists(target):
+        status = _lstat_entry(target)  # the unit's folder (a root) was checked when the writer started
+        if status is None:
             for path, data, mode in files:
                 self.stager.write(path, data, mode)
             return unit, True, False
-        if _unchanged(self.out, target, files):
+        if _unchanged(self.out, target, _is_folder(status), files):
             return unit, False, True
         for path, data, mode in files:
             if not self.stager.link_unchanged(path, data, mode):
@@ -143,45 +157,138 @@ class TreeWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
+_LINK_INSIDE = "is a symbolic link; ovsgen does not follow links inside an output folder"
+
+
+def _link_refused(path: str, why: str = _LINK_INSIDE) -> OSError:
+    """The error for a link where ovsgen would read, write, delete, rename or lock (the CLI prints it)."""
+    return OSError(errno.ELOOP, f"{path} {why}")
+
+
+def _lstat_entry(path: str) -> os.stat_result | None:
+    """lstat of `path`; None when it does not exist; a link is refused."""
+    try:
+        status = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISLNK(status.st_mode):
+        raise _link_refused(path)
+    return status
+
+
+def _lstat_below(base: str, relative: str) -> os.stat_result | None:
+    """lstat of `base/relative`, refusing a link at every step below `base` (which the user named)."""
+    path, status = base, None
+    for part in relative.split("/"):
+        path = f"{path}/{part}"
+        status = _lstat_entry(path)
+        if status is None:
+            return None
+    return status
+
+
+def _is_folder(status: os.stat_result | None) -> bool:
+    return status is not None and stat.S_ISDIR(status.st_mode)
+
+
 def _listing(folder: str) -> list[str]:
-    return sorted(name for name in os.listdir(folder) if not name.startswith(".")) if os.path.isdir(folder) else []
+    """The names in `folder` (not hidden ones), refusing links among them: they are units to replace."""
+    try:
+        entries = os.scandir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    with entries:
+        names = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                raise _link_refused(entry.path)
+            names.append(entry.name)
+    return sorted(names)
 
 
-def _unchanged(out: str, target: str, files: list[tuple[str, bytes, int]]) -> bool:
+def _files_below(folder: str, start: int) -> list[str]:
+    """Every file under `folder` as `path[start:]`, like os.walk, but a link anywhere is refused."""
+    found: list[str] = []
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:  # d_type answers these: no stat per entry
+                if entry.is_symlink():
+                    raise _link_refused(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    found.append(entry.path[start:])
+    return found
+
+
+def _unchanged(out: str, target: str, is_folder: bool, files: list[tuple[str, bytes, int]]) -> bool:
     """Whether OUT already holds exactly these files (paths relative to OUT) at `target`, bytes and modes."""
-    if os.path.isdir(target):
+    if is_folder:
         start = len(out) + 1  # walked folders are `out`/...: their tails are the relative paths
-        on_disk = {f"{folder[start:]}/{name}" for folder, _, names in os.walk(target) for name in names}
-        if on_disk != {path for path, _, _ in files}:
+        if set(_files_below(target, start)) != {path for path, _, _ in files}:
             return False
     return all(_same_file(f"{out}/{path}", data, mode) for path, data, mode in files)
+
+
+def _make_parent(out: Path) -> None:
+    """The folder that holds OUT, its lock and the staging folder, made if missing."""
+    with contextlib.suppress(FileExistsError):  # a file, not a folder: opening the lock in it says so
+        out.parent.mkdir(parents=True, exist_ok=True)
 
 
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
     """One writer at a time per output folder: two renders at once leave one complete result.
 
-    The lock file sits beside OUT, so that OUT holds only rendered files.
+    The lock file sits beside OUT, so that OUT holds only rendered files. It is
+    never opened through a link: ovsgen may run as root, and following one
+    would create whatever file the link names (/etc/nologin, say).
     """
-    lock = out.parent / f".{out.name}.ovsgen.lock"
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    lock = str(out.parent / f".{out.name}.ovsgen.lock")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(lock, flags, 0o644)  # O_NONBLOCK: a FIFO planted there must not hang the run
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _link_refused(lock, "is a symbolic link; ovsgen does not follow a link for its lock file") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, f"{lock} is not a regular file; ovsgen needs one as its lock")
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 def _mode(file: OutputFile) -> int:
     return 0o755 if file.executable else 0o644
 
 
+_READ_NO_LINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: a FIFO never hangs
+
+
+def _open_no_link(path: str) -> int | None:
+    """A descriptor for reading `path`; None when it cannot be opened; a link (O_NOFOLLOW) is refused."""
+    try:
+        return os.open(path, _READ_NO_LINK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _link_refused(path) from None
+        return None
+
+
 def _same_file(path: str, data: bytes, mode: int) -> bool:
     """Whether `path` is a regular file holding `data` with `mode` (os-level calls: this runs for
-    every file of a re-render or check)."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
+    every file of a re-render or check). Callers have checked the folders on the way."""
+    descriptor = _open_no_link(path)
+    if descriptor is None:
         return False
     try:
         status = os.fstat(descriptor)
@@ -227,8 +334,10 @@ def _swap_all(pairs: list[tuple[Path, Path]]) -> None:
 
 def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
     """Make `out` hold exactly `files`, swapped in whole (for plan folders)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(out)
     with _exclusive(out):
+        if out.is_dir():  # the old plan's files may be linked from: refuse a link in it first
+            _files_below(str(out), 0)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
         try:
             staging.chmod(0o755)
@@ -288,7 +397,7 @@ class _Stager:
         if not _same_file(old, data, mode):
             return False
         try:
-            os.link(old, self._target(path))
+            os.link(old, self._target(path), follow_symlinks=False)  # _same_file refused a link already
         except OSError:
             return False  # another file system, or links not allowed: write it
         return True
@@ -312,20 +421,24 @@ class Compared:
 def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
     """Diff `files` against what `golden` holds (only the files; safe in forked workers)."""
     lines: list[str] = []
+    folders: dict[str, bool] = {}  # a node's files share a few folders: check each once
     for file in files:
         path = file.path
+        folder = path.rpartition("/")[0]
+        if folder not in folders:
+            folders[folder] = not folder or _is_folder(_lstat_below(str(golden), folder))
         on_disk = os.path.join(golden, path)
-        if _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
+        if folders[folder] and _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
             continue  # the common case: bytes and mode as rendered, nothing to diff
         import difflib  # only when something differs
 
-        exists = os.path.isfile(on_disk)
-        if exists:
-            lines += _mode_change(Path(on_disk), file)
+        old = _read_regular(on_disk) if folders[folder] else None
+        if old is not None:
+            lines += _mode_change(on_disk, old[1], file)
         lines += difflib.unified_diff(
-            _read(Path(on_disk)) if exists else [],
+            old[0] if old is not None else [],
             file.text.splitlines(keepends=True),
-            fromfile=f"a/{path}" if exists else "/dev/null",
+            fromfile=f"a/{path}" if old is not None else "/dev/null",
             tofile=f"b/{path}",
         )
     return Compared(tuple(lines), tuple(file.path for file in files))
@@ -335,10 +448,10 @@ def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[st
     """Diff lines deleting what golden holds under `folders` that was not `rendered`."""
     start = len(str(golden)) + 1  # walked folders are golden/...: their tails are the relative paths
     on_disk = (
-        f"{folder[start:]}/{name}"
+        path
         for root in set(folders)
-        for folder, _, names in os.walk(f"{golden}/{root}")
-        for name in names
+        if _is_folder(_lstat_below(str(golden), str(root)))
+        for path in _files_below(f"{golden}/{root}", start)
     )
     stale = sorted(path for path in on_disk if path not in rendered)
     if not stale:
@@ -348,16 +461,30 @@ def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[st
     return [
         line
         for path in stale
-        for line in difflib.unified_diff(_read(golden / path), [], fromfile=f"a/{path}", tofile="/dev/null")
+        for line in difflib.unified_diff(_lines_of(f"{golden}/{path}"), [], f"a/{path}", "/dev/null")
     ]
 
 
-def _read(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+def _lines_of(path: str) -> list[str]:
+    old = _read_regular(path)
+    return old[0] if old is not None else []
 
 
-def _mode_change(path: Path, file: OutputFile) -> list[str]:
-    executable = os.access(path, os.X_OK)
+def _read_regular(path: str) -> tuple[list[str], int] | None:
+    """The lines and permission bits of a regular file; None for anything else. Never through a link."""
+    descriptor = _open_no_link(path)
+    if descriptor is None:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            return None
+        text = handle.read().decode("utf-8", errors="replace")
+    return text.splitlines(keepends=True), mode & 0o777
+
+
+def _mode_change(path: str, mode: int, file: OutputFile) -> list[str]:
+    executable = bool(mode & 0o111)
     if executable == file.executable:
         return []
     return [
