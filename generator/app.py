@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,10 +54,21 @@ def _read_line(file: str, line: int) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+# Source excerpts come from designs (at most 16 MiB) and host dumps (at most 64 MiB).
+EXCERPT_SOURCE_LIMIT = 64 * 1024 * 1024
+
+
 @functools.lru_cache(maxsize=64)
 def _file_lines(file: str) -> tuple[str, ...]:
+    """The lines of a regular file, for excerpts under messages; none of anything else (a FIFO,
+    /dev/zero) or of a file past the input limits, which was refused before it was read."""
     try:
-        data = Path(file).read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > EXCERPT_SOURCE_LIMIT:
+                return ()
+            data = handle.read(EXCERPT_SOURCE_LIMIT)
     except OSError:
         return ()
     return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").splitlines())

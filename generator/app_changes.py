@@ -124,5 +124,8 @@ def run_rehearse(settings: Settings) -> int:
         result = rehearse(start, old, new, node, prune=settings.prune)
     except RehearsalUnavailable as missing:
         return fail(settings, str(missing))
+    except DesignInvalid as invalid:  # a backup that is not Open vSwitch's database, or holds unsafe values
+        report(settings, invalid.diagnostics)
+        return fail(settings, "nothing was rehearsed")
     settings.stdout.write(result.text())
     return EXIT_OK if result.passed else EXIT_INVALID

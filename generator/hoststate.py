@@ -2,161 +2,702 @@
 
 The dump is what `ovsdb-client dump --format=json Open_vSwitch` prints on the
 host: one JSON object per table per line ({"caption": "Port table",
-"headings": [...], "data": [...]}). Only the Bridge, Port and Interface tables
+"data": [...], "headings": [...]}). Only the Bridge, Port and Interface tables
 are read; cells use OVSDB's JSON encoding (["uuid", u], ["set", [...]],
 ["map", [[k, v], ...]]).
+
+A dump comes from a host that may be compromised, so nothing in it is trusted.
+Every cell ovsgen reads is checked against its column's type in the Open vSwitch
+schema (COLUMNS, the types of vswitch.ovsschema), every name or value that can
+reach a script must also be plain text (TEXT_RULES), and every uuid must name a
+row. A violation is a located error: the dump, the line of the table, the
+character where the offending cell starts.
+
+Memory follows what is kept, not the size of the JSON: the dump is read a line
+(one table) at a time, each table a row at a time, and a row is cut down to the
+columns ovsgen uses at once. Dumps over MAX_DUMP_BYTES are refused unread.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, BinaryIO, NamedTuple
 
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.ovsstate import InterfaceState, OvsState, PortState
 from generator.resolve import natural_key
 
 TABLES = ("Bridge", "Port", "Interface")
-Row = dict[str, Any]
+MAX_DUMP_BYTES = 64 * 1024 * 1024
+_INT64 = (-(2**63), 2**63 - 1)  # OVSDB integers are 64-bit
+
+
+# --- the Open vSwitch schema's types ----------------------------------------
+
+
+@dataclass(frozen=True)
+class BaseType:
+    """An OVSDB atomic type with its constraints (RFC 7047 section 3.2, <base-type>)."""
+
+    kind: str  # "integer", "real", "boolean", "string" or "uuid"
+    enum: frozenset[object] | None = None
+    min_integer: int | None = None
+    max_integer: int | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    ref_table: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """An OVSDB column type (<type>): a set of `key` atoms, or a map to `value` atoms when given."""
+
+    key: BaseType
+    value: BaseType | None = None
+    min: int = 1
+    max: int | None = 1  # None: unlimited
+
+
+_ATOMIC = ("integer", "real", "boolean", "string", "uuid")
+
+
+def column_type(spec: object) -> ColumnType:
+    """A column type from its JSON in a schema; ValueError for anything RFC 7047 does not allow."""
+    if isinstance(spec, str):
+        return ColumnType(base_type(spec))
+    if not isinstance(spec, dict):
+        raise ValueError(f"not a column type: {shown(spec)}")
+    least, most = spec.get("min", 1), spec.get("max", 1)
+    if type(least) is not int or not (most == "unlimited" or type(most) is int):
+        raise ValueError(f"not a column type: {shown(spec)}")
+    value = base_type(spec["value"]) if "value" in spec else None
+    return ColumnType(base_type(spec.get("key")), value, least, None if most == "unlimited" else most)
+
+
+def base_type(spec: object) -> BaseType:
+    if isinstance(spec, str) and spec in _ATOMIC:
+        return BaseType(spec)
+    if not isinstance(spec, dict) or spec.get("type") not in _ATOMIC:
+        raise ValueError(f"not an atomic type: {shown(spec)}")
+    enum = spec.get("enum")
+    if enum is not None:
+        members = enum[1] if isinstance(enum, list) and len(enum) == 2 and enum[0] == "set" else [enum]
+        if not isinstance(members, list) or not all(isinstance(m, str | int | float) for m in members):
+            raise ValueError(f"not an enum: {shown(enum)}")
+        enum = frozenset(members)
+    numbers = {name: spec.get(name) for name in ("minInteger", "maxInteger", "minLength", "maxLength")}
+    if not all(number is None or type(number) is int for number in numbers.values()):
+        raise ValueError(f"not an atomic type: {shown(spec)}")
+    ref = spec.get("refTable")
+    if ref is not None and not isinstance(ref, str):
+        raise ValueError(f"not a table name: {shown(ref)}")
+    return BaseType(
+        kind=spec["type"],
+        enum=enum,
+        min_integer=numbers["minInteger"],
+        max_integer=numbers["maxInteger"],
+        min_length=numbers["minLength"],
+        max_length=numbers["maxLength"],
+        ref_table=ref,
+    )
+
+
+_STRING = BaseType("string")
+_VLAN = BaseType("integer", min_integer=0, max_integer=4095)
+_TEXT_MAP = ColumnType(_STRING, _STRING, 0, None)
+
+
+def _enum(*members: str) -> ColumnType:
+    return ColumnType(BaseType("string", enum=frozenset(members)), min=0)
+
+
+# The columns ovsgen reads, with their types as vswitch.ovsschema declares them
+# (tests compare these with the installed schema; rehearse compares a backup's).
+COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
+    {
+        "Bridge": MappingProxyType(
+            {"name": ColumnType(_STRING), "ports": ColumnType(BaseType("uuid", ref_table="Port"), min=0, max=None)}
+        ),
+        "Port": MappingProxyType(
+            {
+                "name": ColumnType(_STRING),
+                "interfaces": ColumnType(BaseType("uuid", ref_table="Interface"), min=1, max=None),
+                "tag": ColumnType(_VLAN, min=0),
+                "trunks": ColumnType(_VLAN, min=0, max=4096),
+                "bond_mode": _enum("balance-tcp", "balance-slb", "active-backup"),
+                "lacp": _enum("active", "passive", "off"),
+                "other_config": _TEXT_MAP,
+                "external_ids": _TEXT_MAP,
+            }
+        ),
+        "Interface": MappingProxyType(
+            {
+                "name": ColumnType(_STRING),
+                "type": ColumnType(_STRING),
+                "mtu_request": ColumnType(BaseType("integer", min_integer=1), min=0),
+                "options": _TEXT_MAP,
+                "external_ids": _TEXT_MAP,
+            }
+        ),
+    }
+)
+# Without these a row means nothing; the other columns are empty when a dump lacks them.
+REQUIRED = MappingProxyType({"Bridge": ("name", "ports"), "Port": ("name", "interfaces"), "Interface": ("name",)})
+
+
+# --- what ovsgen copies into scripts ----------------------------------------
+
+# Whole strings only (fullmatch: a `$` would also match before a final newline).
+# Names are positional words of ovs-vsctl: never an option (`-`), never `--`, never `column=value`.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+%-]{0,254}")
+_TYPE = re.compile(r"(?:[a-z0-9][a-z0-9_-]{0,63})?")
+# Map entries become `other_config:KEY=VALUE` words: ovs-vsctl ends a key at `:`, `=` or `,`
+# and reads a value starting with `"` as JSON; it refuses an empty value.
+_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+%/-]{0,254}")
+_VALUE = re.compile(r"[A-Za-z0-9_.:/@+=,%-]{1,1024}")
+
+TEXT_RULES = MappingProxyType(
+    {
+        "name": (_NAME, "a name: 1-255 of A-Z a-z 0-9 _ . : @ + % -, not starting with . or -"),
+        "type": (_TYPE, "an interface type: a-z 0-9 _ -, not starting with -"),
+        "key": (_KEY, "a key: 1-255 of A-Z a-z 0-9 _ . @ + % / -, not starting with . or -"),
+        "value": (_VALUE, "a value: 1-1024 of A-Z a-z 0-9 _ . : / @ + = , % -"),
+    }
+)
+
+
+def plain_text(text: str, rule: str) -> bool:
+    """Whether `text` is, as a whole, what TEXT_RULES[rule] allows."""
+    return TEXT_RULES[rule][0].fullmatch(text) is not None
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value as a message may quote it: escaped like repr (no control or format character
+    survives) and cut short, so that a 15 MB value does not become 15 MB of message."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "..."
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "..."
+
+
+# --- reading ------------------------------------------------------------------
+
+
+class _Bridge(NamedTuple):
+    name: str
+    ports: tuple[str, ...]
+    where: int  # where the row starts in its table's line, for errors found later
+
+
+class _Port(NamedTuple):
+    name: str
+    interfaces: tuple[str, ...]
+    tag: int | None
+    bond_mode: str | None
+    lacp: str | None
+    other_config: tuple[tuple[str, str], ...]
+    where: int
+
+
+class _Interface(NamedTuple):
+    name: str
+    type: str
+    mtu_request: int | None
+    options: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class _Tables:
+    """The compact rows of the three tables, by uuid, as they are read."""
+
+    bridges: dict[str, _Bridge]
+    ports: dict[str, _Port]
+    interfaces: dict[str, _Interface]
+    seen: dict[str, int]  # tables read so far, and their lines
+    names: dict[str, set[str]]  # names per table: OVSDB keeps them unique
 
 
 def load_dump(path: Path, display_name: str | None = None) -> OvsState:
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise _fail(name, 1, f"cannot read the dump: {error}") from None
-    return parse_dump(text, name)
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_DUMP_BYTES:
+                raise _fail(name, 1, 1, f"the dump is {size} bytes; {_LIMIT}")
+            return _parse(_file_lines(handle, name), name)
+    except OSError as error:
+        raise _fail(name, 1, 1, f"cannot read the dump: {error.strerror or error}") from None
+
+
+_LIMIT = f"ovsgen reads dumps of up to {MAX_DUMP_BYTES // (1024 * 1024)} MiB"
 
 
 def parse_dump(text: str, name: str) -> OvsState:
     """The state in `ovsdb-client dump --format=json` output; `name` locates errors."""
-    tables = _tables(text, name)
-    missing = [table for table in TABLES if table not in tables]
+    if len(text) > MAX_DUMP_BYTES:
+        raise _fail(name, 1, 1, f"the dump is {len(text)} characters; {_LIMIT}")
+    return _parse(_text_lines(text), name)
+
+
+def _fail(file: str, line: int, column: int, message: str) -> DesignInvalid:
+    return DesignInvalid([Diagnostic(file, line, column, (), message)])
+
+
+def _file_lines(handle: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a dump, never reading past the size limit (a pipe or device has no size)."""
+    remaining = MAX_DUMP_BYTES
+    number = 0
+    while raw := handle.readline(remaining + 1):
+        number += 1
+        remaining -= len(raw)
+        if remaining < 0:
+            raise _fail(name, number, 1, f"the dump goes on past {MAX_DUMP_BYTES} bytes; {_LIMIT}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _fail(name, number, error.start + 1, "not UTF-8 text") from None
+        del raw  # the line is parsed from `text`: not both in memory meanwhile
+        yield number, text
+
+
+def _text_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines split at newlines only (a JSON string may hold U+2028, which splitlines() splits at)."""
+    start, number = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        yield number, text[start:end]
+        start = end + 1
+
+
+def _parse(lines: Iterator[tuple[int, str]], name: str) -> OvsState:
+    tables = _Tables({}, {}, {}, {}, {})
+    for number, line in lines:
+        if line.strip():
+            _read_table(_Where(name, number, line), tables)
+    missing = [table for table in TABLES if table not in tables.seen]
     if missing:
         raise _fail(
             name,
             1,
+            1,
             f"the dump has no {', '.join(missing)} table; make it with: ovsdb-client dump --format=json Open_vSwitch",
         )
-    unsafe = _unsafe_value(tables)
-    if unsafe is not None:
-        table, value = unsafe
-        raise _fail(name, 1, f"the {table} table holds {value!r}, which ovsgen will not copy into a script")
-    return state_from_tables(tables)
+    return _state(tables, name)
 
 
-def _fail(file: str, line: int, message: str) -> DesignInvalid:
-    return DesignInvalid([Diagnostic(file, line, 1, (), message)])
+@dataclass(frozen=True)
+class _Where:
+    """A line of the dump, to locate what is wrong in it."""
+
+    file: str
+    line: int
+    text: str
+
+    def fail(self, offset: int, message: str) -> DesignInvalid:
+        return _fail(self.file, self.line, offset + 1, message)
 
 
-def _tables(text: str, name: str) -> dict[str, list[Row]]:
-    tables: dict[str, list[Row]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+# --- one table line, streamed ---------------------------------------------------
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return match.end() if match else position
+
+
+def _decode(where: _Where, position: int) -> tuple[Any, int]:
+    """The JSON value at `position` and where it ends; a located error for bad JSON, a
+    5,000-digit number (ValueError) or nesting deep enough to exhaust the stack."""
+    try:
+        return _DECODER.raw_decode(where.text, position)
+    except json.JSONDecodeError as error:
+        raise where.fail(error.pos, f"not JSON: {error.msg}") from None
+    except (ValueError, RecursionError) as error:
+        raise where.fail(position, f"not a value ovsgen reads: {shown(str(error))}") from None
+
+
+def _expect(where: _Where, position: int, char: str, what: str) -> int:
+    """The position after `char` at `position` (after white space)."""
+    position = _skip(where.text, position)
+    if where.text[position : position + 1] != char:
+        raise where.fail(position, f"expected {what}")
+    return _skip(where.text, position + 1)
+
+
+def _walk(where: _Where, position: int, visit: Callable[[int, int, Any], None]) -> tuple[int, int]:
+    """Decode the JSON array at `position` one element at a time, calling `visit(index, offset,
+    element)` for each; the position after the array and how many elements it has."""
+    text = where.text
+    position = _expect(where, position, "[", "an array")
+    index = 0
+    while text[position : position + 1] != "]":
+        if index:
+            position = _expect(where, position, ",", "',' or ']' in an array")
+        value, end = _decode(where, position)
+        visit(index, position, value)
+        index += 1
+        position = _skip(text, end)
+    return position + 1, index
+
+
+def _ignore(_index: int, _offset: int, _value: Any) -> None:
+    """A visitor that keeps nothing: the first pass only checks the JSON."""
+
+
+def _members(where: _Where) -> tuple[dict[str, tuple[int, Any]], int]:
+    """The members of the line's JSON object (offset and value) and how many rows `data` has.
+    `data` is checked a row at a time and left undecoded (None): its rows never all sit in memory."""
+    text = where.text
+    if text[_skip(text, 0) : _skip(text, 0) + 1] != "{":
+        raise where.fail(_skip(text, 0), "not a line of 'ovsdb-client dump --format=json' output (not a JSON object)")
+    position = _expect(where, 0, "{", "a JSON object")
+    found: dict[str, tuple[int, Any]] = {}
+    rows = 0
+    while text[position : position + 1] != "}":
+        if found:
+            position = _expect(where, position, ",", "',' or '}' in an object")
+        key, end = _decode(where, position)
+        if not isinstance(key, str):
+            raise where.fail(position, "expected a member name")
+        start = _expect(where, end, ":", "':'")
+        if key == "data":
+            end, rows = _walk(where, start, _ignore)
+            found[key] = (start, None)
+        else:
+            value, end = _decode(where, start)
+            found[key] = (start, value)
+        position = _skip(text, end)
+    if _skip(text, position + 1) != len(text):
+        raise where.fail(_skip(text, position + 1), "unexpected text after the object")
+    return found, rows
+
+
+def _read_table(where: _Where, tables: _Tables) -> None:
+    """Check one table line and keep the compact rows of Bridge, Port and Interface."""
+    members, count = _members(where)
+    offset, caption = members.get("caption", (0, None))
+    if not isinstance(caption, str) or not caption.endswith(" table"):
+        raise where.fail(offset, 'expected a \'caption\' naming the table, as in {"caption": "Port table", ...}')
+    table = caption.removesuffix(" table")
+    if "data" not in members or "headings" not in members:
+        raise where.fail(0, f"the {shown(table)} table has no 'data' or no 'headings'")
+    if table not in TABLES:
+        return
+    if table in tables.seen:
+        raise where.fail(offset, f"a second {table} table")
+    tables.seen[table] = where.line
+    columns = _columns(where, table, members["headings"], count)
+    reader = _READERS[table]
+
+    def read(number: int, row_offset: int, cells: Any) -> None:
+        reader(_Row(where, row_offset, table=table, number=number + 1, columns=columns, cells=cells), tables)
+
+    _walk(where, members["data"][0], read)
+
+
+def _columns(where: _Where, table: str, headings: tuple[int, Any], rows: int) -> dict[str, int]:
+    """Where each column ovsgen reads is in a row of `table`."""
+    offset, names = headings
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise where.fail(offset, f"the {table} table's headings are not a list of column names")
+    if len(set(names)) != len(names):
+        raise where.fail(offset, f"the {table} table names a column twice")
+    missing = [name for name in ("_uuid", *REQUIRED[table]) if name not in names]
+    if missing and rows:
+        raise where.fail(offset, f"the {table} table has no {', '.join(missing)} column")
+    wanted = ("_uuid", *COLUMNS[table])
+    return {name: index for index, name in enumerate(names) if name in wanted} | {"": len(names)}
+
+
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_ROW_UUID = ColumnType(BaseType("uuid"))
+
+
+class _Row:
+    """One row of a table being read: typed access to its cells, and errors located at them."""
+
+    def __init__(
+        self, where: _Where, offset: int, *, table: str, number: int, columns: dict[str, int], cells: Any
+    ) -> None:
+        self.where, self.offset, self.table, self.columns, self.cells = where, offset, table, columns, cells
+        self.label = f"{table} row {number}"  # until the name is known
+        width = columns[""]
+        if not isinstance(cells, list) or len(cells) != width:
+            raise where.fail(offset, f"{self.label}: expected an array of {width} cells, one per heading")
+
+    def fail(self, column: str, message: str) -> DesignInvalid:
+        return self.where.fail(self._offset_of(column), f"{self.label}: {message}")
+
+    def _offset_of(self, column: str) -> int:
+        """Where a cell starts in the line: found again only for an error."""
+        index = self.columns.get(column)
+        found = [self.offset]
+
+        def note(number: int, offset: int, _value: Any) -> None:
+            if number == index:
+                found.append(offset)
+
+        _walk(self.where, self.offset, note)
+        return found[-1]
+
+    def atoms(self, column: str, kind: ColumnType | None = None) -> list[Any]:
+        """The atoms of a set (or single-value) column, checked against its schema type."""
+        index = self.columns.get(column)
+        if index is None:
+            return []  # a dump without the column (an older Open vSwitch): empty
         try:
-            table = json.loads(line)
-            caption = str(table["caption"])
-            headings = table["headings"]
-            rows = [dict(zip(headings, (plain(cell) for cell in row), strict=True)) for row in table["data"]]
-        except (ValueError, KeyError, TypeError) as error:
-            raise _fail(name, number, f"not a line of 'ovsdb-client dump --format=json' output ({error})") from None
-        tables[caption.removesuffix(" table")] = rows
-    return tables
+            return _set_atoms(self.cells[index], kind or COLUMNS[self.table][column])
+        except ValueError as error:
+            raise self.fail(column, f"{column}: {error}") from None
+
+    def optional(self, column: str) -> Any:
+        found = self.atoms(column)
+        return found[0] if found else None
+
+    def pairs(self, column: str) -> tuple[tuple[str, str], ...]:
+        """A map column's entries, sorted, checked against its schema type."""
+        index = self.columns.get(column)
+        if index is None:
+            return ()
+        try:
+            return _map_pairs(self.cells[index], COLUMNS[self.table][column])
+        except ValueError as error:
+            raise self.fail(column, f"{column}: {error}") from None
+
+    def text_pairs(self, column: str) -> tuple[tuple[str, str], ...]:
+        """A map column whose entries can reach a script: each key and value plain text."""
+        found = self.pairs(column)
+        for key, value in found:
+            self.plain(column, key, "key")
+            self.plain(column, value, "value")
+        return found
+
+    def plain(self, column: str, text: str, rule: str) -> str:
+        if not plain_text(text, rule):
+            raise self.fail(column, f"{column}: {shown(text)} is not {TEXT_RULES[rule][1]}")
+        return text
+
+    def uuid(self, known: Mapping[str, object]) -> str:
+        (found,) = self.atoms("_uuid", _ROW_UUID)
+        if found in known:
+            raise self.fail("_uuid", f"_uuid: a second row with uuid {found}")
+        return str(found)
+
+    def name(self, known: set[str]) -> str:
+        (found,) = self.atoms("name")
+        name = self.plain("name", found, "name")
+        if name in known:
+            raise self.fail("name", f"name: a second {self.table} named {name} (names are unique in OVSDB)")
+        known.add(name)
+        self.label = f"{self.table} {name}"
+        return name
 
 
-def plain(cell: Any) -> Any:
-    """OVSDB JSON -> Python: uuids as strings, sets as lists (empty: None), maps as dicts."""
-    if isinstance(cell, list) and len(cell) == 2 and isinstance(cell[0], str):
-        kind, value = cell
-        if kind == "uuid":
-            return value
-        if kind == "set":
-            items = [plain(item) for item in value]
-            return items or None
-        if kind == "map":
-            return {plain(key): plain(item) for key, item in value}
-    return cell
+def _set_atoms(cell: Any, kind: ColumnType) -> list[Any]:
+    if isinstance(cell, list) and len(cell) == 2 and cell[0] == "set":
+        items = cell[1]
+        if not isinstance(items, list):
+            raise ValueError(f"{shown(cell)} is not an OVSDB set")
+    else:
+        items = [cell]  # a set of one atom is written as the atom
+    _check_count(len(items), kind)
+    atoms = [_atom(item, kind.key) for item in items]
+    if len(set(atoms)) != len(atoms):
+        raise ValueError(f"{shown(cell)} holds a value twice")
+    return atoms
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+def _map_pairs(cell: Any, kind: ColumnType) -> tuple[tuple[str, str], ...]:
+    assert kind.value is not None
+    if not (isinstance(cell, list) and len(cell) == 2 and cell[0] == "map" and isinstance(cell[1], list)):
+        raise ValueError(f"{shown(cell)} is not an OVSDB map")
+    pairs = []
+    for pair in cell[1]:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ValueError(f"{shown(pair)} is not a [key, value] pair")
+        pairs.append((_atom(pair[0], kind.key), _atom(pair[1], kind.value)))
+    _check_count(len(pairs), kind)
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError(f"{shown(cell)} holds a key twice")
+    return tuple(sorted(pairs))
 
 
-# What may come from a dump into a script: names and values go into quoted words and into
-# quoted heredocs, where a newline or a line like `EXPECTED` would end the heredoc early.
-_SAFE = re.compile(r"^[A-Za-z0-9_.:/@+=,%-]*$")
+def _check_count(count: int, kind: ColumnType) -> None:
+    most = "any number of" if kind.max is None else f"at most {kind.max}"
+    if count < kind.min or (kind.max is not None and count > kind.max):
+        raise ValueError(f"holds {count} values; the schema allows {most} values and at least {kind.min}")
 
 
-def _unsafe_value(tables: dict[str, list[Row]]) -> tuple[str, str] | None:
-    """The first name or value ovsgen would copy into a script that is not plain text."""
-    for table in TABLES:
-        for row in tables[table]:
-            values: list[Any] = [row.get("name"), row.get("type"), row.get("bond_mode"), row.get("lacp")]
-            for column in ("other_config", "options"):
-                mapping = row.get(column) or {}
-                values += [*mapping.keys(), *mapping.values()]
-            for value in values:
-                if isinstance(value, str) and not _SAFE.match(value):
-                    return table, value
-    return None
+def _atom(item: Any, base: BaseType) -> Any:
+    """`item` if it is an atom of type `base` (uuids as their string); ValueError otherwise."""
+    if base.kind == "uuid":
+        is_uuid = isinstance(item, list) and len(item) == 2 and item[0] == "uuid" and isinstance(item[1], str)
+        if is_uuid and _UUID.fullmatch(item[1]):
+            return sys.intern(item[1])  # a row's uuid and every reference to it: one string kept
+        raise ValueError(f"{shown(item)} is not a uuid")
+    checks = {"integer": _integer, "real": _real, "boolean": _boolean, "string": _string}
+    checks[base.kind](item, base)
+    if base.enum is not None and item not in base.enum:
+        raise ValueError(f"{shown(item)} is not one of {', '.join(sorted(map(str, base.enum)))}")
+    return item
 
 
-def state_from_tables(tables: dict[str, list[Row]]) -> OvsState:
-    interfaces = {row["_uuid"]: row for row in tables["Interface"]}
-    ports_by_uuid = {row["_uuid"]: row for row in tables["Port"]}
-    bridges = sorted(tables["Bridge"], key=lambda row: str(row["name"]))
-    ports: list[PortState] = []
-    seen_interfaces: list[InterfaceState] = []
-    for bridge in bridges:
-        for uuid in _as_list(bridge["ports"]):
-            row = ports_by_uuid[uuid]
-            members = [interfaces[member] for member in _as_list(row["interfaces"])]
-            members.sort(key=lambda member: natural_key(str(member["name"])))
-            ports.append(_port(row, str(bridge["name"]), members))
-            seen_interfaces += [_interface(member) for member in members]
-    ports.sort(key=lambda port: (port.bridge, natural_key(port.name)))
-    return OvsState(tuple(str(row["name"]) for row in bridges), tuple(ports), tuple(seen_interfaces))
+def _integer(item: Any, base: BaseType) -> None:
+    low = max(_INT64[0], base.min_integer if base.min_integer is not None else _INT64[0])
+    high = min(_INT64[1], base.max_integer if base.max_integer is not None else _INT64[1])
+    if type(item) is not int or not low <= item <= high:  # bool is an int in Python, not in JSON
+        raise ValueError(f"{shown(item)} is not an integer {low}-{high}")
 
 
-def _port(row: Row, bridge: str, members: list[Row]) -> PortState:
-    name = str(row["name"])
-    lacp = row.get("lacp")
-    return PortState(
+def _real(item: Any, _base: BaseType) -> None:
+    if type(item) not in (int, float):
+        raise ValueError(f"{shown(item)} is not a number")
+
+
+def _boolean(item: Any, _base: BaseType) -> None:
+    if type(item) is not bool:
+        raise ValueError(f"{shown(item)} is not true or false")
+
+
+def _string(item: Any, base: BaseType) -> None:
+    if not isinstance(item, str):
+        raise ValueError(f"{shown(item)} is not a string")
+    if (base.min_length is not None and len(item) < base.min_length) or (
+        base.max_length is not None and len(item) > base.max_length
+    ):
+        raise ValueError(f"{shown(item)} is not {base.min_length or 0}-{base.max_length or 'any'} characters long")
+
+
+def _read_bridge(row: _Row, tables: _Tables) -> None:
+    name = row.name(tables.names.setdefault("Bridge", set()))
+    uuid = row.uuid(tables.bridges)
+    tables.bridges[uuid] = _Bridge(name, tuple(row.atoms("ports")), row.offset)
+
+
+def _read_port(row: _Row, tables: _Tables) -> None:
+    name = row.name(tables.names.setdefault("Port", set()))
+    uuid = row.uuid(tables.ports)
+    row.atoms("trunks")  # checked, not kept: ovsgen neither shows nor changes trunks
+    row.pairs("external_ids")
+    tables.ports[uuid] = _Port(
         name=name,
-        bridge=bridge,
-        kind=_kind(name, bridge, members),
-        members=tuple(str(member["name"]) for member in members),
-        tag=row.get("tag"),
-        bond_mode=row.get("bond_mode") if len(members) > 1 else None,
-        lacp=lacp if isinstance(lacp, str) else None,
-        other_config=tuple(sorted((row.get("other_config") or {}).items())),
+        interfaces=tuple(row.atoms("interfaces")),
+        tag=row.optional("tag"),
+        bond_mode=row.optional("bond_mode"),
+        lacp=row.optional("lacp"),
+        other_config=row.text_pairs("other_config"),
+        where=row.offset,
     )
 
 
-def _kind(name: str, bridge: str, members: list[Row]) -> str:
+def _read_interface(row: _Row, tables: _Tables) -> None:
+    name = row.name(tables.names.setdefault("Interface", set()))
+    uuid = row.uuid(tables.interfaces)
+    (kind,) = row.atoms("type") or [""]
+    row.pairs("external_ids")
+    tables.interfaces[uuid] = _Interface(
+        name=name,
+        type=row.plain("type", kind, "type"),
+        mtu_request=row.optional("mtu_request"),
+        options=row.text_pairs("options"),
+    )
+
+
+_READERS: Mapping[str, Callable[[_Row, _Tables], None]] = MappingProxyType(
+    {"Bridge": _read_bridge, "Port": _read_port, "Interface": _read_interface}
+)
+
+
+# --- the state ------------------------------------------------------------------
+
+
+def _state(tables: _Tables, file: str) -> OvsState:
+    """The OvsState of the compact rows."""
+    owners = _Owners(tables, file, {})
+    ports: list[PortState] = []
+    interfaces: list[InterfaceState] = []
+    bridges = sorted(tables.bridges.values(), key=lambda bridge: bridge.name)
+    for bridge in bridges:
+        for uuid in bridge.ports:
+            port = owners.port(bridge, uuid)
+            members = sorted((owners.interface(port, member) for member in port.interfaces), key=_natural_name)
+            ports.append(_port(port, bridge.name, members))
+            interfaces += [_interface(member) for member in members]
+    ports.sort(key=lambda port: (port.bridge, natural_key(port.name)))
+    return OvsState(tuple(bridge.name for bridge in bridges), tuple(ports), tuple(interfaces))
+
+
+def _natural_name(row: _Interface) -> tuple[tuple[int, str], ...]:
+    return natural_key(row.name)
+
+
+@dataclass
+class _Owners:
+    """Resolves uuids: each must name a row, and each port or interface belong to one owner
+    only (what ovs-vswitchd would make of anything else is anyone's guess)."""
+
+    tables: _Tables
+    file: str
+    owner_of: dict[str, str]
+
+    def port(self, bridge: _Bridge, uuid: str) -> _Port:
+        where = (self.tables.seen["Bridge"], bridge.where + 1)
+        found: _Port = self._claim(self.tables.ports, uuid, f"Bridge {bridge.name}: ports", where)
+        return found
+
+    def interface(self, port: _Port, uuid: str) -> _Interface:
+        where = (self.tables.seen["Port"], port.where + 1)
+        found: _Interface = self._claim(self.tables.interfaces, uuid, f"Port {port.name}: interfaces", where)
+        return found
+
+    def _claim(self, rows: Mapping[str, Any], uuid: str, owner: str, where: tuple[int, int]) -> Any:
+        line, column = where
+        if uuid not in rows:
+            table = "Port" if owner.endswith("ports") else "Interface"
+            raise _fail(self.file, line, column, f"{owner}: uuid {uuid} is not a row of the {table} table")
+        if uuid in self.owner_of:
+            raise _fail(self.file, line, column, f"{owner}: uuid {uuid} already belongs to {self.owner_of[uuid]}")
+        self.owner_of[uuid] = owner.partition(":")[0]
+        return rows[uuid]
+
+
+def _port(row: _Port, bridge: str, members: list[_Interface]) -> PortState:
+    return PortState(
+        name=row.name,
+        bridge=bridge,
+        kind=_kind(row.name, bridge, members),
+        members=tuple(member.name for member in members),
+        tag=row.tag,
+        bond_mode=row.bond_mode if len(members) > 1 else None,
+        lacp=row.lacp,
+        other_config=row.other_config,
+    )
+
+
+def _kind(name: str, bridge: str, members: list[_Interface]) -> str:
     if len(members) > 1:
         return "bond"
-    only = members[0] if members else {"name": "", "type": ""}
-    if name == bridge and only["type"] == "internal":
+    (only,) = members
+    if name == bridge and only.type == "internal":
         return "bridge"
-    if only["type"] == "internal":
+    if only.type == "internal":
         return "internal"
-    if only["type"] == "" and only["name"] == name:
+    if only.type == "" and only.name == name:
         return "nic"
     return "other"
 
 
-def _interface(row: Row) -> InterfaceState:
-    mtu = row.get("mtu_request")
-    return InterfaceState(
-        name=str(row["name"]),
-        mtu_request=mtu if isinstance(mtu, int) else None,
-        type=str(row.get("type") or ""),
-        options=tuple(sorted((row.get("options") or {}).items())),
-    )
+def _interface(row: _Interface) -> InterfaceState:
+    return InterfaceState(name=row.name, mtu_request=row.mtu_request, type=row.type, options=row.options)

@@ -12,6 +12,7 @@ temporary folder and is stopped by pid.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.changes import plan_designs, plan_from_host
-from generator.hoststate import parse_dump
+from generator.diagnostics import DesignInvalid, Diagnostic
+from generator.hoststate import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, parse_dump, shown
 from generator.ovsstate import OvsState
 from generator.pipeline import ValidDesign
 from generator.plan import with_untouched
@@ -142,10 +144,81 @@ class PrivateOvsdb:
             time.sleep(0.02)
         os.kill(pid, signal.SIGKILL)
 
-    def state(self) -> OvsState:
+    def state(self, source: str = "ovsdb-client dump") -> OvsState:
+        """What the database holds, checked as any host dump is; `source` locates errors."""
         command = [self.tools.paths["ovsdb-client"], "dump", "--format=json", f"unix:{self.socket}", "Open_vSwitch"]
         result = subprocess.run(command, check=True, capture_output=True, text=True)
-        return parse_dump(result.stdout, "ovsdb-client dump")
+        return parse_dump(result.stdout, source)
+
+    def schema(self) -> object:
+        """The schema the server serves its Open_vSwitch database with, as JSON."""
+        command = [self.tools.paths["ovsdb-client"], "get-schema", f"unix:{self.socket}", "Open_vSwitch"]
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
+        if result.returncode != 0:
+            return None
+        try:
+            return json.loads(result.stdout)
+        except ValueError:
+            return None
+
+
+# --- a host's backup: refused unless it is an Open vSwitch database ----------
+
+
+def refuse_foreign_backup(start: Path, tools: Tools) -> None:
+    """Refuse a backup that is not a standalone Open_vSwitch database of the usual size.
+
+    A clustered file would have the private server contact the servers it names; a schema of
+    its own could make Port.tag a string; neither may reach a script. Checked with ovsdb-tool
+    before any server starts.
+    """
+    name = str(start)
+    size = start.stat().st_size
+    if size > MAX_DUMP_BYTES:
+        raise _refused(name, f"the backup is {size} bytes; ovsgen rehearses backups of up to {MAX_DUMP_BYTES} bytes")
+    tool = tools.paths["ovsdb-tool"]
+    standalone = subprocess.run([tool, "db-is-standalone", str(start)], capture_output=True, text=True, check=False)
+    if standalone.returncode != 0:
+        raise _refused(name, "not a standalone OVSDB database (make it with: ovsdb-client backup)")
+    named = subprocess.run([tool, "db-name", str(start)], capture_output=True, text=True, check=False)
+    if named.returncode != 0 or named.stdout.strip() != "Open_vSwitch":
+        found = shown(named.stdout.strip() or named.stderr.strip())
+        raise _refused(name, f"the database is {found}, not Open_vSwitch")
+
+
+def refuse_foreign_schema(start: Path, server: PrivateOvsdb) -> None:
+    """Refuse a backup whose schema gives a column ovsgen reads another type than vswitch.ovsschema."""
+    installed = json.loads(server.tools.schema.read_text())
+    served = server.schema()
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            want, have = _schema_type(installed, table, column), _schema_type(served, table, column)
+            if _parsed(have) is None or _parsed(have) != _parsed(want):
+                raise _refused(
+                    str(start),
+                    f"the database's schema is not Open vSwitch's: {table}.{column} has type {shown(have)}, "
+                    f"where {server.tools.schema} has {shown(want)}",
+                )
+
+
+def _schema_type(schema: object, table: str, column: str) -> object:
+    """A column's type as a schema's JSON spells it; None if the schema has no such column."""
+    try:
+        found: object = schema["tables"][table]["columns"][column]["type"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    return found
+
+
+def _parsed(spec: object) -> ColumnType | None:
+    try:
+        return column_type(spec)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _refused(file: str, message: str) -> DesignInvalid:
+    return DesignInvalid([Diagnostic(file, 1, 1, (), message)])
 
 
 def _alive(pid: int) -> bool:
@@ -169,7 +242,12 @@ def private_ovsdb(tools: Tools, start_from: Path | None = None) -> Iterator[Priv
             subprocess.run(create, check=True, capture_output=True)
         else:
             shutil.copyfile(start_from, database)
-        server.start(database)
+        try:
+            server.start(database)
+        except subprocess.CalledProcessError as error:
+            if start_from is None:
+                raise
+            raise _refused(str(start_from), f"ovsdb-server cannot serve it: {shown(error.stderr)}") from None
         if start_from is None:
             subprocess.run([*server.vsctl.split(), "init"], check=True, capture_output=True)
         yield server
@@ -212,31 +290,33 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
     """Rehearse the plan to `new` from `old` (a design) or, when `old` is None, from the database file `start`."""
     tools = find_tools()
     report = Report(node)
-    with tempfile.TemporaryDirectory() as work:
+    if old is None:
+        refuse_foreign_backup(start, tools)
+    with tempfile.TemporaryDirectory() as work, private_ovsdb(tools, None if old is not None else start) as server:
         workdir = Path(work)
+        if old is None:
+            # Before anything runs: a backup's own schema could let any text into a script.
+            refuse_foreign_schema(start, server)
         reference, built = _reference(tools, new, node, workdir)
         if built is not None and not built.passed:
             report.steps.append(Step("build the new design's state on an empty database", False, built.details))
             return report
-        with private_ovsdb(tools, None if old is not None else start) as server:
-            if old is not None:
-                step = _apply_design(old, node, server, workdir / "start")
-                if step is not None:
-                    report.steps.append(Step("build the starting state with the old design's apply.sh", *_result(step)))
-                    if not step.passed:
-                        return report
-            starting = server.state()
-            change = (
-                plan_designs(old, new, (node,))[0]
-                if old is not None
-                else plan_from_host(starting, new, node, prune=prune)
-            )
-            scripts = {file.name: file for file in render_plan([change], "rehearsal")}
-            _check_script(report, scripts, "change.sh", server, workdir)
-            expected = with_untouched(reference, change.change)
-            report.steps.append(_same("the database holds the new design's state", expected, server.state()))
-            _check_script(report, scripts, "rollback.sh", server, workdir)
-            report.steps.append(_same("the database is back to the starting state", starting, server.state()))
+        if old is not None:
+            step = _apply_design(old, node, server, workdir / "start")
+            if step is not None:
+                report.steps.append(Step("build the starting state with the old design's apply.sh", *_result(step)))
+                if not step.passed:
+                    return report
+        starting = server.state() if old is not None else server.state(f"{start} (read back by ovsdb-client dump)")
+        change = (
+            plan_designs(old, new, (node,))[0] if old is not None else plan_from_host(starting, new, node, prune=prune)
+        )
+        scripts = {file.name: file for file in render_plan([change], "rehearsal")}
+        _check_script(report, scripts, "change.sh", server, workdir)
+        expected = with_untouched(reference, change.change)
+        report.steps.append(_same("the database holds the new design's state", expected, server.state()))
+        _check_script(report, scripts, "rollback.sh", server, workdir)
+        report.steps.append(_same("the database is back to the starting state", starting, server.state()))
     return report
 
 

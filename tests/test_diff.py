@@ -159,4 +159,4 @@ def test_a_dump_with_unsafe_names_is_refused(tmp_path: Path) -> None:
         "plan", "--from-host", str(dump), str(CHANGES / "base.yaml"), "--node", "c1", "-o", str(tmp_path / "p")
     )
     assert result.exit_code == 1
-    assert "the Bridge table holds 'br0\\nEXPECTED', which ovsgen will not copy into a script" in result.stderr
+    assert "Bridge row 1: name: 'br0\\nEXPECTED' is not a name" in result.stderr

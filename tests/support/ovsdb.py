@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.hoststate import plain
 from generator.rehearse import PrivateOvsdb
 
 
@@ -78,3 +77,20 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def plain(cell: Any) -> Any:
+    """OVSDB JSON -> Python: uuids as strings, sets as lists (empty: None), maps as dicts.
+
+    The tests' own reading of ovs-vsctl's trusted output, independent of generator.hoststate.
+    """
+    if isinstance(cell, list) and len(cell) == 2 and isinstance(cell[0], str):
+        kind, value = cell
+        if kind == "uuid":
+            return value
+        if kind == "set":
+            items = [plain(item) for item in value]
+            return items or None
+        if kind == "map":
+            return {plain(key): plain(item) for key, item in value}
+    return cell

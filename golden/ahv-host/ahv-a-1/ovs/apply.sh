@@ -40,32 +40,42 @@ transaction=(
 nics=(eth2 eth3)
 
 # Every managed setting and the value the design wants ("(unset)" = empty).
+# Quoted array elements, not a heredoc: no name or value can end them early.
+expected=(
+  'Bridge br0 name = br0'
+  'Interface br0 mtu_request = 1500'
+  'Interface br0 type = internal'
+  'Interface eth2 mtu_request = (unset)'
+  'Interface eth3 mtu_request = (unset)'
+  'Port bond0 @bridge = br0'
+  'Port bond0 @members = eth2 eth3'
+  'Port bond0 bond_mode = active-backup'
+  'Port bond0 lacp = (unset)'
+  'Port bond0 other_config:bond-primary = (unset)'
+  'Port bond0 other_config:bond-rebalance-interval = (unset)'
+  'Port bond0 other_config:lacp-fallback-ab = (unset)'
+  'Port bond0 other_config:lacp-time = (unset)'
+  'Port br0 tag = (unset)'
+)
+
 expected_state() {
-  cat <<'EXPECTED'
-Bridge br0 name = br0
-Interface br0 mtu_request = 1500
-Interface br0 type = internal
-Interface eth2 mtu_request = (unset)
-Interface eth3 mtu_request = (unset)
-Port bond0 @bridge = br0
-Port bond0 @members = eth2 eth3
-Port bond0 bond_mode = active-backup
-Port bond0 lacp = (unset)
-Port bond0 other_config:bond-primary = (unset)
-Port bond0 other_config:bond-rebalance-interval = (unset)
-Port bond0 other_config:lacp-fallback-ab = (unset)
-Port bond0 other_config:lacp-time = (unset)
-Port br0 tag = (unset)
-EXPECTED
+  print_lines "${expected[@]}"
+}
+
+# Each argument on a line of its own; nothing at all for no arguments.
+print_lines() {
+  if (($#)); then
+    printf '%s\n' "$@"
+  fi
 }
 
 # The current value of one managed setting, printed as expected_state prints it.
 observe() {
   local table=$1 record=$2 column=$3 value=''
   case $column in
-    @bridge) value=$("${vsctl[@]}" port-to-br "$record" 2>/dev/null) || value='' ;;
+    @bridge) value=$("${vsctl[@]}" -- port-to-br "$record" 2>/dev/null) || value='' ;;
     @members) value=$(bond_members "$record") ;;
-    *) value=$("${vsctl[@]}" --if-exists get "$table" "$record" "$column" 2>/dev/null) || value='' ;;
+    *) value=$("${vsctl[@]}" -- --if-exists get "$table" "$record" "$column" 2>/dev/null) || value='' ;;
   esac
   value=${value//\"/}
   if [[ -z $value || $value == '[]' ]]; then
@@ -77,10 +87,10 @@ observe() {
 bond_members() {
   local uuids uuid
   local -a names=()
-  uuids=$("${vsctl[@]}" --if-exists get Port "$1" interfaces 2>/dev/null) || return 0
+  uuids=$("${vsctl[@]}" -- --if-exists get Port "$1" interfaces 2>/dev/null) || return 0
   uuids=${uuids//[\[\],]/ }
   for uuid in $uuids; do
-    names+=("$("${vsctl[@]}" get Interface "$uuid" name)")
+    names+=("$("${vsctl[@]}" -- get Interface "$uuid" name)")
   done
   if ((${#names[@]})); then
     printf '%s\n' "${names[@]}" | LC_ALL=C sort | paste -sd ' ' -

@@ -59,15 +59,15 @@ dry_run() {
   local name
   for name in "${removed[@]}"; do
     echo "# if $name is active:"
-    show net-destroy "$name"
+    show net-destroy --network "$name"
     echo "# if $name is defined:"
-    show net-undefine "$name"
+    show net-undefine --network "$name"
   done
   for name in "${networks[@]}"; do
-    show net-define "$here/$name.xml"
-    show net-autostart "$name"
+    show net-define --file "$here/$name.xml"
+    show net-autostart --network "$name"
     echo "# and, if $name is not active:"
-    show net-start "$name"
+    show net-start --network "$name"
   done
 }
 
@@ -76,23 +76,23 @@ dry_run() {
 # serve every host), so an existing network is redefined under its own UUID.
 define() {
   local name=$1 file=$here/$1.xml uuid copy
-  if uuid=$("${virsh[@]}" net-uuid "$name" 2>/dev/null) && [[ -n $uuid ]]; then
+  if uuid=$("${virsh[@]}" net-uuid --network "$name" 2>/dev/null) && [[ -n $uuid ]]; then
     copy=$(mktemp)
     sed "s|^\(  <name>.*</name>\)\$|\1\n  <uuid>$uuid</uuid>|" "$file" > "$copy"
-    "${virsh[@]}" net-define "$copy"
+    "${virsh[@]}" net-define --file "$copy"
     rm -f "$copy"
   else
-    "${virsh[@]}" net-define "$file"
+    "${virsh[@]}" net-define --file "$file"
   fi
 }
 
 undefine() {
   local name=$1
   if is_active "$name"; then
-    "${virsh[@]}" net-destroy "$name"
+    "${virsh[@]}" net-destroy --network "$name"
   fi
-  if "${virsh[@]}" net-uuid "$name" >/dev/null 2>&1; then
-    "${virsh[@]}" net-undefine "$name"
+  if "${virsh[@]}" net-uuid --network "$name" >/dev/null 2>&1; then
+    "${virsh[@]}" net-undefine --network "$name"
   else
     echo "Network $name is not defined."
   fi
@@ -106,11 +106,11 @@ apply() {
   done
   for name in "${networks[@]}"; do
     define "$name"
-    "${virsh[@]}" net-autostart "$name"
+    "${virsh[@]}" net-autostart --network "$name"
     if is_active "$name"; then
       echo "Network $name is already active; a changed definition applies after net-destroy and net-start."
     else
-      "${virsh[@]}" net-start "$name"
+      "${virsh[@]}" net-start --network "$name"
     fi
   done
 }

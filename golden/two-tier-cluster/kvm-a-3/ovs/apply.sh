@@ -49,46 +49,56 @@ transaction=(
 nics=(eno1 eno2 ens1f0 ens1f1)
 
 # Every managed setting and the value the design wants ("(unset)" = empty).
+# Quoted array elements, not a heredoc: no name or value can end them early.
+expected=(
+  'Bridge br0 name = br0'
+  'Bridge br1 name = br1'
+  'Interface br0 mtu_request = 1500'
+  'Interface br0 type = internal'
+  'Interface br1 mtu_request = (unset)'
+  'Interface br1 type = internal'
+  'Interface eno1 mtu_request = (unset)'
+  'Interface eno2 mtu_request = (unset)'
+  'Interface ens1f0 mtu_request = (unset)'
+  'Interface ens1f1 mtu_request = (unset)'
+  'Port br0 tag = (unset)'
+  'Port br0-up @bridge = br0'
+  'Port br0-up @members = ens1f0 ens1f1'
+  'Port br0-up bond_mode = active-backup'
+  'Port br0-up lacp = (unset)'
+  'Port br0-up other_config:bond-primary = (unset)'
+  'Port br0-up other_config:bond-rebalance-interval = (unset)'
+  'Port br0-up other_config:lacp-fallback-ab = (unset)'
+  'Port br0-up other_config:lacp-time = (unset)'
+  'Port br1 tag = (unset)'
+  'Port br1-up @bridge = br1'
+  'Port br1-up @members = eno1 eno2'
+  'Port br1-up bond_mode = balance-slb'
+  'Port br1-up lacp = (unset)'
+  'Port br1-up other_config:bond-primary = (unset)'
+  'Port br1-up other_config:bond-rebalance-interval = (unset)'
+  'Port br1-up other_config:lacp-fallback-ab = (unset)'
+  'Port br1-up other_config:lacp-time = (unset)'
+)
+
 expected_state() {
-  cat <<'EXPECTED'
-Bridge br0 name = br0
-Bridge br1 name = br1
-Interface br0 mtu_request = 1500
-Interface br0 type = internal
-Interface br1 mtu_request = (unset)
-Interface br1 type = internal
-Interface eno1 mtu_request = (unset)
-Interface eno2 mtu_request = (unset)
-Interface ens1f0 mtu_request = (unset)
-Interface ens1f1 mtu_request = (unset)
-Port br0 tag = (unset)
-Port br0-up @bridge = br0
-Port br0-up @members = ens1f0 ens1f1
-Port br0-up bond_mode = active-backup
-Port br0-up lacp = (unset)
-Port br0-up other_config:bond-primary = (unset)
-Port br0-up other_config:bond-rebalance-interval = (unset)
-Port br0-up other_config:lacp-fallback-ab = (unset)
-Port br0-up other_config:lacp-time = (unset)
-Port br1 tag = (unset)
-Port br1-up @bridge = br1
-Port br1-up @members = eno1 eno2
-Port br1-up bond_mode = balance-slb
-Port br1-up lacp = (unset)
-Port br1-up other_config:bond-primary = (unset)
-Port br1-up other_config:bond-rebalance-interval = (unset)
-Port br1-up other_config:lacp-fallback-ab = (unset)
-Port br1-up other_config:lacp-time = (unset)
-EXPECTED
+  print_lines "${expected[@]}"
+}
+
+# Each argument on a line of its own; nothing at all for no arguments.
+print_lines() {
+  if (($#)); then
+    printf '%s\n' "$@"
+  fi
 }
 
 # The current value of one managed setting, printed as expected_state prints it.
 observe() {
   local table=$1 record=$2 column=$3 value=''
   case $column in
-    @bridge) value=$("${vsctl[@]}" port-to-br "$record" 2>/dev/null) || value='' ;;
+    @bridge) value=$("${vsctl[@]}" -- port-to-br "$record" 2>/dev/null) || value='' ;;
     @members) value=$(bond_members "$record") ;;
-    *) value=$("${vsctl[@]}" --if-exists get "$table" "$record" "$column" 2>/dev/null) || value='' ;;
+    *) value=$("${vsctl[@]}" -- --if-exists get "$table" "$record" "$column" 2>/dev/null) || value='' ;;
   esac
   value=${value//\"/}
   if [[ -z $value || $value == '[]' ]]; then
@@ -100,10 +110,10 @@ observe() {
 bond_members() {
   local uuids uuid
   local -a names=()
-  uuids=$("${vsctl[@]}" --if-exists get Port "$1" interfaces 2>/dev/null) || return 0
+  uuids=$("${vsctl[@]}" -- --if-exists get Port "$1" interfaces 2>/dev/null) || return 0
   uuids=${uuids//[\[\],]/ }
   for uuid in $uuids; do
-    names+=("$("${vsctl[@]}" get Interface "$uuid" name)")
+    names+=("$("${vsctl[@]}" -- get Interface "$uuid" name)")
   done
   if ((${#names[@]})); then
     printf '%s\n' "${names[@]}" | LC_ALL=C sort | paste -sd ' ' -
