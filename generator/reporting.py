@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
-from generator.characters import forbidden_character
+from generator.characters import NOT_TEXT, forbidden_character
 from generator.diagnostics import Diagnostic, Severity, format_path
 
 LineSource = Callable[[str, int], str | None]
@@ -21,22 +21,20 @@ EXCERPT_WIDTH = 120  # characters of a source line shown around the caret
 
 
 def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """`text` safe for a terminal: control, line-separator and format characters as escapes
-    (`\\x1b`, `\\u202e`), and at most `limit` characters, the cut said."""
+    """`text` safe for a terminal: control, line-separator and format characters as Python
+    escapes (`\\x1b`, `\\n`, `\\u202e`), and at most `limit` characters, the cut said."""
     if len(text) > limit:
         text = f"{text[:limit]}... ({len(text) - limit} more characters)"
     return _escape(text)
 
 
 def _escape(text: str, keep: str = "") -> str:
-    if forbidden_character(text.translate(dict.fromkeys(map(ord, keep)))) is None:
-        return text
-    return "".join(char if char in keep or forbidden_character(char) is None else _escaped(char) for char in text)
+    return NOT_TEXT.sub(lambda found: found.group() if found.group() in keep else _escaped(found.group()), text)
 
 
 def _escaped(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    """Python's escape of a character: `\\n`, `\\x1b`, `\\u202e`, `\\U000e0001`; plain ASCII."""
+    return char.encode("unicode_escape").decode("ascii")
 
 
 def _shown_in_excerpt(char: str) -> str:

@@ -7,8 +7,11 @@ read as an option by a tool, or drive the terminal of whoever reads ovsgen's mes
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
+import re
 import shutil
 import stat
 import urllib.parse
@@ -21,12 +24,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from generator.changes import without_header
-from generator.characters import forbidden_character
+from generator.characters import forbidden_character, not_text_message
 from generator.cli import main
+from generator.diagnostics import Diagnostic, Severity
 from generator.pipeline import validate_file
 from generator.render import render_design
 from generator.render.templating import comment_safe, header_comment
-from generator.reporting import excerpt, printable, printable_lines
+from generator.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
 from tests.conftest import REPO, require_tool, run
 
 EXAMPLE = REPO / "designs/ahv-host.yaml"
@@ -309,10 +313,115 @@ def test_golden_content_reaches_the_ci_log_escaped(tmp_path: Path) -> None:
 def test_printable_escapes_every_c0_c1_and_del_and_keeps_the_rest() -> None:
     for code in [*range(0x20), *range(0x7F, 0xA0)]:
         shown = printable(f"a{chr(code)}b")
-        assert shown == f"a\\x{code:02x}b"
-    assert printable("tor-a Te1/0/1 ünïcode") == "tor-a Te1/0/1 ünïcode"
+        assert shown.isascii()
+        assert shown.isprintable()
+        assert codecs.decode(shown, "unicode_escape") == f"a{chr(code)}b"  # one escape, read back as it was
+    assert printable("\x1b[2J\n\u202e\U000e0001\x9b") == "\\x1b[2J\\n\\u202e\\U000e0001\\x9b"
+    assert printable("tor-a Te1/0/1 ünïcode\\x") == "tor-a Te1/0/1 ünïcode\\x"
     assert printable("x" * 30, limit=10) == "xxxxxxxxxx... (20 more characters)"
-    assert printable_lines(["+a\tb\x1b\n"]) == ["+a\tb\\x1b\n"]
+    assert printable("x" * 10, limit=10) == "x" * 10
+    assert printable("\x1b" * 3, limit=2) == "\\x1b\\x1b... (1 more characters)"
+    assert printable_lines(["+a\tb\x1b\n", "-\u202e\n"]) == ["+a\tb\\x1b\n", "-\\u202e\n"]
+
+
+REFUSED_SAMPLES = ("\x00", "\n", "\x1b", "\x7f", "\x9b", "\u2028", "\u202e", "\ufeff", "\U000e0041", "\ufffe")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        st.one_of(
+            st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="\\"),
+            st.sampled_from(REFUSED_SAMPLES),
+        ),
+        max_size=40,
+    )
+)
+def test_printable_text_reads_back_and_holds_no_forbidden_character(text: str) -> None:
+    shown = printable(text)
+    assert shown.isascii()
+    assert forbidden_character(shown) is None
+    assert codecs.decode(shown, "unicode_escape") == text
+
+
+def test_excerpts_of_long_lines_are_windows_around_the_caret() -> None:
+    source = "".join(chr(ord("a") + index % 26) for index in range(300))
+    # In the middle: 60 characters before the caret's, "..." on both sides.
+    shown, caret = excerpt(source, 150)
+    assert (shown, caret) == ("..." + source[89:209] + "...", 63)
+    assert shown[caret] == source[149]
+    # At the start and at the end: no "..." on the side that is whole.
+    assert excerpt(source, 10) == (source[:120] + "...", 9)
+    assert excerpt(source, 295) == ("..." + source[180:], 117)
+    # One character past the width: a window that starts one character in.
+    assert excerpt(source[:121], 62) == ("..." + source[1:121], 63)
+    assert excerpt(source[:121], 1) == (source[:120] + "...", 0)
+    assert excerpt(source[:120], 120) == (source[:120], 119)
+
+
+def test_excerpts_show_tabs_as_spaces_and_controls_as_question_marks() -> None:
+    assert excerpt("a\tb", 3) == ("a b", 2)
+    assert excerpt("a\x1bb\u202ec", 5) == ("a?b?c", 4)
+
+
+def test_a_message_about_the_whole_document_has_no_path_prefix(tmp_path: Path) -> None:
+    reporter = TextReporter(lambda _file, _line: None, color=False)
+    whole = Diagnostic("d.yaml", 1, 1, (), "the design is empty")
+    assert reporter.format(whole) == "d.yaml:1:1: error: the design is empty\n"
+    located = Diagnostic("d\x1b.yaml", 3, 5, ("nodes", 0, "name"), "bad\x9b", Severity.WARNING)
+    assert reporter.format(located) == "d\\x1b.yaml:3:5: warning: nodes[0].name: bad\\x9b\n"
+
+
+def test_the_text_reporter_colours_only_when_asked() -> None:
+    diagnostic = Diagnostic("d.yaml", 1, 1, (), "x")
+    coloured, plain = io.StringIO(), io.StringIO()
+    make_reporter("text", lambda _file, _line: None, True).report([diagnostic], coloured)
+    make_reporter("text", lambda _file, _line: None, False).report([diagnostic], plain)
+    assert coloured.getvalue() == "d.yaml:1:1: \x1b[1;31merror\x1b[0m: x\n"
+    assert plain.getvalue() == "d.yaml:1:1: error: x\n"
+
+
+def test_the_json_reporter_writes_indented_json() -> None:
+    stream = io.StringIO()
+    make_reporter("json", lambda _file, _line: None, False).report([Diagnostic("d.yaml", 2, 3, ("a",), "m")], stream)
+    assert stream.getvalue().startswith('[\n  {\n    "file": "d.yaml",\n    "line": 2,\n    "column": 3,')
+    assert json.loads(stream.getvalue()) == [
+        {"file": "d.yaml", "line": 2, "column": 3, "severity": "error", "path": "a", "message": "m"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("character", "message"),
+    [
+        ("\n", "the control character U+000A is not allowed; values are single-line text"),
+        ("\x9b", "the control character U+009B is not allowed; values are single-line text"),
+        ("\u2028", "the control character U+2028 is not allowed; values are single-line text"),
+        ("\u2029", "the control character U+2029 is not allowed; values are single-line text"),
+        ("\udcff", "the byte U+DCFF that is not UTF-8 is not allowed; names and values are UTF-8 text"),
+        ("\ufffe", "the noncharacter U+FFFE is not allowed; values are text"),
+        ("\U0001ffff", "the noncharacter U+1FFFF is not allowed; values are text"),
+        ("\ufdd0", "the noncharacter U+FDD0 is not allowed; values are text"),
+        ("\ufdef", "the noncharacter U+FDEF is not allowed; values are text"),
+        (
+            "\u202e",
+            "the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed: "
+            "it changes how a value looks without being seen",
+        ),
+        (
+            "\u3164",
+            "the invisible character U+3164 (HANGUL FILLER) is not allowed: "
+            "it changes how a value looks without being seen",
+        ),
+    ],
+)
+def test_each_kind_of_refused_character_is_named(character: str, message: str) -> None:
+    assert forbidden_character(f"ab{character}") == 2
+    assert not_text_message(character) == message
+
+
+def test_characters_next_to_the_refused_ones_are_text() -> None:
+    for character in ("\x20", "\x7e", "\xa0", "\ufdcf", "\ufdf0", "\ufffd", "\u2027", "\u202f", "é", "\U0001fffd"):
+        assert forbidden_character(f"a{character}") is None, repr(character)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -345,3 +454,15 @@ def test_only_whole_header_lines_are_left_out_of_comparisons() -> None:
     header = header_comment("a.yaml", "n1")
     text = f"#!/bin/bash\n# {header}\nx\n<!-- {header} -->\n| Generated by ovsgen from a |\n"
     assert without_header(text) == "#!/bin/bash\nx\n| Generated by ovsgen from a |"
+
+
+def test_every_test_security_md_names_exists() -> None:
+    """SECURITY.md names the tests that hold each guarantee: a renamed test must not leave it naming nothing."""
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", (REPO / "SECURITY.md").read_text()))
+    defined = {
+        match
+        for path in (REPO / "tests").glob("test_*.py")
+        for match in re.findall(r"^def (test_[a-z0-9_]+)\(", path.read_text(), flags=re.MULTILINE)
+    }
+    assert len(named) > 30
+    assert named - defined == set()
