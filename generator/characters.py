@@ -30,6 +30,7 @@ _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
 )
 _SURROGATES = "\ud800-\udfff"
+_NONCHARACTER = re.compile(f"[{_NONCHARACTERS}]")
 NOT_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}{_INVISIBLE}{_NONCHARACTERS}{_SURROGATES}]")
 
 
@@ -47,8 +48,10 @@ def not_text_message(character: str) -> str:
         return f"the control character {code} is not allowed; values are single-line text"
     if category == "Cs":
         return f"the byte {code} that is not UTF-8 is not allowed; names and values are UTF-8 text"
-    if ord(character) & 0xFFFE == 0xFFFE or 0xFDD0 <= ord(character) <= 0xFDEF:
+    if _NONCHARACTER.fullmatch(character):
         return f"the noncharacter {code} is not allowed; values are text"
-    name = unicodedata.name(character, "")
-    named = f"{code} ({name})" if name else code
+    try:
+        named = f"{code} ({unicodedata.name(character)})"
+    except ValueError:  # a code point this Python's Unicode has not named (yet)
+        named = code
     return f"the invisible character {named} is not allowed: it changes how a value looks without being seen"
