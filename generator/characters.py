@@ -25,7 +25,13 @@ _FORMAT = (
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
-_INVISIBLE = "\u034f\u115f\u1160\u3164\uffa0"
+# The rest of Unicode's Default_Ignorable_Code_Point set: characters a renderer shows as nothing
+# (variation selectors, Khmer inherent vowels, Mongolian free variation selectors, Hangul fillers,
+# the combining grapheme joiner, and the code points reserved to be ignored).
+_INVISIBLE = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e0fff"
+)
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
 )
@@ -46,8 +52,10 @@ def not_text_message(character: str) -> str:
     category = unicodedata.category(character)
     if category in ("Cc", "Zl", "Zp"):
         return f"the control character {code} is not allowed; values are single-line text"
-    if category == "Cs":
-        return f"the byte {code} that is not UTF-8 is not allowed; names and values are UTF-8 text"
+    if category == "Cs":  # how Python keeps a byte of a file name that is not UTF-8
+        byte = ord(character) - 0xDC00 if "\udc80" <= character <= "\udcff" else None
+        what = f"the byte 0x{byte:02X}" if byte is not None else f"the lone surrogate {code}"
+        return f"{what} is not UTF-8 and not allowed; names and values are UTF-8 text"
     if _NONCHARACTER.fullmatch(character):
         return f"the noncharacter {code} is not allowed; values are text"
     try:

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from typing import NoReturn
 
 
 def run() -> NoReturn:
     gc.disable()
+    # A CI job's timeout or a `kill` sends SIGTERM: end as after Ctrl-C, through every `finally`,
+    # so that a rehearsal stops its private ovsdb-server and removes its folder.
+    signal.signal(signal.SIGTERM, _terminated)
     from generator.cli import main
 
     gc.freeze()
@@ -34,6 +38,10 @@ def run() -> NoReturn:
     except BrokenPipeError:
         status = 1  # the reader went away (`ovsgen schema | head -1`): nothing more to tell it
     os._exit(_flushed(_exit_code(status)))
+
+
+def _terminated(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
 
 
 def _exit_code(status: object) -> int:

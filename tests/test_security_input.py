@@ -13,8 +13,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -398,7 +402,9 @@ def test_the_json_reporter_writes_indented_json() -> None:
         ("\x9b", "the control character U+009B is not allowed; values are single-line text"),
         ("\u2028", "the control character U+2028 is not allowed; values are single-line text"),
         ("\u2029", "the control character U+2029 is not allowed; values are single-line text"),
-        ("\udcff", "the byte U+DCFF that is not UTF-8 is not allowed; names and values are UTF-8 text"),
+        ("\udcff", "the byte 0xFF is not UTF-8 and not allowed; names and values are UTF-8 text"),
+        ("\udc80", "the byte 0x80 is not UTF-8 and not allowed; names and values are UTF-8 text"),
+        ("\ud800", "the lone surrogate U+D800 is not UTF-8 and not allowed; names and values are UTF-8 text"),
         ("\ufffe", "the noncharacter U+FFFE is not allowed; values are text"),
         ("\U0001ffff", "the noncharacter U+1FFFF is not allowed; values are text"),
         ("\ufdd0", "the noncharacter U+FDD0 is not allowed; values are text"),
@@ -420,8 +426,35 @@ def test_each_kind_of_refused_character_is_named(character: str, message: str) -
     assert not_text_message(character) == message
 
 
+# Unicode's Default_Ignorable_Code_Point set (DerivedCoreProperties.txt): shown as nothing.
+DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+
+
+def test_every_default_ignorable_character_is_refused() -> None:
+    for first, last in DEFAULT_IGNORABLE:
+        for code in range(first, last + 1):
+            assert forbidden_character(f"Te1/0/{chr(code)}") == 6, f"U+{code:04X}"
+
+
+def test_a_label_with_variation_selectors_is_a_located_error(tmp_path: Path) -> None:
+    design = tmp_path / "vs.yaml"
+    text = EXAMPLE.read_text().replace('switch: "tor-a Te1/0/1"', 'switch: "tor-a Te1/0/\U000e0100\ufe0f"')
+    design.write_text(text)
+    result = invoke("validate", str(design))
+    assert result.exit_code == 1
+    assert f"vs.yaml:{line_of(text, 'tor-a Te1/0/')}:" in result.stderr
+    assert "U+E0100 (VARIATION SELECTOR-17) is not allowed" in result.stderr
+
+
 def test_characters_next_to_the_refused_ones_are_text() -> None:
-    for character in ("\x20", "\x7e", "\xa0", "\ufdcf", "\ufdf0", "\ufffd", "\u2027", "\u202f", "é", "\U0001fffd"):
+    for character in (
+        *("\x20", "\x7e", "\xa0", "\ufdcf", "\ufdf0", "\ufffd", "\u2027", "\u202f", "é", "\U0001fffd"),
+        *("\u17b3", "\u17b6", "\u180a", "\ufdff", "\ufe10", "\uffef", "\ufffc", "\U000e1000"),
+    ):
         assert forbidden_character(f"a{character}") is None, repr(character)
 
 
@@ -507,3 +540,46 @@ def test_any_file_name_reaches_every_script_and_file_as_one_comment_line(tmp_pat
     expected = sum(2 if name.endswith(".sh") else "/ifcfg-" in name for name in files)
     assert ran.stdout.splitlines()[-1] == f"ran {expected}", ran.stderr
     assert not marks.exists(), marks.read_text()
+
+
+@pytest.mark.consumer
+def test_a_rehearsal_ended_by_sigterm_stops_its_ovsdb_server_and_removes_its_folder(tmp_path: Path) -> None:
+    """A CI job's timeout sends SIGTERM: the private server and its folder must not outlive ovsgen."""
+    for tool in ("ovsdb-server", "ovsdb-tool"):
+        require_tool(tool)
+    changes = REPO / "tests/designs/changes"
+    # The folder rehearse makes; a slow ovs-vsctl (first on PATH) holds the rehearsal while it runs.
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    real_vsctl = require_tool("ovs-vsctl")
+    (slow / "ovs-vsctl").write_text(f'#!/bin/bash\ntouch {tmp_path}/started\nsleep 30\nexec {real_vsctl} "$@"\n')
+    (slow / "ovs-vsctl").chmod(0o755)
+    before = set(Path("/tmp").glob("ovsgen-*"))
+    env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
+    designs = [str(changes / "base.yaml"), str(changes / "lacp-on.yaml")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "rehearse", *designs, "--node", "c1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            if (tmp_path / "started").exists() or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "started").exists(), process.communicate()
+        folders = set(Path("/tmp").glob("ovsgen-*")) - before
+        assert len(folders) == 1
+        (folder,) = folders
+        pid = int((folder / "ovsdb-server.pid").read_text())
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert not folder.exists()
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
