@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from generator.characters import forbidden_character
 from generator.render.files import OutputFile
 
 
@@ -56,6 +57,7 @@ def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePos
 @contextmanager
 def writing(out: Path, replace: Iterable[PurePosixPath]) -> Iterator[TreeWriter]:
     """A TreeWriter for `out`, holding its lock; whatever was not committed is thrown away."""
+    refuse_linked_root(out)
     _make_parent(out)
     with _exclusive(out):
         out.mkdir(exist_ok=True)  # after the lock: a refused lock leaves no new folder behind
@@ -208,8 +210,16 @@ def _listing(folder: str) -> list[str]:
     return sorted(names)
 
 
+def refuse_linked_root(folder: Path) -> None:
+    """OUT or golden/ may not itself be a link: in CI the user types `golden/`, but the repository,
+    that is the pull request, decides what it is, and a link there could point anywhere."""
+    if os.path.islink(folder):
+        raise OSError(errno.ELOOP, f"{folder} is a symbolic link; ovsgen writes to and compares with real folders only")
+
+
 def _files_below(folder: str, start: int) -> list[str]:
-    """Every file under `folder` as `path[start:]`, like os.walk, but a link anywhere is refused."""
+    """Every file under `folder` as `path[start:]`, like os.walk, but a link anywhere is refused,
+    and so is a name ovsgen never writes (one that could start a line of a diff in a CI log)."""
     found: list[str] = []
     pending = [folder]
     while pending:
@@ -217,6 +227,8 @@ def _files_below(folder: str, start: int) -> list[str]:
             for entry in entries:  # d_type answers these: no stat per entry
                 if entry.is_symlink():
                     raise _link_refused(entry.path)
+                if forbidden_character(entry.name) is not None:
+                    raise OSError(errno.EINVAL, f"{entry.path} is not a name ovsgen writes; remove it")
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
                 else:
@@ -420,6 +432,7 @@ class Compared:
 
 def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
     """Diff `files` against what `golden` holds (only the files; safe in forked workers)."""
+    refuse_linked_root(golden)
     lines: list[str] = []
     folders: dict[str, bool] = {}  # a node's files share a few folders: check each once
     for file in files:
@@ -446,6 +459,7 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
 
 def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[str]) -> list[str]:
     """Diff lines deleting what golden holds under `folders` that was not `rendered`."""
+    refuse_linked_root(golden)
     start = len(str(golden)) + 1  # walked folders are golden/...: their tails are the relative paths
     on_disk = (
         path

@@ -243,18 +243,34 @@ def test_check_as_ci_runs_it_keeps_a_planted_secret_out_of_the_log(tmp_path: Pat
 # --- what ovsgen still follows, and what it still does ------------------------------
 
 
-def test_out_itself_may_be_a_link_the_user_named(tmp_path: Path) -> None:
-    """-o names OUT: the user's choice, like any other path they type; only what is inside is not followed."""
-    real = tmp_path / "real"
-    real.mkdir()
-    (tmp_path / "out").symlink_to(real)
-    assert invoke("render", str(DESIGN), "-o", str(tmp_path / "out")).exit_code == 0
-    assert (real / NAME / "kvm-a-1" / "ovs" / "apply.sh").is_file()
-    before = snapshot(real)
-    assert invoke("render", str(DESIGN), "-o", str(tmp_path / "out")).exit_code == 0
-    assert snapshot(real) == before  # a re-render through the link still touches nothing
-    result = invoke("check", str(DESIGN), "--golden", str(tmp_path / "out"))
-    assert result.exit_code == 0, result.output
+def test_out_or_golden_itself_a_link_is_refused(tmp_path: Path) -> None:
+    """In CI the user types `golden/`, but the pull request decides what it is: a link is refused."""
+    victim = tmp_path / "victim"
+    (victim / NAME).mkdir(parents=True)
+    (victim / NAME / "creds").write_text("AWS_SECRET_ACCESS_KEY=planted\n")
+    before = snapshot(victim)
+    (tmp_path / "golden").symlink_to(victim)
+    for args in (
+        ("render", str(DESIGN), "-o", f"{tmp_path}/golden/"),
+        ("check", str(DESIGN), "--golden", f"{tmp_path}/golden"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 1, result.output
+        assert "golden is a symbolic link; ovsgen writes to and compares with real folders only" in result.stderr
+        assert "AWS_SECRET_ACCESS_KEY" not in result.output
+    assert snapshot(victim) == before
+    assert not (tmp_path / ".golden.ovsgen.lock").exists()
+
+
+def test_a_golden_file_name_that_ovsgen_never_writes_is_refused(tmp_path: Path) -> None:
+    """A newline in a file name would start a line of its own in the CI log (a workflow command)."""
+    out = rendered(tmp_path)
+    (out / NAME / "kvm-a-1" / "x\n::error title=pwned::injected").write_text("line1\n")
+    result = invoke("check", str(DESIGN), "--golden", str(out))
+    assert result.exit_code == 1
+    assert "is not a name ovsgen writes; remove it" in result.stderr
+    assert "\n::error" not in result.output
+    assert "\\n::error title=pwned::injected" in result.stderr
 
 
 def test_a_plain_stale_node_is_still_removed(tmp_path: Path) -> None:
