@@ -134,8 +134,8 @@ def _read_bytes(path: Path, name: str) -> bytes:
 
 def _decode(raw: bytes, name: str) -> str:
     try:
-        # utf-8-sig accepts (and drops) a byte-order mark; CRLF is normalised below.
-        text = raw.decode("utf-8-sig")
+        # utf-8-sig accepts (and drops) a byte-order mark; YAML reads CRLF as one line break.
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
@@ -143,7 +143,6 @@ def _decode(raw: bytes, name: str) -> str:
         raise _fail(
             name, line, column, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from None
-    return text.replace("\r\n", "\n")
 
 
 def _mark(event: Any) -> int:
@@ -195,19 +194,24 @@ class _Composer:
             problem = exc.problem or exc.context or "invalid YAML"
             raise _fail(self.file, *where, f"YAML syntax error: {problem}") from None
         except yaml.YAMLError as exc:
-            # Reader errors (characters YAML forbids) carry a position but no mark.
-            raise _fail(self.file, *self._reader_position(exc, text), f"YAML error: {exc}") from None
+            raise self._reader_failure(exc, text) from None
         if self.errors:
             raise DesignInvalid(self.errors)
         return result
 
-    @staticmethod
-    def _reader_position(exc: yaml.YAMLError, text: str) -> Mark:
-        offset = getattr(exc, "position", None)
-        if not isinstance(offset, int):
-            return 1, 1
+    def _reader_failure(self, exc: yaml.YAMLError, text: str) -> DesignInvalid:
+        """A reader error: a character YAML forbids (all of which the design rule forbids too).
+
+        It carries no mark, and its offset counts bytes with libyaml but characters with
+        PyYAML's own reader; the reader stops at the first forbidden character, so that
+        character's first occurrence is where it is.
+        """
+        code = getattr(exc, "character", None)
+        if not isinstance(code, int) or chr(code) not in text:
+            return _fail(self.file, 1, 1, f"YAML error: {exc}")
+        offset = text.index(chr(code))
         before = text[:offset]
-        return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+        return _fail(self.file, before.count("\n") + 1, offset - before.rfind("\n"), not_text_message(text[offset]))
 
     def _run(self, events: Any) -> tuple[Any, Mark]:
         stack: list[_Frame] = []
@@ -220,7 +224,7 @@ class _Composer:
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
                 raw = event.value
-                if raw == "<<" and event.implicit[0] and event.tag in (None, "!"):
+                if raw == "<<" and event.implicit[0] and event.tag is None:
                     raw = _MERGE
                 root = self._attach(stack, value, _mark(event), 1, raw) or root
             elif event_type is yaml.MappingStartEvent or event_type is yaml.SequenceStartEvent:
@@ -230,7 +234,7 @@ class _Composer:
                 value = self._close(frame)
                 root = self._attach(stack, value, frame.start, frame.size, None) or root
             elif event_type is yaml.AliasEvent:
-                root = self._alias(stack, event) or root
+                self._alias(stack, event)  # never the root: an alias there has no anchor before it
             elif event_type is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -275,14 +279,14 @@ class _Composer:
                 if not isinstance(merged, dict):
                     self._error(mark, "a merge key (<<) takes a mapping or a list of mappings")
                     continue
-                merged_marks = self.positions.get(id(merged), {})
+                merged_marks = self.positions[id(merged)]  # every key of a mapping has its marks
+                assert isinstance(merged_marks, dict)
                 for key, item in merged.items():
                     if key not in value:
                         value[key] = item
-                        if isinstance(merged_marks, dict) and key in merged_marks:
-                            marks[key] = merged_marks[key]
+                        marks[key] = merged_marks[key]
 
-    def _alias(self, stack: list[_Frame], event: Any) -> tuple[Any, int] | None:
+    def _alias(self, stack: list[_Frame], event: Any) -> None:
         mark = _mark(event)
         if event.anchor not in self.anchors:
             raise self._raise(mark, f"alias '*{event.anchor}' names no anchor defined before it")
@@ -292,7 +296,7 @@ class _Composer:
             raise self._raise(
                 mark, f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)"
             )
-        return self._attach(stack, value, mark, size, None)
+        self._attach(stack, value, mark, size, None)
 
     def _attach(self, stack: list[_Frame], value: Any, mark: int, size: int, raw: object) -> tuple[Any, int] | None:
         """Put a finished value into its parent; return it when it is the document's root."""
@@ -304,14 +308,14 @@ class _Composer:
             parent.value.append(value)
             parent.marks.append(mark)
         elif parent.key is None:
-            self._take_key(parent, value, mark, raw)
+            self._take_key(parent, mark, raw)
         else:
             self._take_value(parent, value, mark)
         return None
 
-    def _take_key(self, parent: _Frame, value: Any, mark: int, raw: object) -> None:
-        """`raw` is the key's text as written, _MERGE for `<<`, None for a collection."""
-        del value  # a key is compared as written: `1:` and `true:` are the keys "1" and "true"
+    def _take_key(self, parent: _Frame, mark: int, raw: object) -> None:
+        """`raw` is the key's text as written, _MERGE for `<<`, None for a collection: a key is
+        compared as written, so `1:` and `true:` are the keys "1" and "true"."""
         if raw is None:
             self._error(mark, "mapping keys must be plain values, not a mapping or sequence")
         parent.key = raw if raw is not None else _BAD_KEY
@@ -321,8 +325,8 @@ class _Composer:
         key, key_mark = parent.key, parent.key_mark
         parent.key = None
         mapping, marks = parent.value, parent.marks
-        assert isinstance(mapping, dict), "only mappings have keys"
-        assert isinstance(marks, dict), "a mapping's marks are a mapping"
+        assert isinstance(mapping, dict)  # only mappings have keys
+        assert isinstance(marks, dict)  # and a mapping's marks are a mapping
         if key is _MERGE:
             parent.merges.append((value, mark))
         elif not isinstance(key, str):
@@ -340,7 +344,8 @@ class _Composer:
         if bad:
             self._error(_mark(event), not_text_message(bad.group()), _child_path(stack))
         tag = event.tag
-        plain = tag in (None, "!") and event.implicit[0]
+        # An explicit `!` (the non-specific tag) makes a scalar text, as YAML 1.2 says.
+        plain = tag is None and event.implicit[0]
         if not plain and tag in (None, "!", _TAG + "str"):
             return text
         try:

@@ -20,9 +20,10 @@ import unicodedata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
@@ -31,7 +32,9 @@ from generator.loader import MAX_NUMBER_LENGTH, load_design
 from generator.pipeline import validate_file
 from generator.render import render_design
 from generator.render.sheets import spreadsheet_safe
-from generator.render.templating import markdown_code, markdown_fence, markdown_text
+from generator.render.templating import comment_safe, markdown_code, markdown_fence, markdown_text
+from generator.render.wiring import render_wiring_svg
+from generator.sheet import node_sheet
 from tests.conftest import REPO, require_tool, run
 
 BASE = json.loads(json.dumps(__import__("yaml").safe_load((REPO / "designs" / "ahv-host.yaml").read_text())))
@@ -151,6 +154,10 @@ MARKDOWN_TAGS = {"div", "p", "table", "thead", "tbody", "tr", "th", "td", "ul", 
 
 
 @given(st.lists(st.one_of(st.sampled_from(SNIPPETS), LABEL_CHARS), min_size=1, max_size=16).map("".join))
+@example("12. port")  # an ordered-list number: escaped as 12\. (digits are no syntax)
+@example("3)")
+@example("- 4. x")
+@example("+1")
 @settings(derandomize=True, max_examples=300, deadline=None)
 def test_a_markdown_value_shows_as_its_own_characters(cmark: ModuleType, value: str) -> None:
     """In a table cell, a list item and a paragraph, GitHub shows the value's characters and no
@@ -193,6 +200,63 @@ def test_code_spans_and_fences_hold_any_backticks(cmark: ModuleType, text: str) 
     tree = github_html(cmark, f"{fence}diff\n{block}{fence}\n\nafter\n")
     assert [c.text for c in tree.iter("code")] == [block]
     assert [p.text for p in tree.iter("p")] == ["after"]
+
+
+@pytest.mark.parametrize("text", [" X ", " \u00a0 ", "  ", " a", "a ", "`a` "])
+def test_code_spans_keep_the_spaces_at_their_ends(cmark: ModuleType, text: str) -> None:
+    """GitHub drops one space at each end of a code span whose ends are both spaces, unless it is
+    all spaces; a no-break space or a letter inside is no reason to lose them."""
+    code = github_html(cmark, f"1. {markdown_code(text)}\n")
+    assert [c.text for c in code.iter("code")] == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "fence"),
+    [("plain\n", "```"), ("x `` y\n", "```"), ("```\n", "````"), ("````\nx ``\n", "`````")],
+)
+def test_a_fence_is_the_shortest_that_holds_the_text(cmark: ModuleType, text: str, fence: str) -> None:
+    assert markdown_fence(text) == fence
+    tree = github_html(cmark, f"{fence}\n{text}{fence}\n\nafter\n")
+    assert [c.text for c in tree.iter("code")] == [text]
+    assert [p.text for p in tree.iter("p")] == ["after"]
+
+
+# --- file names in comments --------------------------------------------------------------------
+
+
+@given(st.text(max_size=24))
+@settings(derandomize=True, max_examples=200, deadline=None)
+def test_a_file_name_in_a_comment_reads_back_and_ends_no_comment(name: str) -> None:
+    """Letters, digits and plain punctuation stay; everything else is %-encoded (UTF-8), `%`
+    included, so the name reads back; no `--` (which ends an XML or HTML comment) remains."""
+    shown = comment_safe(name)
+    assert unquote(shown) == name
+    assert "--" not in shown
+    assert all(char.isalnum() or char in "._+@=,~ -%" for char in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("rack-a.yaml", "rack-a.yaml"),
+        ("ré seau_1+2@x=y,~z.yaml", "ré seau_1+2@x=y,~z.yaml"),
+        ("rack--a.yaml", "rack-%2Da.yaml"),
+        ("a/b<c>$(d)%\n.yaml", "a%2Fb%3Cc%3E%24%28d%29%25%0A.yaml"),
+        ("\u202egnp.yaml", "%E2%80%AEgnp.yaml"),
+        ("caf\udce9.yaml", "caf%ED%B3%A9.yaml"),  # a byte that was not UTF-8 (surrogateescape)
+    ],
+)
+def test_file_names_in_comments(name: str, shown: str) -> None:
+    assert comment_safe(name) == shown
+
+
+@pytest.mark.parametrize(("header", "body"), [("rack--a", "rack- -a"), ("a---b-", "a- - -b-"), ("--", "- -")])
+def test_the_svg_comment_is_well_formed_whatever_it_is_given(header: str, body: str) -> None:
+    valid = validate_file(REPO / "designs" / "ahv-host.yaml")
+    svg = render_wiring_svg(node_sheet(valid.design, valid.layouts[0]), header)
+    root = etree.fromstring(svg.encode())  # raises on a comment holding `--`
+    comments = [node for node in root.itersiblings(preceding=True) if isinstance(node, etree._Comment)]
+    assert [comment.text for comment in comments] == [f" {body} "]
 
 
 # --- every format, rendered from hostile designs ------------------------------------------------
@@ -273,6 +337,8 @@ def test_hostile_labels_and_file_names_reach_no_format_as_markup(
         ("tor-a Te1/0/1", "tor-a Te1/0/1"),
         ("10.59.31.77/23", "10.59.31.77/23"),
         ("a=b", "a=b"),
+        ("X-1/1", "X-1/1"),
+        ("\u00a0=1", "\u00a0=1"),  # only spaces are skipped: a no-break space makes the cell text
     ],
 )
 def test_spreadsheet_cells_never_start_a_formula(value: str, cell: str) -> None:
@@ -284,6 +350,20 @@ def test_csv_of_formula_labels_reads_back_as_text(tmp_path: Path) -> None:
     text = rendered(design_with(labels, tmp_path, "d.yaml"))["build-sheet.csv"]
     check_csv(text, labels)
     assert [row["switch_port"] for row in csv.DictReader(io.StringIO(text))] == ["'" + label for label in labels]
+
+
+def test_the_csv_and_index_of_a_dhcp_node_with_a_single_uplink(cmark: ModuleType) -> None:
+    files = rendered(REPO / "tests" / "designs" / "edge-cases.yaml")
+    text = files["build-sheet.csv"]
+    assert "\r" not in text  # one "\n" per row, as the golden files and `ovsgen diff` show it
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(row["nic"], row["bond"]) for row in rows if row["bridge"] == "br-stor"] == [("ens2f0", "")]
+    tree = github_html(cmark, files["index.md"])
+    (table,) = [table for table in tree.iter("table") if table.findtext(".//th") == "Node"]
+    cells = [cell.text_content() for cell in table.iter("td")]
+    assert cells[:3] == ["edge-1", "DHCP", "—"]
+    assert cells[4] == "edge-1 (printable)"
+    assert [a.get("href") for a in table.iter("a")] == ["edge-1/build-sheet.md", "edge-1/build-sheet.html"]
 
 
 # --- file names through the commands -----------------------------------------------------------

@@ -90,7 +90,7 @@ def markdown_text(value: object) -> str:
     if isinstance(value, MarkdownText) or not _MD_SPECIAL.search(text):
         return text  # the common case: a name or number with nothing to escape
     escaped = _MD_ESCAPE.sub(r"\\\g<0>", text)
-    escaped = _MD_LINE_START.sub(_escape_line_start, escaped, count=1)
+    escaped = _MD_LINE_START.sub(_escape_line_start, escaped)  # anchored: one match at most
     return _MD_EDGE_SPACES.sub(lambda spaces: "&#32;" * len(spaces.group()), escaped)
 
 
@@ -192,4 +192,4 @@ def comment_safe(text: str) -> str:
 
 
 def _percent(char: str) -> str:
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", errors="surrogatepass"))
+    return "".join(f"%{byte:02X}" for byte in char.encode(errors="surrogatepass"))  # UTF-8
