@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
@@ -18,6 +19,8 @@ _RESET = "\033[0m"
 # character could move the cursor, recolour or retitle it, or hide the rest of the line.
 MESSAGE_LIMIT = 1000  # characters of one message; a 15 MiB value must not become 15 MiB of stderr
 EXCERPT_WIDTH = 120  # characters of a source line shown around the caret
+# Problems shown per file: past these, a file is broken as a whole (or generated to flood a CI log).
+SHOWN_PER_FILE = 100
 
 
 def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -66,8 +69,15 @@ class TextReporter:
         self.color = color
 
     def report(self, diagnostics: Sequence[Diagnostic], stream: TextIO) -> None:
+        shown: collections.Counter[str] = collections.Counter()
         for diagnostic in diagnostics:
-            stream.write(self.format(diagnostic))
+            shown[diagnostic.file] += 1
+            if shown[diagnostic.file] <= SHOWN_PER_FILE:
+                stream.write(self.format(diagnostic))
+        for file, count in shown.items():
+            if count > SHOWN_PER_FILE:
+                more = count - SHOWN_PER_FILE
+                stream.write(f"{printable(file)}: {more} more problem(s) not shown; fix these first\n")
 
     def format(self, diagnostic: Diagnostic) -> str:
         severity = diagnostic.severity.value

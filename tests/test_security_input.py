@@ -583,3 +583,16 @@ def test_a_rehearsal_ended_by_sigterm_stops_its_ovsdb_server_and_removes_its_fol
     assert "Traceback" not in stderr
     assert not folder.exists()
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_the_text_reporter_shows_a_hundred_problems_per_file_and_counts_the_rest() -> None:
+    many = [Diagnostic("a.yaml", line, 1, (), f"problem {line}") for line in range(1, 251)]
+    other = [Diagnostic("b.yaml", 1, 1, (), "only one")]
+    stream = io.StringIO()
+    TextReporter(lambda _file, _line: None, color=False).report([*many, *other], stream)
+    lines = stream.getvalue().splitlines()
+    assert lines[:100] == [f"a.yaml:{line}:1: error: problem {line}" for line in range(1, 101)]
+    assert lines[100:] == ["b.yaml:1:1: error: only one", "a.yaml: 150 more problem(s) not shown; fix these first"]
+    exactly = io.StringIO()
+    TextReporter(lambda _file, _line: None, color=False).report(many[:100], exactly)
+    assert exactly.getvalue().splitlines() == lines[:100]
