@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +48,21 @@ def _validator() -> Validator:
     return validator
 
 
+PROBLEM_LIMIT = 1000  # schema problems found in one design before the check stops
+
+
 def explain_schema_errors(document: SourceDocument) -> list[Diagnostic]:
     """Every schema problem in the document, one located diagnostic each."""
     found: dict[tuple[int, int, str], Diagnostic] = {}
     for error in _validator().iter_errors(document.data):
         for diagnostic in _explain(document, error):
             found.setdefault((diagnostic.line, diagnostic.column, diagnostic.message), diagnostic)
+        if len(found) >= PROBLEM_LIMIT:
+            # A design this broken (or made to flood a CI log) is not worth minutes of checking.
+            stopped = document.diagnostic(
+                (), f"the schema check stopped after {PROBLEM_LIMIT} problems; fix these first"
+            )
+            return [*found.values(), stopped]
     return list(found.values())
 
 
@@ -122,7 +131,7 @@ def _expectation(schema: dict[str, Any]) -> str:
         return "a mapping"
     if schema.get("type") == "array":
         return "a list"
-    return str(schema.get("description", "valid")).rstrip(".").lower()
+    return str(schema["description"]).removesuffix(".").lower() if "description" in schema else "valid"
 
 
 def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationError) -> Iterator[Diagnostic]:
@@ -138,10 +147,10 @@ def _unknown_keys(document: SourceDocument, path: DesignPath, error: ValidationE
         yield document.diagnostic((*path, key), f"unknown key '{_shortened(key)}'{hint}{known}", key=True)
 
 
-def _did_you_mean(value: str, options: Iterable[str]) -> str:
+def _did_you_mean(value: str, options: list[str]) -> str:
     if len(value) > SHOWN_LIMIT:
         return ""  # nothing that long is a typo of a keyword, and difflib's cost grows with it
-    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(value, options)  # the closest first
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -203,14 +212,17 @@ class _Leaf:
 
 
 def _leaf(error: ValidationError) -> _Leaf:
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    return _Leaf(error.instance, error.validator_value, schema)
+    assert isinstance(error.schema, dict)  # keywords sit in object schemas, never in true/false
+    return _Leaf(error.instance, error.validator_value, error.schema)
 
 
 def _type_message(leaf: _Leaf) -> str:
     wanted = leaf.bound if isinstance(leaf.bound, list) else [leaf.bound]
-    expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
-    return f"expected {expected}, got {_kind_of(leaf.value)} {_show(leaf.value)}"
+    expected = " or ".join(_TYPE_NAMES[t] for t in wanted)  # JSON Schema has these seven types only
+    got = _kind_of(leaf.value)
+    if isinstance(leaf.value, (str, int, float)):  # a scalar is shown too ("a string '10'"), not "a list a list"
+        got = f"{got} {_show(leaf.value)}"
+    return f"expected {expected}, got {got}"
 
 
 def _enum_message(leaf: _Leaf) -> str:

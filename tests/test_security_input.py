@@ -31,7 +31,7 @@ from lxml import etree
 from generator.changes import without_header
 from generator.characters import forbidden_character, not_text_message
 from generator.cli import main
-from generator.diagnostics import Diagnostic, Severity
+from generator.diagnostics import DesignInvalid, Diagnostic, Severity
 from generator.pipeline import validate_file
 from generator.render import render_design
 from generator.render.templating import comment_safe, header_comment
@@ -596,3 +596,17 @@ def test_the_text_reporter_shows_a_hundred_problems_per_file_and_counts_the_rest
     exactly = io.StringIO()
     TextReporter(lambda _file, _line: None, color=False).report(many[:100], exactly)
     assert exactly.getvalue().splitlines() == lines[:100]
+
+
+def test_the_schema_check_stops_after_a_thousand_problems(tmp_path: Path) -> None:
+    design = tmp_path / "flood.yaml"
+    design.write_text("version: 1\nname: x\nhost: {bridge: br0}\nbridges: {}\nnodes:\n" + "- [1]\n" * 1500)
+    with pytest.raises(DesignInvalid) as raised:
+        validate_file(design)
+    messages = [diagnostic.message for diagnostic in raised.value.diagnostics]
+    assert len(messages) == 1001
+    assert messages.count("expected a mapping, got a list") == 999  # and "bridges needs at least 1 entry"
+    assert "the schema check stopped after 1000 problems; fix these first" in messages
+    result = invoke("validate", str(design))
+    assert result.stderr.count("error:") == 100
+    assert result.stderr.endswith("flood.yaml: 901 more problem(s) not shown; fix these first\n")
