@@ -51,7 +51,7 @@ def use_color(stream: TextIO) -> bool:
 
 def _read_line(file: str, line: int) -> str | None:
     lines = _file_lines(file)
-    return lines[line - 1] if 0 < line <= len(lines) else None
+    return lines[line - 1] if 1 <= line <= len(lines) else None
 
 
 # Source excerpts come from designs (at most 16 MiB) and host dumps (at most 64 MiB).
@@ -63,15 +63,17 @@ def _file_lines(file: str) -> tuple[str, ...]:
     """The lines of a regular file, for excerpts under messages; none of anything else (a FIFO,
     /dev/zero) or of a file past the input limits, which was refused before it was read."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer.
-        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer. (os.open's descriptors are
+        # close-on-exec already.)
+        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
             status = os.fstat(handle.fileno())
             if not stat.S_ISREG(status.st_mode) or status.st_size > EXCERPT_SOURCE_LIMIT:
                 return ()
             data = handle.read(EXCERPT_SOURCE_LIMIT)
     except OSError:
         return ()
-    return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").splitlines())
+    # splitlines ends a line at CRLF, CR and LF alike, as YAML does.
+    return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines())
 
 
 def report(settings: Settings, diagnostics: list[Diagnostic]) -> None:
@@ -89,20 +91,19 @@ def validate_designs(
 def _validate_all(
     settings: Settings, paths: tuple[Path, ...] | None = None, names: tuple[str, ...] = ()
 ) -> tuple[list[ValidDesign], list[Diagnostic], bool]:
+    paths = settings.designs if paths is None else paths
     valid: list[ValidDesign] = []
     diagnostics: list[Diagnostic] = []
-    ok = True
-    for index, path in enumerate(settings.designs if paths is None else paths):
+    for index, path in enumerate(paths):
         try:
             design = validate_file(path, strict=settings.strict, display_name=names[index] if names else None)
         except DesignInvalid as invalid:
             diagnostics += invalid.diagnostics
-            ok = False
         else:
             valid.append(design)
             diagnostics += design.warnings
     report(settings, diagnostics)
-    return valid, diagnostics, ok
+    return valid, diagnostics, len(valid) == len(paths)
 
 
 def fail(settings: Settings, message: str) -> int:

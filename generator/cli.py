@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -34,27 +35,43 @@ class PlainPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         problem = _unsafe(os.fsdecode(value))
         if problem:
-            self.fail(problem, param, ctx)
+            # click names the parameter and the command in the message itself.
+            self.fail(problem)
         return super().convert(value, param, ctx)
 
 
-class PlainText(click.types.StringParamType):
+class PlainText(click.ParamType[str, Any]):
     """A word: no control, line-separator or format character, and no leading '-' (a tool
     would read it as an option)."""
 
     name = "text"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = super().convert(value, param, ctx)
+        # Bytes not in UTF-8 become lone surrogates, which _unsafe refuses.
+        text = os.fsdecode(value)
         problem = _unsafe(text)
         if problem:
-            self.fail(problem, param, ctx)
+            self.fail(problem)
         if text.startswith("-"):
-            self.fail(f"{printable(text, 200)} starts with '-'", param, ctx)
+            self.fail(f"{printable(text, 200)} starts with '-'")
         return text
 
 
-DESIGN_FILE = PlainPath(exists=True, dir_okay=False, path_type=Path)
+class InputFile(PlainPath):
+    """A design, dump or backup: a regular file, not a link. In CI the command names `designs/*.yaml`
+    but the repository decides what they are; a link could point at any file the job can read, and
+    messages quote the lines they are about."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if os.path.islink(path):
+            self.fail(f"{printable(os.fsdecode(path), 200)} is a symbolic link; ovsgen reads only regular files")
+        if os.path.lexists(path) and not os.path.isfile(path):
+            self.fail(f"{printable(os.fsdecode(path), 200)} is not a regular file")
+        return path
+
+
+DESIGN_FILE = InputFile(exists=True, dir_okay=False, path_type=Path)
 DESIGNS = click.argument("designs", nargs=-1, required=True, type=DESIGN_FILE)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 FORMAT = click.option(
@@ -78,15 +95,8 @@ JOBS = click.option(
 )
 
 
-def _out_option(default: str, help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    return click.option(
-        "-o",
-        "--out",
-        type=PlainPath(file_okay=False, path_type=Path),
-        default=Path(default),
-        show_default=True,
-        help=help_text,
-    )
+# -o/--out of render and plan, each with its own default and help.
+OUT = functools.partial(click.option, "-o", "--out", type=PlainPath(file_okay=False, path_type=Path), show_default=True)
 
 
 ONLY = click.option(
@@ -99,13 +109,8 @@ ONLY = click.option(
 
 
 def _settings(**options: object) -> app.Settings:
-    # Streams are looked up per call, not at import: tests and wrappers swap them.
-    return app.Settings(
-        color=app.use_color(sys.stderr),
-        stdout=sys.stdout,
-        stderr=sys.stderr,
-        **options,  # type: ignore[arg-type]
-    )
+    # Settings takes sys.stdout and sys.stderr as they are when it is made: tests and wrappers swap them.
+    return app.Settings(color=app.use_color(sys.stderr), **options)  # type: ignore[arg-type]
 
 
 def _run(command: Callable[[app.Settings], int], **options: object) -> None:
@@ -114,7 +119,8 @@ def _run(command: Callable[[app.Settings], int], **options: object) -> None:
         code = command(_settings(**options))
     except OSError as error:
         # Unwritable output, unreadable golden: the user's environment, not a bug.
-        say(sys.stderr, f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+        where = f": {error.filename}" if error.filename else ""
+        say(sys.stderr, f"{error.strerror or error}{where}")
         code = app.EXIT_INVALID
     sys.exit(code)
 
@@ -148,7 +154,7 @@ def validate(**options: object) -> None:
 
 @main.command()
 @DESIGNS
-@_out_option("out", "Output folder; each design renders into OUT/<design name>/.")
+@OUT(default=Path("out"), help="Output folder; each design renders into OUT/<design name>/.")
 @NODES
 @ONLY
 @JOBS
@@ -218,7 +224,7 @@ def _require(condition: bool, message: str) -> None:
     metavar="DUMP",
     help="Plan from a host's database dump (ovsdb-client dump --format=json Open_vSwitch) instead of OLD.",
 )
-@_out_option("plan", "Plan folder, replaced as a whole.")
+@OUT(default=Path("plan"), help="Plan folder, replaced as a whole.")
 @NODES
 @click.option(
     "--prune", is_flag=True, help="With --from-host: remove ports the design does not mention from its bridges."
@@ -249,7 +255,7 @@ def plan(
 
 
 @main.command()
-@click.argument("designs", nargs=-1, required=True, type=PlainPath(dir_okay=False, path_type=Path))
+@click.argument("designs", nargs=-1, required=True, type=InputFile(dir_okay=False, path_type=Path))
 @click.option(
     "--base-ref",
     metavar="REF",

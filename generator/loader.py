@@ -13,7 +13,9 @@ control characters and unsupported tags are all located errors.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,10 +126,16 @@ def _fail(file: str, line: int, column: int, message: str) -> DesignInvalid:
 
 def _read_bytes(path: Path, name: str) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _fail(name, 1, 1, f"file is {size} bytes; designs are limited to {MAX_FILE_BYTES} bytes")
-        return path.read_bytes()
+        # O_NONBLOCK: a FIFO must not wait for a writer; it is refused below like any non-file.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise _fail(name, 1, 1, "not a regular file; designs are read from files")
+            if status.st_size > MAX_FILE_BYTES:
+                raise _fail(
+                    name, 1, 1, f"file is {status.st_size} bytes; designs are limited to {MAX_FILE_BYTES} bytes"
+                )
+            return handle.read(MAX_FILE_BYTES + 1)  # a file that grows meanwhile stays bounded
     except OSError as exc:
         raise _fail(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
 

@@ -338,7 +338,7 @@ def test_hostile_labels_and_file_names_reach_no_format_as_markup(
         ("10.59.31.77/23", "10.59.31.77/23"),
         ("a=b", "a=b"),
         ("X-1/1", "X-1/1"),
-        ("\u00a0=1", "\u00a0=1"),  # only spaces are skipped: a no-break space makes the cell text
+        ("\u00a0=1", "'\u00a0=1"),  # any white space is skipped, a no-break space too
     ],
 )
 def test_spreadsheet_cells_never_start_a_formula(value: str, cell: str) -> None:

@@ -32,8 +32,10 @@ from generator.changes import without_header
 from generator.characters import forbidden_character, not_text_message
 from generator.cli import main
 from generator.diagnostics import DesignInvalid, Diagnostic, Severity
+from generator.loader import load_design
 from generator.pipeline import validate_file
 from generator.render import render_design
+from generator.render.sheets import spreadsheet_safe
 from generator.render.templating import comment_safe, header_comment
 from generator.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
 from tests.conftest import REPO, require_tool, run
@@ -552,9 +554,13 @@ def test_a_rehearsal_ended_by_sigterm_stops_its_ovsdb_server_and_removes_its_fol
     slow = tmp_path / "bin"
     slow.mkdir()
     real_vsctl = require_tool("ovs-vsctl")
-    (slow / "ovs-vsctl").write_text(f'#!/bin/bash\ntouch {tmp_path}/started\nsleep 30\nexec {real_vsctl} "$@"\n')
+    # It writes down its arguments: --db=unix:<the rehearsal's folder>/db.sock names the folder.
+    script = (
+        f'#!/bin/bash\nprintf "%s\\n" "$@" > {tmp_path}/args\ntouch {tmp_path}/started\n'
+        f'sleep 30\nexec {real_vsctl} "$@"\n'
+    )
+    (slow / "ovs-vsctl").write_text(script)
     (slow / "ovs-vsctl").chmod(0o755)
-    before = set(Path("/tmp").glob("ovsgen-*"))
     env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
     designs = [str(changes / "base.yaml"), str(changes / "lacp-on.yaml")]
     process = subprocess.Popen(
@@ -570,9 +576,8 @@ def test_a_rehearsal_ended_by_sigterm_stops_its_ovsdb_server_and_removes_its_fol
                 break
             time.sleep(0.05)
         assert (tmp_path / "started").exists(), process.communicate()
-        folders = set(Path("/tmp").glob("ovsgen-*")) - before
-        assert len(folders) == 1
-        (folder,) = folders
+        socket = next(arg for arg in (tmp_path / "args").read_text().splitlines() if arg.startswith("--db=unix:"))
+        folder = Path(socket.removeprefix("--db=unix:")).parent
         pid = int((folder / "ovsdb-server.pid").read_text())
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
@@ -610,3 +615,50 @@ def test_the_schema_check_stops_after_a_thousand_problems(tmp_path: Path) -> Non
     result = invoke("validate", str(design))
     assert result.stderr.count("error:") == 100
     assert result.stderr.endswith("flood.yaml: 901 more problem(s) not shown; fix these first\n")
+
+
+def test_designs_and_dumps_are_read_only_from_regular_files_not_links(tmp_path: Path) -> None:
+    """A link committed as designs/y.yaml could point at any file the CI job can read."""
+    secret = tmp_path / "gitcred"
+    secret.write_text("https://x-access-token:ghs_SECRET123@github.com\n")
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    (designs / "y.yaml").symlink_to(secret)
+    os.mkfifo(designs / "f.yaml")
+    changes = REPO / "tests/designs/changes"
+    for args in (
+        ["validate", str(designs / "y.yaml")],
+        ["check", str(EXAMPLE), str(designs / "y.yaml"), "--golden", str(tmp_path / "golden")],
+        ["diff", str(designs / "y.yaml"), str(EXAMPLE)],
+        ["plan", "--from-host", str(designs / "y.yaml"), str(changes / "base.yaml"), "--node", "c1"],
+        ["rehearse", str(designs / "y.yaml"), str(changes / "base.yaml"), "--node", "c1"],
+        ["validate", str(designs / "f.yaml")],
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "ghs_SECRET123" not in result.output
+        assert "is a symbolic link; ovsgen reads only regular files" in result.stderr or (
+            "f.yaml is not a regular file" in result.stderr
+        )
+
+
+def test_the_loader_reads_no_device_or_fifo_even_when_called_directly(tmp_path: Path) -> None:
+    fifo = tmp_path / "f.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(DesignInvalid) as raised:
+            load_design(path)
+        (diagnostic,) = raised.value.diagnostics
+        assert (diagnostic.file, diagnostic.line, diagnostic.column) == (str(path), 1, 1)
+        assert diagnostic.message == "not a regular file; designs are read from files"
+
+
+def test_hangul_fillers_in_a_file_name_are_encoded_in_headers() -> None:
+    assert comment_safe("a\u3164b\u115f\uffa0.yaml") == "a%E3%85%A4b%E1%85%9F%EF%BE%A0.yaml"
+
+
+def test_formula_characters_after_any_white_space_are_guarded_in_csv() -> None:
+    for cell in ("\u00a0=1+1", "\u2003=1", "\u3000@x", " -2", "\t+1", "=HYPERLINK(x)"):
+        assert spreadsheet_safe(cell) == "'" + cell
+    for cell in ("Te1/0/1", "tor-a Te1/0/1", "a=b", "\u00a0x"):
+        assert spreadsheet_safe(cell) == cell

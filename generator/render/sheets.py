@@ -315,6 +315,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 def spreadsheet_safe(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text: the OWASP guard, a leading `'` before a
-    cell that starts (after any spaces) like a formula. Every other cell is left as it is."""
+    cell that starts (after any white space) like a formula. Every other cell is left as it is."""
     text = str(value)
-    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+    # Any white space before it, not only ASCII spaces: a no-break or ideographic space too.
+    return "'" + text if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START) else text

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from markupsafe import Markup, escape
 
 from generator import cache
+from generator.characters import forbidden_character
 from generator.resources import templates_dir
 
 
@@ -185,10 +186,15 @@ def comment_safe(text: str) -> str:
     forbid, becomes `-%2D`. Control, format (bidirectional) and line-separator characters are
     never letters, so none survives.
     """
-    shown = "".join(char if char.isalnum() or char in _PLAIN_PUNCTUATION else _percent(char) for char in text)
+    shown = "".join(char if _plain(char) else _percent(char) for char in text)
     while "--" in shown:
         shown = shown.replace("--", "-%2D")
     return shown
+
+
+def _plain(char: str) -> bool:
+    # Python counts the Hangul fillers as letters; they show as nothing (characters.NOT_TEXT).
+    return (char.isalnum() and forbidden_character(char) is None) or char in _PLAIN_PUNCTUATION
 
 
 def _percent(char: str) -> str:
