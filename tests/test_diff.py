@@ -7,26 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from syrupy.assertion import SnapshotAssertion
 
-from generator.cli import main
 from tests.conftest import run
+from tests.support.cli import invoke
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"
 DIFF_PAIRS = [("base", "lacp-on"), ("base", "networks-changed"), ("node-added", "base"), ("base", "host-vlan-10")]
-
-
-def invoke(*args: str, cwd: Path | None = None) -> Result:
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    previous = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
 
 
 @pytest.mark.parametrize(("old", "new"), DIFF_PAIRS, ids=[f"{o}->{n}" for o, n in DIFF_PAIRS])

@@ -23,14 +23,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from generator.changes import without_header
 from generator.characters import forbidden_character, not_text_message
-from generator.cli import main
 from generator.diagnostics import DesignInvalid, Diagnostic, Severity
 from generator.loader import load_design
 from generator.pipeline import validate_file
@@ -39,6 +37,7 @@ from generator.render.sheets import spreadsheet_safe
 from generator.render.templating import comment_safe, header_comment
 from generator.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
 from tests.conftest import REPO, require_tool, run
+from tests.support.cli import invoke
 
 EXAMPLE = REPO / "designs/ahv-host.yaml"
 TWO_NODES = REPO / "designs/lacp-storage.yaml"
@@ -48,18 +47,6 @@ HTML_NAME = "x--><img src=x onerror=document.title=1337>.yaml"
 TRAPPED = ("touch", "curl", "wget", "rm", "nc", "sh", "id", "PWNED")
 # What a terminal would act on: ESC, CSI (C1), BEL, DEL.
 TERMINAL_CONTROLS = ("\x1b", "\x9b", "\x07", "\x7f")
-
-
-def invoke(*args: str, cwd: Path | None = None) -> Result:
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def trap_path(folder: Path) -> tuple[str, Path]:
