@@ -36,21 +36,11 @@ from generator.render.files import OutputFile
 def write_tree(out: Path, files: Iterable[OutputFile], replace: Iterable[PurePosixPath]) -> int:
     """Write `files` under `out`, replacing each file or folder in `replace` as a whole.
 
-    Files may stream in (a unit's files together); returns how many files and
-    folders were replaced. `writing` is the same in steps, for parallel renders.
+    Returns how many files and folders were replaced. `writing` is the same in
+    steps, a node at a time, for renders that stream (or run in workers).
     """
     with writing(out, replace) as tree:
-        batch: list[OutputFile] = []
-        unit: str | None = None
-        for file in files:
-            file_unit = tree.unit_of(file.path)
-            if file_unit != unit and batch:
-                tree.record(tree.stage(batch))
-                batch = []
-            unit = file_unit
-            batch.append(file)
-        if batch:
-            tree.record(tree.stage(batch))
+        tree.record(tree.stage(list(files)))
         return tree.commit()
 
 
@@ -117,7 +107,7 @@ class TreeWriter:
                 unit = self.unit_of(path)
                 if unit != path:  # a folder's unit holds all its files; a file that is a unit, only itself
                     folder_units[folder] = unit
-            groups.setdefault(unit, []).append((path, file.text.encode("utf-8"), _mode(file)))
+            groups.setdefault(unit, []).append((path, file.text.encode(), _mode(file)))
         return Staged(tuple(self._stage_unit(unit, group) for unit, group in groups.items()), len(files))
 
     def _stage_unit(self, unit: str, files: list[tuple[str, bytes, int]]) -> tuple[str, bool, bool]:
@@ -140,16 +130,18 @@ class TreeWriter:
             assert not (compared and unit in self.seen), f"the files of {unit} must arrive together"
             self.seen.add(unit)
             if changed:
-                self.changed[unit] = None
+                self.changed.setdefault(unit)
 
     def commit(self) -> int:
         """Swap every changed unit in, and remove what OUT holds that this render no longer makes."""
         changed = list(self.changed)
-        for root, split in self.roots.items():
+        # A root rendered as a unit of its own is a file, swapped in whole even where OUT held a folder.
+        unrendered = {root: split for root, split in self.roots.items() if root not in self.seen}
+        for root, split in unrendered.items():
             if split:
                 stale = (f"{root}/{name}" for name in _listing(os.path.join(self.out, root)))
                 changed += [unit for unit in stale if unit not in self.seen]
-            elif root not in self.seen and os.path.lexists(os.path.join(self.out, root)):
+            elif os.path.lexists(os.path.join(self.out, root)):
                 changed.append(root)
         if changed:
             _swap_all([(Path(self.staging, unit), Path(self.out, unit)) for unit in changed])
@@ -217,8 +209,8 @@ def refuse_linked_root(folder: Path) -> None:
         raise OSError(errno.ELOOP, f"{folder} is a symbolic link; ovsgen writes to and compares with real folders only")
 
 
-def _files_below(folder: str, start: int) -> list[str]:
-    """Every file under `folder` as `path[start:]`, like os.walk, but a link anywhere is refused,
+def _files_below(folder: str) -> list[str]:
+    """The path of every file under `folder`, like os.walk, but a link anywhere is refused,
     and so is a name ovsgen never writes (one that could start a line of a diff in a CI log)."""
     found: list[str] = []
     pending = [folder]
@@ -229,10 +221,10 @@ def _files_below(folder: str, start: int) -> list[str]:
                     raise _link_refused(entry.path)
                 if forbidden_character(entry.name) is not None:
                     raise OSError(errno.EINVAL, f"{entry.path} is not a name ovsgen writes; remove it")
-                if entry.is_dir(follow_symlinks=False):
+                if entry.is_dir():  # not a link (refused above): d_type answers, no stat
                     pending.append(entry.path)
                 else:
-                    found.append(entry.path[start:])
+                    found.append(entry.path)
     return found
 
 
@@ -240,15 +232,15 @@ def _unchanged(out: str, target: str, is_folder: bool, files: list[tuple[str, by
     """Whether OUT already holds exactly these files (paths relative to OUT) at `target`, bytes and modes."""
     if is_folder:
         start = len(out) + 1  # walked folders are `out`/...: their tails are the relative paths
-        if set(_files_below(target, start)) != {path for path, _, _ in files}:
+        if {path[start:] for path in _files_below(target)} != {path for path, _, _ in files}:
             return False
     return all(_same_file(f"{out}/{path}", data, mode) for path, data, mode in files)
 
 
 def _make_parent(out: Path) -> None:
     """The folder that holds OUT, its lock and the staging folder, made if missing."""
-    with contextlib.suppress(FileExistsError):  # a file, not a folder: opening the lock in it says so
-        out.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # there already (a file, not a folder: opening the lock says so)
+        out.parent.mkdir(parents=True)
 
 
 @contextmanager
@@ -304,18 +296,14 @@ def _same_file(path: str, data: bytes, mode: int) -> bool:
         return False
     try:
         status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data) or status.st_mode & 0o777 != mode:
-            return False
-        wanted = len(data) + 1  # a byte more than expected: a file that grew meanwhile differs
-        got = os.read(descriptor, wanted)
-        while len(got) < wanted:  # read on to the end of the file
-            more = os.read(descriptor, wanted - len(got))
-            if not more:
-                break
-            got += more
-        return got == data
-    except OSError:
-        return False
+        # One read (a regular file gives all its bytes at once; a short read only costs a rewrite),
+        # of a byte more than expected: a file that grew since fstat differs.
+        return (
+            stat.S_ISREG(status.st_mode)
+            and status.st_mode & 0o777 == mode
+            and status.st_size == len(data)
+            and os.read(descriptor, len(data) + 1) == data
+        )
     finally:
         os.close(descriptor)
 
@@ -349,7 +337,7 @@ def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
     _make_parent(out)
     with _exclusive(out):
         if out.is_dir():  # the old plan's files may be linked from: refuse a link in it first
-            _files_below(str(out), 0)
+            _files_below(str(out))
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
         try:
             staging.chmod(0o755)
@@ -377,7 +365,7 @@ class _Stager:
         self.umask = _current_umask()
 
     def write_file(self, file: OutputFile) -> None:
-        path, data, mode = file.path, file.text.encode("utf-8"), _mode(file)
+        path, data, mode = file.path, file.text.encode(), _mode(file)
         if not self.link_unchanged(path, data, mode):
             self.write(path, data, mode)
 
@@ -393,11 +381,9 @@ class _Stager:
         target = self._target(path)
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            written = os.write(descriptor, data)
-            if written < len(data):  # a short write: rare, but allowed
-                view = memoryview(data)[written:]
-                while view:
-                    view = view[os.write(descriptor, view) :]
+            view = memoryview(data)
+            while view:  # a short write is rare, but allowed
+                view = view[os.write(descriptor, view) :]
         finally:
             os.close(descriptor)
         if mode & ~self.umask != mode:
@@ -434,27 +420,34 @@ def compare_files(golden: Path, files: Sequence[OutputFile]) -> Compared:
     """Diff `files` against what `golden` holds (only the files; safe in forked workers)."""
     refuse_linked_root(golden)
     lines: list[str] = []
-    folders: dict[str, bool] = {}  # a node's files share a few folders: check each once
+    checked: set[str] = set()  # a node's files share a few folders: check each once
     for file in files:
         path = file.path
         folder = path.rpartition("/")[0]
-        if folder not in folders:
-            folders[folder] = not folder or _is_folder(_lstat_below(str(golden), folder))
+        if folder not in checked:  # refuse a link on the way: opening the file would follow it
+            _lstat_below(str(golden), folder)
+            checked.add(folder)
         on_disk = os.path.join(golden, path)
-        if folders[folder] and _same_file(on_disk, file.text.encode("utf-8"), _mode(file)):
+        if _same_file(on_disk, file.text.encode(), _mode(file)):
             continue  # the common case: bytes and mode as rendered, nothing to diff
-        import difflib  # only when something differs
-
-        old = _read_regular(on_disk) if folders[folder] else None
+        old = _read_regular(on_disk)  # None when missing, or not a file
         if old is not None:
             lines += _mode_change(on_disk, old[1], file)
-        lines += difflib.unified_diff(
-            old[0] if old is not None else [],
-            file.text.splitlines(keepends=True),
-            fromfile=f"a/{path}" if old is not None else "/dev/null",
-            tofile=f"b/{path}",
-        )
+        lines += _file_diff(old[0] if old is not None else None, file.text.splitlines(keepends=True), path)
     return Compared(tuple(lines), tuple(file.path for file in files))
+
+
+def _file_diff(old: list[str] | None, new: list[str] | None, path: str) -> list[str]:
+    """The unified diff of one file's lines, None for no file. A file made or removed empty has no
+    lines to differ, but it differs: its diff is then the header alone."""
+    import difflib  # only when something differs
+
+    fromfile = "/dev/null" if old is None else f"a/{path}"
+    tofile = "/dev/null" if new is None else f"b/{path}"
+    diff = list(difflib.unified_diff(old or [], new or [], fromfile, tofile))
+    if diff or (old is None) == (new is None):
+        return diff
+    return [f"--- {fromfile}\n", f"+++ {tofile}\n"]
 
 
 def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[str]) -> list[str]:
@@ -462,21 +455,13 @@ def stale_files(golden: Path, folders: Iterable[PurePosixPath], rendered: set[st
     refuse_linked_root(golden)
     start = len(str(golden)) + 1  # walked folders are golden/...: their tails are the relative paths
     on_disk = (
-        path
+        path[start:]
         for root in set(folders)
         if _is_folder(_lstat_below(str(golden), str(root)))
-        for path in _files_below(f"{golden}/{root}", start)
+        for path in _files_below(f"{golden}/{root}")
     )
     stale = sorted(path for path in on_disk if path not in rendered)
-    if not stale:
-        return []
-    import difflib  # only when something is stale
-
-    return [
-        line
-        for path in stale
-        for line in difflib.unified_diff(_lines_of(f"{golden}/{path}"), [], f"a/{path}", "/dev/null")
-    ]
+    return [line for path in stale for line in _file_diff(_lines_of(f"{golden}/{path}"), None, path)]
 
 
 def _lines_of(path: str) -> list[str]:
@@ -493,7 +478,7 @@ def _read_regular(path: str) -> tuple[list[str], int] | None:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             return None
-        text = handle.read().decode("utf-8", errors="replace")
+        text = handle.read().decode(errors="replace")
     return text.splitlines(keepends=True), mode & 0o777
 
 
