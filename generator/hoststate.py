@@ -36,7 +36,7 @@ from generator.resolve import natural_key
 
 TABLES = ("Bridge", "Port", "Interface")
 MAX_DUMP_BYTES = 64 * 1024 * 1024
-_INT64 = (-(2**63), 2**63 - 1)  # OVSDB integers are 64-bit
+_INT64_MAX = 2**63 - 1  # OVSDB integers are 64-bit
 
 
 # --- the Open vSwitch schema's types ----------------------------------------
@@ -113,11 +113,6 @@ _STRING = BaseType("string")
 _VLAN = BaseType("integer", min_integer=0, max_integer=4095)
 _TEXT_MAP = ColumnType(_STRING, _STRING, 0, None)
 
-
-def _enum(*members: str) -> ColumnType:
-    return ColumnType(BaseType("string", enum=frozenset(members)), min=0)
-
-
 # The columns ovsgen reads, with their types as vswitch.ovsschema declares them
 # (tests compare these with the installed schema; rehearse compares a backup's).
 COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
@@ -131,8 +126,10 @@ COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
                 "interfaces": ColumnType(BaseType("uuid", ref_table="Interface"), min=1, max=None),
                 "tag": ColumnType(_VLAN, min=0),
                 "trunks": ColumnType(_VLAN, min=0, max=4096),
-                "bond_mode": _enum("balance-tcp", "balance-slb", "active-backup"),
-                "lacp": _enum("active", "passive", "off"),
+                "bond_mode": ColumnType(
+                    BaseType("string", enum=frozenset({"balance-tcp", "balance-slb", "active-backup"})), min=0
+                ),
+                "lacp": ColumnType(BaseType("string", enum=frozenset({"active", "passive", "off"})), min=0),
                 "other_config": _TEXT_MAP,
                 "external_ids": _TEXT_MAP,
             }
@@ -260,22 +257,21 @@ def _file_lines(handle: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
         if remaining < 0:
             raise _fail(name, number, 1, f"the dump goes on past {MAX_DUMP_BYTES} bytes; {_LIMIT}")
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode()  # UTF-8
         except UnicodeDecodeError as error:
             raise _fail(name, number, error.start + 1, "not UTF-8 text") from None
         del raw  # the line is parsed from `text`: not both in memory meanwhile
         yield number, text
 
 
+_LINE = re.compile(r"^.*$", re.MULTILINE)  # `.` and `^`/`$` stop at "\n" only
+
+
 def _text_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines split at newlines only (a JSON string may hold U+2028, which splitlines() splits at)."""
-    start, number = 0, 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        number += 1
-        yield number, text[start:end]
-        start = end + 1
+    """Numbered lines split at newlines only (a JSON string may hold U+2028, which splitlines() splits at),
+    one at a time."""
+    for number, line in enumerate(_LINE.finditer(text), start=1):
+        yield number, line.group()
 
 
 def _parse(lines: Iterator[tuple[int, str]], name: str) -> OvsState:
@@ -309,12 +305,13 @@ class _Where:
 # --- one table line, streamed ---------------------------------------------------
 
 _DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
+_NOT_SPACE = re.compile(r"[^ \t\n\r]")  # JSON's white space
 
 
 def _skip(text: str, position: int) -> int:
-    match = _SPACE.match(text, position)
-    return match.end() if match else position
+    """The position of the first character at or after `position` that is not white space."""
+    found = _NOT_SPACE.search(text, position)
+    return found.start() if found else len(text)
 
 
 def _decode(where: _Where, position: int) -> tuple[Any, int]:
@@ -356,15 +353,15 @@ def _ignore(_index: int, _offset: int, _value: Any) -> None:
     """A visitor that keeps nothing: the first pass only checks the JSON."""
 
 
-def _members(where: _Where) -> tuple[dict[str, tuple[int, Any]], int]:
-    """The members of the line's JSON object (offset and value) and how many rows `data` has.
-    `data` is checked a row at a time and left undecoded (None): its rows never all sit in memory."""
+def _members(where: _Where) -> dict[str, tuple[int, Any]]:
+    """The members of the line's JSON object (offset and value). `data` is checked a row at a time
+    and left undecoded, its value the number of rows: its rows never all sit in memory."""
     text = where.text
-    if text[_skip(text, 0) : _skip(text, 0) + 1] != "{":
-        raise where.fail(_skip(text, 0), "not a line of 'ovsdb-client dump --format=json' output (not a JSON object)")
-    position = _expect(where, 0, "{", "a JSON object")
+    start = _skip(text, 0)
+    if text[start : start + 1] != "{":
+        raise where.fail(start, "not a line of 'ovsdb-client dump --format=json' output (not a JSON object)")
+    position = _skip(text, start + 1)
     found: dict[str, tuple[int, Any]] = {}
-    rows = 0
     while text[position : position + 1] != "}":
         if found:
             position = _expect(where, position, ",", "',' or '}' in an object")
@@ -374,19 +371,19 @@ def _members(where: _Where) -> tuple[dict[str, tuple[int, Any]], int]:
         start = _expect(where, end, ":", "':'")
         if key == "data":
             end, rows = _walk(where, start, _ignore)
-            found[key] = (start, None)
+            found[key] = (start, rows)
         else:
             value, end = _decode(where, start)
             found[key] = (start, value)
         position = _skip(text, end)
     if _skip(text, position + 1) != len(text):
         raise where.fail(_skip(text, position + 1), "unexpected text after the object")
-    return found, rows
+    return found
 
 
 def _read_table(where: _Where, tables: _Tables) -> None:
     """Check one table line and keep the compact rows of Bridge, Port and Interface."""
-    members, count = _members(where)
+    members = _members(where)
     offset, caption = members.get("caption", (0, None))
     if not isinstance(caption, str) or not caption.endswith(" table"):
         raise where.fail(offset, 'expected a \'caption\' naming the table, as in {"caption": "Port table", ...}')
@@ -398,7 +395,7 @@ def _read_table(where: _Where, tables: _Tables) -> None:
     if table in tables.seen:
         raise where.fail(offset, f"a second {table} table")
     tables.seen[table] = where.line
-    columns = _columns(where, table, members["headings"], count)
+    columns = _columns(where, table, members["headings"], members["data"][1])
     reader = _READERS[table]
 
     def read(number: int, row_offset: int, cells: Any) -> None:
@@ -441,16 +438,10 @@ class _Row:
         return self.where.fail(self._offset_of(column), f"{self.label}: {message}")
 
     def _offset_of(self, column: str) -> int:
-        """Where a cell starts in the line: found again only for an error."""
-        index = self.columns.get(column)
-        found = [self.offset]
-
-        def note(number: int, offset: int, _value: Any) -> None:
-            if number == index:
-                found.append(offset)
-
-        _walk(self.where, self.offset, note)
-        return found[-1]
+        """Where a cell starts in the line: found again only for an error (always about a cell the row has)."""
+        offsets: list[int] = []
+        _walk(self.where, self.offset, lambda _number, offset, _value: offsets.append(offset))
+        return offsets[self.columns[column]]
 
     def atoms(self, column: str, kind: ColumnType | None = None) -> list[Any]:
         """The atoms of a set (or single-value) column, checked against its schema type."""
@@ -495,9 +486,11 @@ class _Row:
             raise self.fail("_uuid", f"_uuid: a second row with uuid {found}")
         return str(found)
 
-    def name(self, known: set[str]) -> str:
+    def name(self, names: dict[str, set[str]]) -> str:
+        """The row's name, unique among the names of its table so far (`names`, by table)."""
         (found,) = self.atoms("name")
         name = self.plain("name", found, "name")
+        known = names.setdefault(self.table, set())
         if name in known:
             raise self.fail("name", f"name: a second {self.table} named {name} (names are unique in OVSDB)")
         known.add(name)
@@ -547,7 +540,8 @@ def _atom(item: Any, base: BaseType) -> Any:
         if is_uuid and _UUID.fullmatch(item[1]):
             return sys.intern(item[1])  # a row's uuid and every reference to it: one string kept
         raise ValueError(f"{shown(item)} is not a uuid")
-    checks = {"integer": _integer, "real": _real, "boolean": _boolean, "string": _string}
+    # The kinds COLUMNS has: no column ovsgen reads is real or boolean, or limits a string's length.
+    checks = {"integer": _integer, "string": _string}
     checks[base.kind](item, base)
     if base.enum is not None and item not in base.enum:
         raise ValueError(f"{shown(item)} is not one of {', '.join(sorted(map(str, base.enum)))}")
@@ -555,39 +549,26 @@ def _atom(item: Any, base: BaseType) -> Any:
 
 
 def _integer(item: Any, base: BaseType) -> None:
-    low = max(_INT64[0], base.min_integer if base.min_integer is not None else _INT64[0])
-    high = min(_INT64[1], base.max_integer if base.max_integer is not None else _INT64[1])
+    assert base.min_integer is not None  # every integer column ovsgen reads has a minimum (COLUMNS)
+    low = base.min_integer
+    high = base.max_integer if base.max_integer is not None else _INT64_MAX
     if type(item) is not int or not low <= item <= high:  # bool is an int in Python, not in JSON
         raise ValueError(f"{shown(item)} is not an integer {low}-{high}")
 
 
-def _real(item: Any, _base: BaseType) -> None:
-    if type(item) not in (int, float):
-        raise ValueError(f"{shown(item)} is not a number")
-
-
-def _boolean(item: Any, _base: BaseType) -> None:
-    if type(item) is not bool:
-        raise ValueError(f"{shown(item)} is not true or false")
-
-
-def _string(item: Any, base: BaseType) -> None:
+def _string(item: Any, _base: BaseType) -> None:
     if not isinstance(item, str):
         raise ValueError(f"{shown(item)} is not a string")
-    if (base.min_length is not None and len(item) < base.min_length) or (
-        base.max_length is not None and len(item) > base.max_length
-    ):
-        raise ValueError(f"{shown(item)} is not {base.min_length or 0}-{base.max_length or 'any'} characters long")
 
 
 def _read_bridge(row: _Row, tables: _Tables) -> None:
-    name = row.name(tables.names.setdefault("Bridge", set()))
+    name = row.name(tables.names)
     uuid = row.uuid(tables.bridges)
     tables.bridges[uuid] = _Bridge(name, tuple(row.atoms("ports")), row.offset)
 
 
 def _read_port(row: _Row, tables: _Tables) -> None:
-    name = row.name(tables.names.setdefault("Port", set()))
+    name = row.name(tables.names)
     uuid = row.uuid(tables.ports)
     row.atoms("trunks")  # checked, not kept: ovsgen neither shows nor changes trunks
     row.pairs("external_ids")
@@ -603,7 +584,7 @@ def _read_port(row: _Row, tables: _Tables) -> None:
 
 
 def _read_interface(row: _Row, tables: _Tables) -> None:
-    name = row.name(tables.names.setdefault("Interface", set()))
+    name = row.name(tables.names)
     uuid = row.uuid(tables.interfaces)
     (kind,) = row.atoms("type") or [""]
     row.pairs("external_ids")
@@ -628,7 +609,7 @@ def _state(tables: _Tables, file: str) -> OvsState:
     owners = _Owners(tables, file, {})
     ports: list[PortState] = []
     interfaces: list[InterfaceState] = []
-    bridges = sorted(tables.bridges.values(), key=lambda bridge: bridge.name)
+    bridges = sorted(tables.bridges.values())  # by name: the first field, and unique
     for bridge in bridges:
         for uuid in bridge.ports:
             port = owners.port(bridge, uuid)
@@ -654,22 +635,28 @@ class _Owners:
 
     def port(self, bridge: _Bridge, uuid: str) -> _Port:
         where = (self.tables.seen["Bridge"], bridge.where + 1)
-        found: _Port = self._claim(self.tables.ports, uuid, f"Bridge {bridge.name}: ports", where)
+        found: _Port = self._claim(self.tables.ports, uuid, f"Bridge {bridge.name}", ("ports", "Port"), where)
         return found
 
     def interface(self, port: _Port, uuid: str) -> _Interface:
         where = (self.tables.seen["Port"], port.where + 1)
-        found: _Interface = self._claim(self.tables.interfaces, uuid, f"Port {port.name}: interfaces", where)
+        found: _Interface = self._claim(
+            self.tables.interfaces, uuid, f"Port {port.name}", ("interfaces", "Interface"), where
+        )
         return found
 
-    def _claim(self, rows: Mapping[str, Any], uuid: str, owner: str, where: tuple[int, int]) -> Any:
-        line, column = where
+    def _claim(
+        self, rows: Mapping[str, Any], uuid: str, owner: str, column: tuple[str, str], where: tuple[int, int]
+    ) -> Any:
+        """The row `uuid` names in `column` (its name, and the table it refers to) of `owner`."""
+        line, offset = where
+        name, table = column
         if uuid not in rows:
-            table = "Port" if owner.endswith("ports") else "Interface"
-            raise _fail(self.file, line, column, f"{owner}: uuid {uuid} is not a row of the {table} table")
+            raise _fail(self.file, line, offset, f"{owner}: {name}: uuid {uuid} is not a row of the {table} table")
         if uuid in self.owner_of:
-            raise _fail(self.file, line, column, f"{owner}: uuid {uuid} already belongs to {self.owner_of[uuid]}")
-        self.owner_of[uuid] = owner.partition(":")[0]
+            message = f"{owner}: {name}: uuid {uuid} already belongs to {self.owner_of[uuid]}"
+            raise _fail(self.file, line, offset, message)
+        self.owner_of[uuid] = owner  # a name may hold ':', so the owner is kept whole, not cut from a message
         return rows[uuid]
 
 

@@ -147,18 +147,18 @@ class PrivateOvsdb:
     def state(self, source: str = "ovsdb-client dump") -> OvsState:
         """What the database holds, checked as any host dump is; `source` locates errors."""
         command = [self.tools.paths["ovsdb-client"], "dump", "--format=json", f"unix:{self.socket}", "Open_vSwitch"]
-        result = subprocess.run(command, check=True, capture_output=True, text=True)
+        try:
+            result = subprocess.run(command, check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as error:
+            raise _refused(source, f"ovsdb-client dump failed: {shown(error.stderr.strip())}") from None
         return parse_dump(result.stdout, source)
 
     def schema(self) -> object:
         """The schema the server serves its Open_vSwitch database with, as JSON."""
         command = [self.tools.paths["ovsdb-client"], "get-schema", f"unix:{self.socket}", "Open_vSwitch"]
-        result = subprocess.run(command, check=False, capture_output=True, text=True)
-        if result.returncode != 0:
-            return None
-        try:
-            return json.loads(result.stdout)
-        except ValueError:
+        try:  # what a failed command printed is not trusted, however it looks
+            return json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
+        except (subprocess.CalledProcessError, ValueError):
             return None
 
 
@@ -177,13 +177,16 @@ def refuse_foreign_backup(start: Path, tools: Tools) -> None:
     if size > MAX_DUMP_BYTES:
         raise _refused(name, f"the backup is {size} bytes; ovsgen rehearses backups of up to {MAX_DUMP_BYTES} bytes")
     tool = tools.paths["ovsdb-tool"]
-    standalone = subprocess.run([tool, "db-is-standalone", str(start)], capture_output=True, text=True, check=False)
-    if standalone.returncode != 0:
-        raise _refused(name, "not a standalone OVSDB database (make it with: ovsdb-client backup)")
-    named = subprocess.run([tool, "db-name", str(start)], capture_output=True, text=True, check=False)
-    if named.returncode != 0 or named.stdout.strip() != "Open_vSwitch":
-        found = shown(named.stdout.strip() or named.stderr.strip())
-        raise _refused(name, f"the database is {found}, not Open_vSwitch")
+    try:
+        subprocess.run([tool, "db-is-standalone", str(start)], capture_output=True, check=True)
+    except subprocess.CalledProcessError:
+        raise _refused(name, "not a standalone OVSDB database (make it with: ovsdb-client backup)") from None
+    try:
+        named = subprocess.run([tool, "db-name", str(start)], capture_output=True, text=True, check=True)
+    except subprocess.CalledProcessError as error:
+        raise _refused(name, f"ovsdb-tool cannot read the database's name: {shown(error.stderr.strip())}") from None
+    if named.stdout.strip() != "Open_vSwitch":
+        raise _refused(name, f"the database is {shown(named.stdout.strip())}, not Open_vSwitch")
 
 
 def refuse_foreign_schema(start: Path, server: PrivateOvsdb) -> None:
@@ -247,7 +250,8 @@ def private_ovsdb(tools: Tools, start_from: Path | None = None) -> Iterator[Priv
         except subprocess.CalledProcessError as error:
             if start_from is None:
                 raise
-            raise _refused(str(start_from), f"ovsdb-server cannot serve it: {shown(error.stderr)}") from None
+            said = error.stderr.decode(errors="replace").strip()  # bytes: the server ran without text=True
+            raise _refused(str(start_from), f"ovsdb-server cannot serve it: {shown(said)}") from None
         if start_from is None:
             subprocess.run([*server.vsctl.split(), "init"], check=True, capture_output=True)
         yield server
@@ -307,7 +311,7 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
                 report.steps.append(Step("build the starting state with the old design's apply.sh", *_result(step)))
                 if not step.passed:
                     return report
-        starting = server.state() if old is not None else server.state(f"{start} (read back by ovsdb-client dump)")
+        starting = server.state(f"{start} (read back by ovsdb-client dump)")
         change = (
             plan_designs(old, new, (node,))[0] if old is not None else plan_from_host(starting, new, node, prune=prune)
         )
