@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from generator.model import Design, InternalNetwork, Network
 from generator.ovsstate import EMPTY, OvsState, node_state
 from generator.pipeline import ValidDesign
-from generator.plan import NodePlan, Scope, plan_node, with_untouched
+from generator.plan import NodePlan, Scope, carry_over, plan_node, with_untouched
 from generator.render import OutputFile, render_design
 from generator.resolve import NodeLayout
+from generator.switchports import PortChange, design_switch_changes, host_switch_changes
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class FileChange:
     action: str  # "add", "change" or "delete"
     file: OutputFile | None  # the new file (None for delete)
     reason: str = ""
+    old: OutputFile | None = None  # the old design's file (None for add, and in plans from a dump)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,14 @@ class NodeChange:
     ifcfg: tuple[FileChange, ...]
     networks: tuple[FileChange, ...]
     host_known: bool = True  # False when planning from a dump: files on the host are unknown
+    hostname: str = ""  # the host name the dump recorded; "" when unknown (the node name is expected)
+    system_id: str = ""  # the dump's Open vSwitch system-id: the plan's OVS scripts insist on it
+    switch_ports: tuple[PortChange, ...] = ()  # what changes on the switch ports its NICs are cabled to
+
+    @property
+    def expected_hostname(self) -> str:
+        """The host name the plan's scripts insist on before they change anything."""
+        return self.hostname or self.node
 
     @property
     def has_changes(self) -> bool:
@@ -87,22 +97,24 @@ def plan_designs(old: ValidDesign | None, new: ValidDesign | None, nodes: tuple[
         status = "added" if not in_old else "removed" if not in_new else "changed"
         ifcfg = _file_changes(old, new, name, "ifcfg")
         networks = _network_changes(old, new, name)
-        node_change = NodeChange(name, status, change, rollback, ifcfg, networks)
+        switch = design_switch_changes(old, new, name)
+        node_change = NodeChange(name, status, change, rollback, ifcfg, networks, switch_ports=switch)
         if status == "changed" and not node_change.has_changes:
-            node_change = NodeChange(name, "unchanged", change, rollback, ifcfg, networks)
+            node_change = NodeChange(name, "unchanged", change, rollback, ifcfg, networks, switch_ports=switch)
         result.append(node_change)
     return result
 
 
 def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) -> NodeChange:
     """Plan from what a host has now; objects the design does not mention stay unless `prune`."""
-    after = _state(new, node)
+    # What the host has in the columns no design manages stays on every row the design keeps.
+    after = carry_over(host, _state(new, node))
     hosts = _host_bridges(new.design)
     pruned = frozenset(
         port.name for port in host.ports if prune and port.bridge in after.bridges and port.kind != "bridge"
     )
     ports, bridges = _managed(after)
-    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports))
+    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports, prune_bridges=prune))
     # Rolling back starts from what the change leaves (the design plus what it left alone),
     # removes what it created and restores what it altered or pruned.
     rollback = plan_node(
@@ -114,7 +126,19 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
         for f in _files(new, node, "libvirt")
         if f.path.endswith(".xml")
     )
-    return NodeChange(node, "changed", change, rollback, ifcfg, networks, host_known=False)
+    switch = host_switch_changes(host, change, new, node)
+    return NodeChange(
+        node,
+        "changed",
+        change,
+        rollback,
+        ifcfg,
+        networks,
+        host_known=False,
+        hostname=host.hostname,
+        system_id=host.system_id,
+        switch_ports=switch,
+    )
 
 
 def _files(valid: ValidDesign | None, node: str, kind: str) -> list[OutputFile]:
@@ -142,11 +166,11 @@ def _compare(old_files: list[OutputFile], new_files: list[OutputFile]) -> list[F
     changes = []
     for name in sorted(old.keys() | new.keys()):
         if name not in new:
-            changes.append(FileChange(name, "delete", None))
+            changes.append(FileChange(name, "delete", None, old=old[name]))
         elif name not in old:
             changes.append(FileChange(name, "add", new[name]))
         elif without_header(old[name].text) != without_header(new[name].text):
-            changes.append(FileChange(name, "change", new[name]))
+            changes.append(FileChange(name, "change", new[name], old=old[name]))
     return changes
 
 
@@ -162,7 +186,7 @@ def _network_changes(old: ValidDesign | None, new: ValidDesign | None, node: str
     for change in _compare(xml(old), xml(new)):
         name = change.name.removesuffix(".xml")
         reason = _network_reason(_network(old, name), _network(new, name))
-        networks.append(FileChange(change.name, change.action, change.file, reason))
+        networks.append(FileChange(change.name, change.action, change.file, reason, change.old))
     return tuple(networks)
 
 

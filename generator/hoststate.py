@@ -31,10 +31,11 @@ from types import MappingProxyType
 from typing import Any, BinaryIO, NamedTuple
 
 from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.ovsstate import InterfaceState, OvsState, PortState
+from generator.ovsstate import HOST_COLUMNS, BridgeState, Cell, Columns, InterfaceState, OvsState, PortState
 from generator.resolve import natural_key
 
-TABLES = ("Bridge", "Port", "Interface")
+TABLES = ("Bridge", "Port", "Interface")  # a dump must have these
+OPTIONAL_TABLES = ("Open_vSwitch",)  # the host's identity: a dump made by hand may leave it out
 MAX_DUMP_BYTES = 64 * 1024 * 1024
 _INT64_MAX = 2**63 - 1  # OVSDB integers are 64-bit
 
@@ -112,13 +113,44 @@ def base_type(spec: object) -> BaseType:
 _STRING = BaseType("string")
 _VLAN = BaseType("integer", min_integer=0, max_integer=4095)
 _TEXT_MAP = ColumnType(_STRING, _STRING, 0, None)
+_BOOLEAN = BaseType("boolean")
+
+
+def _enum(*members: str) -> BaseType:
+    return BaseType("string", enum=frozenset(members))
+
+
+def _reference(table: str, most: int | None) -> ColumnType:
+    return ColumnType(BaseType("uuid", ref_table=table), min=0, max=most)
+
+
+# What a bridge may point at that a plan cannot put back if it removed the bridge.
+_BRIDGE_REFERENCES = {
+    "controller": ("Controller", None),
+    "mirrors": ("Mirror", None),
+    "netflow": ("NetFlow", 1),
+    "sflow": ("sFlow", 1),
+    "ipfix": ("IPFIX", 1),
+}
 
 # The columns ovsgen reads, with their types as vswitch.ovsschema declares them
 # (tests compare these with the installed schema; rehearse compares a backup's).
 COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
     {
         "Bridge": MappingProxyType(
-            {"name": ColumnType(_STRING), "ports": ColumnType(BaseType("uuid", ref_table="Port"), min=0, max=None)}
+            {
+                "name": ColumnType(_STRING),
+                "ports": ColumnType(BaseType("uuid", ref_table="Port"), min=0, max=None),
+                "external_ids": _TEXT_MAP,
+                "other_config": _TEXT_MAP,
+                "fail_mode": ColumnType(_enum("standalone", "secure"), min=0),
+                "datapath_type": ColumnType(_STRING),
+                "protocols": ColumnType(_enum(*(f"OpenFlow1{version}" for version in range(6))), min=0, max=None),
+                "stp_enable": ColumnType(_BOOLEAN),
+                "rstp_enable": ColumnType(_BOOLEAN),
+                "mcast_snooping_enable": ColumnType(_BOOLEAN),
+                **{name: _reference(table, most) for name, (table, most) in _BRIDGE_REFERENCES.items()},
+            }
         ),
         "Port": MappingProxyType(
             {
@@ -126,10 +158,13 @@ COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
                 "interfaces": ColumnType(BaseType("uuid", ref_table="Interface"), min=1, max=None),
                 "tag": ColumnType(_VLAN, min=0),
                 "trunks": ColumnType(_VLAN, min=0, max=4096),
-                "bond_mode": ColumnType(
-                    BaseType("string", enum=frozenset({"balance-tcp", "balance-slb", "active-backup"})), min=0
+                "vlan_mode": ColumnType(
+                    _enum("trunk", "access", "native-tagged", "native-untagged", "dot1q-tunnel"), min=0
                 ),
-                "lacp": ColumnType(BaseType("string", enum=frozenset({"active", "passive", "off"})), min=0),
+                "bond_mode": ColumnType(_enum("balance-tcp", "balance-slb", "active-backup"), min=0),
+                "lacp": ColumnType(_enum("active", "passive", "off"), min=0),
+                "bond_updelay": ColumnType(BaseType("integer")),
+                "bond_downdelay": ColumnType(BaseType("integer")),
                 "other_config": _TEXT_MAP,
                 "external_ids": _TEXT_MAP,
             }
@@ -141,12 +176,16 @@ COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
                 "mtu_request": ColumnType(BaseType("integer", min_integer=1), min=0),
                 "options": _TEXT_MAP,
                 "external_ids": _TEXT_MAP,
+                "other_config": _TEXT_MAP,
             }
         ),
+        "Open_vSwitch": MappingProxyType({"external_ids": _TEXT_MAP}),
     }
 )
 # Without these a row means nothing; the other columns are empty when a dump lacks them.
-REQUIRED = MappingProxyType({"Bridge": ("name", "ports"), "Port": ("name", "interfaces"), "Interface": ("name",)})
+REQUIRED = MappingProxyType(
+    {"Bridge": ("name", "ports"), "Port": ("name", "interfaces"), "Interface": ("name",), "Open_vSwitch": ()}
+)
 
 
 # --- what ovsgen copies into scripts ----------------------------------------
@@ -191,6 +230,8 @@ class _Bridge(NamedTuple):
     name: str
     ports: tuple[str, ...]
     where: int  # where the row starts in its table's line, for errors found later
+    columns: Columns
+    unrestorable: tuple[str, ...]
 
 
 class _Port(NamedTuple):
@@ -201,6 +242,7 @@ class _Port(NamedTuple):
     lacp: str | None
     other_config: tuple[tuple[str, str], ...]
     where: int
+    columns: Columns
 
 
 class _Interface(NamedTuple):
@@ -208,6 +250,7 @@ class _Interface(NamedTuple):
     type: str
     mtu_request: int | None
     options: tuple[tuple[str, str], ...]
+    columns: Columns
 
 
 @dataclass
@@ -219,6 +262,7 @@ class _Tables:
     interfaces: dict[str, _Interface]
     seen: dict[str, int]  # tables read so far, and their lines
     names: dict[str, set[str]]  # names per table: OVSDB keeps them unique
+    identity: dict[str, str]  # the Open_vSwitch row's system-id and hostname
 
 
 def load_dump(path: Path, display_name: str | None = None) -> OvsState:
@@ -275,7 +319,7 @@ def _text_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _parse(lines: Iterator[tuple[int, str]], name: str) -> OvsState:
-    tables = _Tables({}, {}, {}, {}, {})
+    tables = _Tables({}, {}, {}, {}, {}, {})
     for number, line in lines:
         if line.strip():
             _read_table(_Where(name, number, line), tables)
@@ -390,7 +434,7 @@ def _read_table(where: _Where, tables: _Tables) -> None:
     table = caption.removesuffix(" table")
     if "data" not in members or "headings" not in members:
         raise where.fail(0, f"the {shown(table)} table has no 'data' or no 'headings'")
-    if table not in TABLES:
+    if table not in TABLES + OPTIONAL_TABLES:
         return
     if table in tables.seen:
         raise where.fail(offset, f"a second {table} table")
@@ -540,8 +584,8 @@ def _atom(item: Any, base: BaseType) -> Any:
         if is_uuid and _UUID.fullmatch(item[1]):
             return sys.intern(item[1])  # a row's uuid and every reference to it: one string kept
         raise ValueError(f"{shown(item)} is not a uuid")
-    # The kinds COLUMNS has: no column ovsgen reads is real or boolean, or limits a string's length.
-    checks = {"integer": _integer, "string": _string}
+    # The kinds COLUMNS has: no column ovsgen reads is real, or limits a string's length.
+    checks = {"integer": _integer, "string": _string, "boolean": _boolean}
     checks[base.kind](item, base)
     if base.enum is not None and item not in base.enum:
         raise ValueError(f"{shown(item)} is not one of {', '.join(sorted(map(str, base.enum)))}")
@@ -549,11 +593,15 @@ def _atom(item: Any, base: BaseType) -> Any:
 
 
 def _integer(item: Any, base: BaseType) -> None:
-    assert base.min_integer is not None  # every integer column ovsgen reads has a minimum (COLUMNS)
-    low = base.min_integer
+    low = base.min_integer if base.min_integer is not None else -_INT64_MAX - 1
     high = base.max_integer if base.max_integer is not None else _INT64_MAX
     if type(item) is not int or not low <= item <= high:  # bool is an int in Python, not in JSON
         raise ValueError(f"{shown(item)} is not an integer {low}-{high}")
+
+
+def _boolean(item: Any, _base: BaseType) -> None:
+    if type(item) is not bool:
+        raise ValueError(f"{shown(item)} is not true or false")
 
 
 def _string(item: Any, _base: BaseType) -> None:
@@ -564,14 +612,13 @@ def _string(item: Any, _base: BaseType) -> None:
 def _read_bridge(row: _Row, tables: _Tables) -> None:
     name = row.name(tables.names)
     uuid = row.uuid(tables.bridges)
-    tables.bridges[uuid] = _Bridge(name, tuple(row.atoms("ports")), row.offset)
+    unrestorable = tuple(column for column in _BRIDGE_REFERENCES if row.atoms(column))
+    tables.bridges[uuid] = _Bridge(name, tuple(row.atoms("ports")), row.offset, _host_columns(row), unrestorable)
 
 
 def _read_port(row: _Row, tables: _Tables) -> None:
     name = row.name(tables.names)
     uuid = row.uuid(tables.ports)
-    row.atoms("trunks")  # checked, not kept: ovsgen neither shows nor changes trunks
-    row.pairs("external_ids")
     tables.ports[uuid] = _Port(
         name=name,
         interfaces=tuple(row.atoms("interfaces")),
@@ -580,6 +627,7 @@ def _read_port(row: _Row, tables: _Tables) -> None:
         lacp=row.optional("lacp"),
         other_config=row.text_pairs("other_config"),
         where=row.offset,
+        columns=_host_columns(row),
     )
 
 
@@ -587,17 +635,42 @@ def _read_interface(row: _Row, tables: _Tables) -> None:
     name = row.name(tables.names)
     uuid = row.uuid(tables.interfaces)
     (kind,) = row.atoms("type") or [""]
-    row.pairs("external_ids")
     tables.interfaces[uuid] = _Interface(
         name=name,
         type=row.plain("type", kind, "type"),
         mtu_request=row.optional("mtu_request"),
         options=row.text_pairs("options"),
+        columns=_host_columns(row),
     )
 
 
+def _read_root(row: _Row, tables: _Tables) -> None:
+    """The Open_vSwitch row: the host's system-id and hostname, which plans insist on."""
+    found = dict(row.text_pairs("external_ids"))
+    tables.identity.update({key: found[key] for key in ("system-id", "hostname") if key in found})
+
+
+def _host_columns(row: _Row) -> Columns:
+    """The row's HOST_COLUMNS that differ from a new row's value, checked; strings plain text."""
+    columns: list[tuple[str, Cell]] = []
+    for name, default in HOST_COLUMNS[row.table].items():
+        kind = COLUMNS[row.table][name]
+        value: Cell
+        if kind.value is not None:
+            value = row.text_pairs(name)
+        elif kind.max == 1:  # a value, or an optional one (OVSDB's set of at most one)
+            (value,) = row.atoms(name) or [default]
+        else:
+            value = tuple(sorted(row.atoms(name)))
+        if isinstance(value, str):
+            row.plain(name, value, "type")
+        if value != default:
+            columns.append((name, value))
+    return tuple(columns)
+
+
 _READERS: Mapping[str, Callable[[_Row, _Tables], None]] = MappingProxyType(
-    {"Bridge": _read_bridge, "Port": _read_port, "Interface": _read_interface}
+    {"Bridge": _read_bridge, "Port": _read_port, "Interface": _read_interface, "Open_vSwitch": _read_root}
 )
 
 
@@ -617,7 +690,15 @@ def _state(tables: _Tables, file: str) -> OvsState:
             ports.append(_port(port, bridge.name, members))
             interfaces += [_interface(member) for member in members]
     ports.sort(key=lambda port: (port.bridge, natural_key(port.name)))
-    return OvsState(tuple(bridge.name for bridge in bridges), tuple(ports), tuple(interfaces))
+    rows = tuple(BridgeState(bridge.name, bridge.columns, bridge.unrestorable) for bridge in bridges)
+    return OvsState(
+        tuple(bridge.name for bridge in bridges),
+        tuple(ports),
+        tuple(interfaces),
+        rows,
+        system_id=tables.identity.get("system-id", ""),
+        hostname=tables.identity.get("hostname", ""),
+    )
 
 
 def _natural_name(row: _Interface) -> tuple[tuple[int, str], ...]:
@@ -670,6 +751,7 @@ def _port(row: _Port, bridge: str, members: list[_Interface]) -> PortState:
         bond_mode=row.bond_mode if len(members) > 1 else None,
         lacp=row.lacp,
         other_config=row.other_config,
+        columns=row.columns,
     )
 
 
@@ -687,4 +769,6 @@ def _kind(name: str, bridge: str, members: list[_Interface]) -> str:
 
 
 def _interface(row: _Interface) -> InterfaceState:
-    return InterfaceState(name=row.name, mtu_request=row.mtu_request, type=row.type, options=row.options)
+    return InterfaceState(
+        name=row.name, mtu_request=row.mtu_request, type=row.type, options=row.options, columns=row.columns
+    )

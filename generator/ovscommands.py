@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from generator.ovsstate import MANAGED_BOND_KEYS, InterfaceState, OvsState, PortState
+from generator.ovsstate import (
+    HOST_COLUMNS,
+    MANAGED_BOND_KEYS,
+    OWNER_KEY,
+    OWNER_VALUE,
+    BridgeState,
+    Cell,
+    Columns,
+    InterfaceState,
+    OvsState,
+    PortState,
+)
 
 Command = tuple[str, ...]
 UNSET = "(unset)"
@@ -24,6 +35,49 @@ def bond_options(port: PortState) -> list[str]:
         options.append(f"lacp={port.lacp}")
     options += [f"other_config:{key}={value}" for key, value in port.other_config]
     return options
+
+
+def cell_arguments(name: str, value: Cell) -> list[str]:
+    """A host column as ovs-vsctl `set` arguments: a map one key at a time, a set whole."""
+    if isinstance(value, bool):
+        return [f"{name}={str(value).lower()}"]
+    if not isinstance(value, tuple):
+        return [f"{name}={value}"]
+    if value and isinstance(value[0], tuple):
+        return [f"{name}:{pair[0]}={pair[1]}" for pair in value if isinstance(pair, tuple)]
+    return [f"{name}=[{','.join(str(atom) for atom in value)}]"]
+
+
+def read_back(value: Cell) -> str:
+    """A column's value as the scripts' observe() prints `ovs-vsctl get` (quotes dropped)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if not isinstance(value, tuple):
+        return str(value) if value != "" else UNSET
+    if not value:
+        return UNSET
+    if isinstance(value[0], tuple):
+        return "{" + ", ".join(f"{pair[0]}={pair[1]}" for pair in value if isinstance(pair, tuple)) + "}"
+    return "[" + ", ".join(str(atom) for atom in value) + "]"
+
+
+def _set_columns(table: str, record: str, columns: Columns) -> list[Command]:
+    arguments = [argument for name, value in columns for argument in cell_arguments(name, value)]
+    return [("set", table, record, *arguments)] if arguments else []
+
+
+def create_bridge(row: BridgeState) -> list[Command]:
+    """A bridge with the columns it had (a host's) or ovsgen's mark (a design's)."""
+    return [("add-br", row.name), *_set_columns("Bridge", row.name, row.columns)]
+
+
+def update_bridge(before: BridgeState, after: BridgeState) -> list[Command]:
+    """Only the mark changes on a bridge that stays: set when the design takes it over, removed on rollback."""
+    if before.owned == after.owned:
+        return []
+    if after.owned:
+        return [("set", "Bridge", after.name, f"external_ids:{OWNER_KEY}={OWNER_VALUE}")]
+    return [("remove", "Bridge", after.name, "external_ids", OWNER_KEY)]
 
 
 def _tag(port: PortState) -> Command:
@@ -46,6 +100,7 @@ def converge(state: OvsState) -> list[Command]:
     commands: list[Command] = []
     for bridge in state.bridges:
         commands.append(("--may-exist", "add-br", bridge))
+        commands.append(("set", "Bridge", bridge, f"external_ids:{OWNER_KEY}={OWNER_VALUE}"))
         for port in (p for p in state.ports if p.bridge == bridge):
             commands.extend(_converge_port(port))
     commands += [_mtu(interface) for interface in state.interfaces]
@@ -87,6 +142,7 @@ def create_port(state: OvsState, port: PortState) -> list[Command]:
             commands.append(("set", "Port", port.name, *options))
     if port.tag is not None:
         commands.append(_tag(port))
+    commands += _set_columns("Port", port.name, port.columns)
     for interface in state.interfaces_of(port):
         commands += _create_interface(interface)
     return commands
@@ -97,6 +153,7 @@ def _create_interface(interface: InterfaceState) -> list[Command]:
     columns += [f"options:{key}={value}" for key, value in interface.options]
     if interface.mtu_request is not None:
         columns.append(f"mtu_request={interface.mtu_request}")
+    columns += [argument for name, value in interface.columns for argument in cell_arguments(name, value)]
     return [("set", "Interface", interface.name, *columns)] if columns else []
 
 
@@ -149,7 +206,7 @@ class Expectation:
 def expectations(state: OvsState, ports: Iterable[str] | None = None) -> list[Expectation]:
     """Read-back expectations for `state`, limited to `ports` (by name) when given."""
     wanted = None if ports is None else set(ports)
-    found: list[Expectation] = []
+    found: list[Expectation] = [] if wanted is not None else [owner_expectation(b) for b in state.bridges]
     for port in state.ports:
         if wanted is not None and port.name not in wanted:
             continue
@@ -161,6 +218,53 @@ def expectations(state: OvsState, ports: Iterable[str] | None = None) -> list[Ex
             if interface.type
         ]
     return sorted(found, key=lambda e: (e.table != "Bridge", e.table, e.record, e.column))
+
+
+def owner_expectation(bridge: str, owned: bool = True) -> Expectation:
+    return Expectation("Bridge", bridge, f"external_ids:{OWNER_KEY}", OWNER_VALUE if owned else UNSET)
+
+
+def bridge_row_expectations(state: OvsState, bridge: str) -> list[Expectation]:
+    """Every column of a bridge a plan removes, and exactly the ports it had: a VM tap added
+    since the plan was made, or a setting made by hand, stops the plan before it deletes them."""
+    row = state.bridge_row(bridge)
+    ports = sorted(p.name for p in state.ports if p.bridge == bridge and p.kind != "bridge")
+    return [
+        Expectation("Bridge", bridge, "@ports", " ".join(ports) or UNSET),
+        *_host_expectations("Bridge", bridge, row.columns),
+    ]
+
+
+def full_port_expectations(state: OvsState, port: PortState) -> list[Expectation]:
+    """Every column of a port (and its interfaces) a plan deletes or rebuilds, as `state` has it:
+    what rollback would put back, so nothing else may be there."""
+    found = [e for e in port_expectations(port) if e.column != "tag"]
+    found += [
+        Expectation("Port", port.name, "tag", str(port.tag) if port.tag is not None else UNSET),
+        Expectation("Port", port.name, "other_config", read_back(port.other_config)),
+        *_host_expectations("Port", port.name, port.columns),
+    ]
+    if port.kind != "bond":
+        found += [
+            Expectation("Port", port.name, "bond_mode", port.bond_mode or UNSET),
+            Expectation("Port", port.name, "lacp", port.lacp or UNSET),
+        ]
+    for interface in state.interfaces_of(port):
+        found += [
+            _interface_expectation(interface),
+            Expectation("Interface", interface.name, "type", interface.type or UNSET),
+            Expectation("Interface", interface.name, "options", read_back(interface.options)),
+            *_host_expectations("Interface", interface.name, interface.columns),
+        ]
+    return found
+
+
+def _host_expectations(table: str, record: str, columns: Columns) -> list[Expectation]:
+    have = dict(columns)
+    return [
+        Expectation(table, record, name, read_back(have.get(name, default)))
+        for name, default in HOST_COLUMNS[table].items()
+    ]
 
 
 def absent(port: str) -> Expectation:

@@ -17,6 +17,67 @@ from generator.resolve import BridgeUplinks, NodeLayout
 # for them, removed otherwise, so that a second apply converges.
 MANAGED_BOND_KEYS = ("lacp-time", "lacp-fallback-ab", "bond-rebalance-interval", "bond-primary")
 
+# The mark apply.sh and change.sh leave on every bridge of a design, so that a plan from a
+# host dump knows which bridges ovsgen built (and may prune) and which were made by hand.
+OWNER_KEY, OWNER_VALUE = "managed-by", "ovsgen"
+
+
+def managed_columns(table: str, kind: str) -> frozenset[str]:
+    """The columns (or `column:key` of a map) a design sets on a row of `table`; a port's
+    `kind` as PortState has it ("" for bridges and interfaces, "internal" for an internal
+    interface). Every other column of a row the design keeps is the host's: plans leave it,
+    carry it over when they rebuild the row, and rollback restores it."""
+    if table == "Bridge":
+        return frozenset({"name", "ports", f"external_ids:{OWNER_KEY}"})
+    if table == "Interface":
+        return frozenset({"name", "mtu_request", *(("type",) if kind == "internal" else ())})
+    columns = {"name", "interfaces"}
+    if kind in ("bridge", "internal"):
+        columns.add("tag")
+    if kind == "bond":
+        columns |= {"bond_mode", "lacp", *(f"other_config:{key}" for key in MANAGED_BOND_KEYS)}
+    return frozenset(columns)
+
+
+# A column's value as a host has it: an integer, boolean or string, a set of atoms, or a
+# map as sorted (key, value) pairs.
+Cell = int | bool | str | tuple[int, ...] | tuple[str, ...] | tuple[tuple[str, str], ...]
+# The columns of a row that no design manages, as the host has them (defaults left out):
+# a plan keeps them, carries them over when it rebuilds the row, and rollback restores them.
+Columns = tuple[tuple[str, Cell], ...]
+
+# Those columns per table, with the value OVSDB gives a new row ("" for an optional string
+# that is not set). Each is restored exactly; an empty set, map or string reads back as "(unset)".
+HOST_COLUMNS: dict[str, dict[str, Cell]] = {
+    "Bridge": {
+        "external_ids": (),
+        "other_config": (),
+        "fail_mode": "",
+        "datapath_type": "",
+        "protocols": (),
+        "stp_enable": False,
+        "rstp_enable": False,
+        "mcast_snooping_enable": False,
+    },
+    "Port": {"trunks": (), "vlan_mode": "", "bond_updelay": 0, "bond_downdelay": 0, "external_ids": ()},
+    "Interface": {"external_ids": (), "other_config": ()},
+}
+
+# libvirt marks the interface of a VM's tap with these external_ids keys.
+VM_KEYS = ("vm-id", "iface-id", "attached-mac")
+
+
+def column(columns: Columns, name: str) -> Cell | None:
+    return next((value for key, value in columns if key == name), None)
+
+
+def map_value(columns: Columns, name: str, key: str) -> str | None:
+    """One key of a map column, or None."""
+    found = column(columns, name)
+    if not isinstance(found, tuple):
+        return None
+    return next((pair[1] for pair in found if isinstance(pair, tuple) and pair[0] == key), None)
+
 
 @dataclass(frozen=True)
 class PortState:
@@ -30,6 +91,7 @@ class PortState:
     bond_mode: str | None = None
     lacp: str | None = None  # None: the lacp column is empty (off)
     other_config: tuple[tuple[str, str], ...] = ()
+    columns: Columns = ()  # what a host has in the columns no design manages (HOST_COLUMNS)
 
     @property
     def tagged(self) -> bool:
@@ -45,6 +107,46 @@ class InterfaceState:
     mtu_request: int | None
     type: str = ""  # "" for a NIC, "internal", or what a host has (vxlan, patch, ...)
     options: tuple[tuple[str, str], ...] = ()
+    columns: Columns = ()  # what a host has in the columns no design manages (HOST_COLUMNS)
+
+    @property
+    def vm(self) -> str | None:
+        """The VM this interface is a tap of (libvirt's external_ids), or None."""
+        for key in VM_KEYS:
+            value = map_value(self.columns, "external_ids", key)
+            if value is not None:
+                return value if key == "vm-id" else f"{key} {value}"
+        return None
+
+
+@dataclass(frozen=True)
+class BridgeState:
+    """What a host has on a bridge beyond its name and ports: whose it is, and its own columns."""
+
+    name: str
+    columns: Columns = ()
+    # What a plan could not put back if it removed the bridge (a controller, mirrors, ...).
+    unrestorable: tuple[str, ...] = ()
+
+    @property
+    def owned(self) -> bool:
+        """Whether ovsgen built the bridge (apply.sh and change.sh mark every bridge they manage)."""
+        return map_value(self.columns, "external_ids", OWNER_KEY) == OWNER_VALUE
+
+    def with_owner(self, owned: bool) -> BridgeState:
+        """The same row with ovsgen's mark set (`owned`) or removed."""
+        others = [(name, value) for name, value in self.columns if name != "external_ids"]
+        found = column(self.columns, "external_ids")
+        pairs = found if isinstance(found, tuple) else ()
+        ids = [(pair[0], pair[1]) for pair in pairs if isinstance(pair, tuple) and pair[0] != OWNER_KEY]
+        if owned:
+            ids.append((OWNER_KEY, OWNER_VALUE))
+        merged: list[tuple[str, Cell]] = [*others, *((("external_ids", tuple(sorted(ids))),) if ids else ())]
+        order = list(HOST_COLUMNS["Bridge"])  # as a dump is read
+        return BridgeState(self.name, tuple(sorted(merged, key=lambda item: order.index(item[0]))), self.unrestorable)
+
+
+OWNED: Columns = (("external_ids", ((OWNER_KEY, OWNER_VALUE),)),)
 
 
 @dataclass(frozen=True)
@@ -54,6 +156,13 @@ class OvsState:
     bridges: tuple[str, ...]
     ports: tuple[PortState, ...]
     interfaces: tuple[InterfaceState, ...]
+    # Bridge rows: as a host has them, or for a design each with ovsgen's mark (OWNED).
+    bridge_rows: tuple[BridgeState, ...] = ()
+    system_id: str = ""  # the host's Open_vSwitch external_ids, when read from a dump
+    hostname: str = ""
+
+    def bridge_row(self, name: str) -> BridgeState:
+        return next((row for row in self.bridge_rows if row.name == name), BridgeState(name))
 
     def interface(self, name: str) -> InterfaceState:
         return self._interfaces_by_name[name]
@@ -65,6 +174,9 @@ class OvsState:
 
     def port(self, name: str) -> PortState | None:
         return next((port for port in self.ports if port.name == name), None)
+
+    def port_of_interface(self, name: str) -> PortState | None:
+        return next((port for port in self.ports if name in port.members), None)
 
     def interfaces_of(self, port: PortState) -> tuple[InterfaceState, ...]:
         return tuple(self.interface(name) for name in port.members)
@@ -106,7 +218,8 @@ def _node_state(design: Design, layout: NodeLayout) -> OvsState:
         mtu = owner.mtu if owner is not None else None
         ports.append(PortState(port.name, port.bridge, "internal", members=(port.name,), tag=port.vlan))
         interfaces.append(InterfaceState(port.name, mtu, type="internal"))
-    return OvsState(tuple(bridge.name for bridge in design.bridges), tuple(ports), tuple(interfaces))
+    names = tuple(bridge.name for bridge in design.bridges)
+    return OvsState(names, tuple(ports), tuple(interfaces), tuple(BridgeState(name, OWNED) for name in names))
 
 
 def _uplink_port(uplinks: BridgeUplinks) -> PortState:

@@ -7,26 +7,36 @@ what must go is gone before what replaces it arrives: port deletions, bridge
 deletions, bridge additions, port additions, then column settings.
 
 Removing is explicit: only ports and bridges named as removable (managed by
-the old design, or pruned on request) are deleted. Anything else the target
-does not mention is left alone and reported.
+the old design, or pruned on request) are deleted, never a VM's tap, never a
+bridge ovsgen did not build. Anything else the target does not mention is
+left alone and reported.
+
+Every row a plan deletes must be, column for column, what the plan's
+rollback would put back: the scripts check that before they change anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.ovscommands import (
     UNSET,
     Command,
     Expectation,
     absent,
+    bridge_row_expectations,
+    cell_arguments,
+    create_bridge,
     create_port,
+    full_port_expectations,
+    owner_expectation,
     port_expectations,
+    update_bridge,
     update_interface,
     update_port,
 )
-from generator.ovsstate import InterfaceState, OvsState, PortState
+from generator.ovsstate import MANAGED_BOND_KEYS, InterfaceState, OvsState, PortState
 from generator.resolve import natural_key
 
 _PHASES = {"del-port": 0, "del-br": 1, "add-br": 2, "add-port": 3, "add-bond": 3}
@@ -56,6 +66,7 @@ class Scope:
     removable_bridges: frozenset[str]
     host_bridges: frozenset[str]  # the host bridge before and after: changes there can cut management
     managed_ports: frozenset[str] = frozenset()  # ports a design names (others were found on a host)
+    prune_bridges: bool = False  # also remove bridges ovsgen built that the target no longer has
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,10 @@ class NodePlan:
     left_alone: tuple[str, ...]
     touched_ports: tuple[str, ...]
     touched_bridges: tuple[str, ...]
+    replaced_ports: tuple[str, ...] = ()  # ports the plan deletes: removed, or rebuilt
+    built_ports: tuple[str, ...] = ()  # ports the plan creates: added, restored, or rebuilt
+    removed_bridges: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()  # what can drop links or management, and what to do about it
 
     @property
     def commands(self) -> list[Command]:
@@ -93,10 +108,52 @@ class NodePlan:
         )
 
     def expectations_after(self) -> list[Expectation]:
-        return _expectations(self.after, self.touched_ports, self.touched_bridges)
+        """What the scripts read back after the change; a port the plan builds is read whole."""
+        return _expectations(self.after, self, self.built_ports)
 
     def expectations_before(self) -> list[Expectation]:
-        return _expectations(self.before, self.touched_ports, self.touched_bridges)
+        """What must be there before; a port the plan deletes is read whole: it is what rollback puts back."""
+        return _expectations(self.before, self, self.replaced_ports)
+
+
+def carry_over(host: OvsState, target: OvsState) -> OvsState:
+    """`target` with what the host has in the columns no design manages, on every row both have:
+    what a plan keeps when it changes a row, and carries over when it rebuilds one."""
+    ports = tuple(_carry_port(host.port(port.name), port) for port in target.ports)
+    interfaces = tuple(
+        _carry_interface(host, interface) if host.port_of_interface(interface.name) else interface
+        for interface in target.interfaces
+    )
+    rows = tuple(
+        row if row.name not in host.bridges else host.bridge_row(row.name).with_owner(row.owned)
+        for row in target.bridge_rows
+    )
+    return OvsState(target.bridges, ports, interfaces, rows, target.system_id, target.hostname)
+
+
+def _carry_port(old: PortState | None, port: PortState) -> PortState:
+    if old is None or (port.kind == "bridge" and old.kind != "bridge"):
+        return port
+    managed = set(MANAGED_BOND_KEYS) if port.kind == "bond" else set()
+    kept = [(key, value) for key, value in old.other_config if key not in managed]
+    other_config = tuple(sorted([*port.other_config, *kept]))
+    return PortState(
+        port.name,
+        port.bridge,
+        port.kind,
+        port.members,
+        port.tag,
+        port.bond_mode,
+        port.lacp,
+        other_config,
+        old.columns,
+    )
+
+
+def _carry_interface(host: OvsState, interface: InterfaceState) -> InterfaceState:
+    old = host.interface(interface.name)
+    options = interface.options or old.options
+    return InterfaceState(interface.name, interface.mtu_request, interface.type, options, old.columns)
 
 
 def with_untouched(target: OvsState, plan: NodePlan) -> OvsState:
@@ -111,25 +168,54 @@ def with_untouched(target: OvsState, plan: NodePlan) -> OvsState:
     ]
     ports = sorted([*target.ports, *untouched], key=lambda p: (p.bridge, natural_key(p.name)))
     interfaces = (*target.interfaces, *(i for port in untouched for i in before.interfaces_of(port)))
-    return OvsState(tuple(sorted(bridges)), tuple(ports), interfaces)
+    rows = (*target.bridge_rows, *(before.bridge_row(bridge) for bridge in kept_bridges))
+    names = tuple(sorted(bridges))
+    return OvsState(
+        names,
+        tuple(ports),
+        interfaces,
+        tuple(sorted(rows, key=lambda row: row.name)),
+        before.system_id,
+        before.hostname,
+    )
 
 
-def _expectations(state: OvsState, ports: Iterable[str], bridges: Iterable[str]) -> list[Expectation]:
-    found = [
-        Expectation("Bridge", bridge, "name", bridge if bridge in state.bridges else UNSET)
-        for bridge in sorted(bridges)
-    ]
-    for name in sorted(set(ports)):
+def _expectations(state: OvsState, plan: NodePlan, whole_ports: Iterable[str]) -> list[Expectation]:
+    """What the scripts read back for the rows `plan` touches, as `state` has them. A row the
+    plan deletes or rebuilds is checked whole: what is not as expected would be lost."""
+    found: list[Expectation] = []
+    for bridge in sorted(plan.touched_bridges):
+        found.append(Expectation("Bridge", bridge, "name", bridge if bridge in state.bridges else UNSET))
+        if bridge in state.bridges:
+            found.append(owner_expectation(bridge, state.bridge_row(bridge).owned))
+        if bridge in state.bridges and bridge in plan.removed_bridges:
+            found += bridge_row_expectations(state, bridge)
+    whole = set(whole_ports)
+    for name in sorted(set(plan.touched_ports)):
         port = state.port(name)
         if port is None:
             found.append(absent(name))
+            continue
+        if name in whole:
+            found += [e for e in full_port_expectations(state, port) if e.table != "Bridge"]
             continue
         found += [e for e in port_expectations(port) if e.table != "Bridge"]
         found += [
             Expectation("Interface", i.name, "mtu_request", str(i.mtu_request) if i.mtu_request is not None else UNSET)
             for i in state.interfaces_of(port)
         ]
-    return found
+    return _unique(found)
+
+
+def _unique(found: list[Expectation]) -> list[Expectation]:
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for expectation in found:
+        key = (expectation.table, expectation.record, expectation.column)
+        if key not in seen:
+            seen.add(key)
+            kept.append(expectation)
+    return kept
 
 
 def plan_node(node: str, before: OvsState, after: OvsState, scope: Scope) -> NodePlan:
@@ -137,6 +223,7 @@ def plan_node(node: str, before: OvsState, after: OvsState, scope: Scope) -> Nod
     builder.remove_bridges()
     builder.remove_ports()
     builder.add_bridges()
+    builder.mark_bridges()
     builder.add_or_update_ports()
     return NodePlan(
         node=node,
@@ -146,7 +233,20 @@ def plan_node(node: str, before: OvsState, after: OvsState, scope: Scope) -> Nod
         left_alone=tuple(builder.left_alone),
         touched_ports=tuple(sorted(builder.touched_ports)),
         touched_bridges=tuple(sorted(builder.touched_bridges)),
+        replaced_ports=tuple(sorted(builder.replaced_ports)),
+        built_ports=tuple(sorted(builder.built_ports)),
+        removed_bridges=tuple(sorted(builder.removed_bridges)),
+        risks=tuple(dict.fromkeys(builder.risks)),
     )
+
+
+def vm_ports(state: OvsState, bridge: str | None = None) -> list[str]:
+    """Ports whose interface libvirt marked as a VM's tap (on `bridge`, if given)."""
+    return [
+        port.name
+        for port in state.ports
+        if (bridge is None or port.bridge == bridge) and any(i.vm for i in state.interfaces_of(port))
+    ]
 
 
 class _Builder:
@@ -156,46 +256,91 @@ class _Builder:
         self.left_alone: list[str] = []
         self.touched_ports: set[str] = set()
         self.touched_bridges: set[str] = set()
+        self.replaced_ports: set[str] = set()
+        self.built_ports: set[str] = set()
+        self.removed_bridges: set[str] = set()
+        self.risks: list[str] = []
+        self.vm_ports = set(vm_ports(before))
         # Interfaces the target puts somewhere: a port holding one elsewhere must go.
-        self.claimed = {name for port in after.ports for name in port.members if port.kind != "bridge"}
+        self.claimed = {name for port in after.ports for name in port.members}
 
     def _add(self, text: str, commands: Iterable[Command], *, bridges: Collection[str], ports: Iterable[str]) -> None:
-        risky = any(bridge in self.scope.host_bridges for bridge in bridges)
-        self.changes.append(Change(text, tuple(commands), risky))
+        host = [bridge for bridge in bridges if bridge in self.scope.host_bridges]
+        self.changes.append(Change(text, tuple(commands), bool(host)))
         self.touched_ports.update(ports)
+        if host:
+            self.risks.append(host_bridge_risk(host[0]))
 
     def remove_bridges(self) -> None:
         for bridge in self.before.bridges:
             if bridge in self.after.bridges:
                 continue
-            if bridge not in self.scope.removable_bridges:
-                self.left_alone.append(f"bridge {bridge} (not in the design)")
+            kept = self._why_bridge_stays(bridge)
+            if kept:
+                self.left_alone.append(f"bridge {bridge} (not in the design; {kept})")
                 continue
             ports = [p.name for p in self.before.ports if p.bridge == bridge and p.kind != "bridge"]
             with_ports = f" with its ports {', '.join(ports)}" if ports else ""
             self.touched_bridges.add(bridge)
+            self.removed_bridges.add(bridge)
+            self.replaced_ports.update(ports)
             self._add(f"bridge {bridge} removed{with_ports}", [("del-br", bridge)], bridges=[bridge], ports=ports)
+
+    def _why_bridge_stays(self, bridge: str) -> str:
+        """Why a bridge the target lacks is not removed; "" if it is."""
+        if bridge in self.scope.removable_bridges:
+            return ""
+        row = self.before.bridge_row(bridge)
+        if not self.scope.prune_bridges:
+            return "--prune removes it if ovsgen built it"
+        if not row.owned:
+            return "not built by ovsgen (no external_ids:managed-by=ovsgen), so --prune leaves it"
+        vms = vm_ports(self.before, bridge)
+        if vms:
+            return f"it carries VM ports {', '.join(vms)}: move those VMs first"
+        if row.unrestorable:
+            return f"it has {', '.join(row.unrestorable)} that a rollback could not put back"
+        return ""
 
     def remove_ports(self) -> None:
         for port in self.before.ports:
             if port.kind == "bridge" or port.bridge not in self.after.bridges or self.after.port(port.name):
                 continue
             managed = port.name in self.scope.managed_ports
-            if port.name in self.scope.removable_ports or self.claimed & set(port.members):
+            described = _describe(port, managed=managed)
+            if port.name in self.vm_ports and not self.claimed & set(port.members):
+                vm = next(i.vm for i in self.before.interfaces_of(port) if i.vm)
+                self.left_alone.append(f"VM port {port.name} on {port.bridge} (VM {vm}; plans never remove a VM's tap)")
+            elif port.name in self.scope.removable_ports or self.claimed & set(port.members):
+                self.replaced_ports.add(port.name)
                 self._add(
-                    f"{_describe(port, managed=managed)} removed from {port.bridge}",
+                    f"{described} removed from {port.bridge}",
                     [("del-port", port.bridge, port.name)],
                     bridges=[port.bridge],
                     ports=[port.name],
                 )
             else:
-                self.left_alone.append(f"{_describe(port, managed=managed)} on {port.bridge} (not in the design)")
+                self.left_alone.append(f"{described} on {port.bridge} (not in the design)")
 
     def add_bridges(self) -> None:
         for bridge in self.after.bridges:
             if bridge not in self.before.bridges:
                 self.touched_bridges.add(bridge)
-                self._add(f"bridge {bridge} added", [("add-br", bridge)], bridges=[bridge], ports=[])
+                verb = "added" if self.after.bridge_row(bridge).owned else "restored"
+                commands = create_bridge(self.after.bridge_row(bridge))
+                self._add(f"bridge {bridge} {verb}", commands, bridges=[bridge], ports=[])
+
+    def mark_bridges(self) -> None:
+        """A bridge the design takes over from a host gets ovsgen's mark (and loses it on rollback)."""
+        for bridge in self.after.bridges:
+            if bridge not in self.before.bridges:
+                continue
+            commands = update_bridge(self.before.bridge_row(bridge), self.after.bridge_row(bridge))
+            if commands:
+                self.touched_bridges.add(bridge)
+                owned = self.after.bridge_row(bridge).owned
+                what = "marked as built by ovsgen" if owned else "no longer marked as built by ovsgen"
+                self.changes.append(Change(f"bridge {bridge} {what} (external_ids:managed-by)", tuple(commands), False))
 
     def add_or_update_ports(self) -> None:
         for port in self.after.ports:
@@ -205,6 +350,7 @@ class _Builder:
             elif old is None:
                 managed = port.name in self.scope.managed_ports
                 verb = "added" if managed else "restored"
+                self.built_ports.add(port.name)
                 self._add(
                     f"{_describe(port, managed=managed)} {verb} on {port.bridge}{_members(port)}",
                     create_port(self.after, port),
@@ -218,27 +364,35 @@ class _Builder:
 
     def _update_bridge_port(self, port: PortState, old: PortState | None) -> None:
         """A bridge's own port exists with the bridge: only its tag and MTU change."""
-        baseline = old or PortState(port.name, port.bridge, "bridge", members=port.members)
-        old_interface = (
-            self.before.interface(port.name) if old is not None else InterfaceState(port.name, None, "internal")
-        )
+        # A new bridge's own port starts untagged, at the default MTU.
+        baseline = old or replace(port, tag=None)
         new_interface = self.after.interface(port.name)
+        old_interface = (
+            self.before.interface(port.name) if old is not None else replace(new_interface, mtu_request=None)
+        )
         commands = update_port(baseline, port) + update_interface(old_interface, new_interface)
         words = _tag_change(baseline, port) + _mtu_change(old_interface, new_interface)
         if commands:
             what = "host port" if port.bridge in self.scope.host_bridges else "own port"
             self._add(f"{port.bridge} {what}: {', '.join(words)}", commands, bridges=[port.bridge], ports=[port.name])
+            if old is not None and old.tag != port.tag and port.bridge in self.scope.host_bridges:
+                self.risks.append(host_vlan_risk(port.bridge, old.tag, port.tag))
 
     def _update(self, old: PortState, port: PortState) -> None:
         commands = update_port(old, port)
-        words = _tag_change(old, port) if old.tag != port.tag else []
-        words += _bond_change(old, port)
+        words = _tag_change(old, port) + _bond_change(old, port)
+        every_mtu = True
         for name in port.members:
             before, after = self.before.interface(name), self.after.interface(name)
             commands += update_interface(before, after)
             words += [f"{name} {word}" for word in _mtu_change(before, after)]
+            every_mtu = every_mtu and before.mtu_request != after.mtu_request
         if commands:
             self._add(f"{port.name}: {', '.join(words)}", commands, bridges=[port.bridge], ports=[port.name])
+        if port.kind == "bond" and every_mtu:
+            self.risks.append(bond_mtu_risk(port))
+        if port.bridge in self.scope.host_bridges and _bond_change(old, port):
+            self.risks.append(host_uplink_risk(port, "changes its bond mode or LACP"))
 
     def _rebuild(self, old: PortState, port: PortState) -> None:
         joined = [name for name in port.members if name not in old.members]
@@ -249,12 +403,63 @@ class _Builder:
         if not words:
             words = [f"{port.name} becomes {_describe(port)}"]
         commands = [("del-port", old.bridge, old.name), *create_port(self.after, port)]
+        carried = _carried(self.after, port)
+        kept = f"; carried over from the host: {', '.join(carried)}" if carried else ""
+        self.replaced_ports.add(port.name)
+        self.built_ports.add(port.name)
         self._add(
-            f"{'; '.join(words)} ({port.name} rebuilt in the same transaction)",
+            f"{'; '.join(words)} ({port.name} rebuilt in the same transaction{kept})",
             commands,
             bridges=[old.bridge, port.bridge],
             ports=[port.name],
         )
+        if port.bridge in self.scope.host_bridges:
+            self.risks.append(host_uplink_risk(port, "is rebuilt"))
+
+
+def _carried(state: OvsState, port: PortState) -> list[str]:
+    """The settings no design manages that a rebuilt port keeps (carry_over put them in `state`)."""
+    managed = set(MANAGED_BOND_KEYS) if port.kind == "bond" else set()
+    words = [argument for name, value in port.columns for argument in cell_arguments(name, value)]
+    words += [f"other_config:{key}={value}" for key, value in port.other_config if key not in managed]
+    for interface in state.interfaces_of(port):
+        words += [
+            f"{interface.name} {argument}"
+            for name, value in interface.columns
+            for argument in cell_arguments(name, value)
+        ]
+    return words
+
+
+def host_bridge_risk(bridge: str) -> str:
+    return (
+        f"this change touches the host bridge {bridge} (its uplinks, host port or VLAN) and can cut the "
+        "management connection: run it from a console (IPMI/iLO/iDRAC), one node at a time, "
+        "and keep rollback.sh at hand."
+    )
+
+
+def host_vlan_risk(bridge: str, old: int | None, new: int | None) -> str:
+    return (
+        f"the host VLAN of {bridge} moves ({_vlan(old)} -> {_vlan(new)}): the host address is unreachable "
+        f"on the old VLAN the moment this applies. The switch ports must carry VLAN {_vlan(new)} first "
+        "(see Switch ports); if they do not, only a console gets the host back."
+    )
+
+
+def host_uplink_risk(port: PortState, what: str) -> str:
+    return (
+        f"the host bridge's uplink {port.name} {what}: management drops while the links come up again "
+        "(for LACP, until the switch's port-channel forms). Build the switch side first and run it from a console."
+    )
+
+
+def bond_mtu_risk(port: PortState) -> str:
+    return (
+        f"the MTU of every member of {port.name} ({', '.join(port.members)}) changes in one transaction: "
+        "many NIC drivers reset a link when its MTU changes, so all links of the bond can go down at once. "
+        f"If {port.name} carries management, run it from a console; ovsgen does not stage the members one at a time."
+    )
 
 
 def _same_shape(old: PortState, new: PortState) -> bool:

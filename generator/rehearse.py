@@ -1,12 +1,20 @@
 """`ovsgen rehearse`: try a change plan and its rollback on a private ovsdb-server.
 
 The starting state comes from an old design (its apply.sh builds it) or from a
-host database file made with `ovsdb-client backup`. change.sh runs; the
-database must then hold exactly the new design's state (as the new apply.sh
-builds it on an empty database) plus whatever the plan leaves alone.
-rollback.sh runs; the database must equal the starting state again. Nothing
-touches the host's own Open vSwitch: each server listens on a socket in a
-temporary folder and is stopped by pid.
+host database file made with `ovsdb-client backup`. change.sh runs; then every
+row of the database, every column but those only ovs-vswitchd writes
+(generator.dbrows), must be what the plan promises: the new design's rows (as
+the new apply.sh builds them on an empty database) with the columns the design
+manages as that reference has them and every other column as the starting row
+had it, and the starting rows the design does not have unchanged, or gone if
+the plan removes them. rollback.sh runs; the database must equal the starting
+one again, row for row, column for column.
+
+For a plan between designs, libvirt-change.sh and libvirt-rollback.sh are
+rehearsed the same way on libvirt's test driver (test:///default), starting
+from the old design's networks. Nothing touches the host's own Open vSwitch or
+libvirt: each server listens on a socket in a temporary folder and is stopped
+by pid.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -24,12 +33,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.changes import plan_designs, plan_from_host
+from lxml import etree
+
+from generator.changes import NodeChange, plan_designs, plan_from_host
+from generator.dbrows import Key, PlanScope, Rows, differences, expected_after_change, read_rows
 from generator.diagnostics import DesignInvalid, Diagnostic
 from generator.hoststate import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, parse_dump, shown
 from generator.ovsstate import OvsState
 from generator.pipeline import ValidDesign
-from generator.plan import with_untouched
+from generator.render import render_design
 from generator.render.files import OutputFile
 from generator.render.ovs_script import render_apply_script
 from generator.render.plan_files import render_plan
@@ -108,10 +120,28 @@ class PrivateOvsdb:
     def __init__(self, folder: Path, tools: Tools) -> None:
         self.folder, self.tools = folder, tools
         self.socket = folder / "db.sock"
+        self.host_bin: Path | None = None  # where the stand-in `hostname` is, once the node's name is known
 
     @property
     def vsctl(self) -> str:
         return f"{self.tools.paths['ovs-vsctl']} --db=unix:{self.socket} --no-wait"
+
+    def pose_as(self, hostname: str) -> None:
+        """Have the scripts run here see `hostname` as the host's name: the plan's host guard
+        compares it with the node the plan was made for, and this server stands for that node."""
+        folder = self.folder / "host-bin"
+        folder.mkdir(exist_ok=True)
+        stand_in = folder / "hostname"
+        stand_in.write_text(f"#!/bin/sh\nprintf '%s\\n' {shlex.quote(hostname)}\n")
+        stand_in.chmod(0o755)
+        self.host_bin = folder
+
+    def environment(self) -> dict[str, str]:
+        """What a script run against this server gets: OVS_VSCTL, and the stand-in `hostname` first on PATH."""
+        found = {**os.environ, "OVS_VSCTL": self.vsctl}
+        if self.host_bin is not None:
+            found["PATH"] = os.pathsep.join([str(self.host_bin), os.environ.get("PATH", "")])
+        return found
 
     def start(self, database: Path) -> None:
         subprocess.run(
@@ -144,14 +174,22 @@ class PrivateOvsdb:
             time.sleep(0.02)
         os.kill(pid, signal.SIGKILL)
 
-    def state(self, source: str = "ovsdb-client dump") -> OvsState:
-        """What the database holds, checked as any host dump is; `source` locates errors."""
+    def dump(self, source: str = "ovsdb-client dump") -> str:
+        """The whole database as `ovsdb-client dump --format=json` prints it; `source` locates errors."""
         command = [self.tools.paths["ovsdb-client"], "dump", "--format=json", f"unix:{self.socket}", "Open_vSwitch"]
         try:
-            result = subprocess.run(command, check=True, capture_output=True, text=True)
+            return subprocess.run(command, check=True, capture_output=True, text=True).stdout
         except subprocess.CalledProcessError as error:
             raise _refused(source, f"ovsdb-client dump failed: {shown(error.stderr.strip())}") from None
-        return parse_dump(result.stdout, source)
+
+    def state(self, source: str = "ovsdb-client dump") -> OvsState:
+        """What the database holds, checked as any host dump is; `source` locates errors."""
+        return parse_dump(self.dump(source), source)
+
+    def snapshot(self, source: str = "ovsdb-client dump") -> tuple[OvsState, Rows]:
+        """What the database holds, both as ovsgen models it and as every row, whole (one dump)."""
+        text = self.dump(source)
+        return parse_dump(text, source), read_rows(text, self.schema(), source)
 
     def schema(self) -> object:
         """The schema the server serves its Open_vSwitch database with, as JSON."""
@@ -268,7 +306,7 @@ def _run(file: OutputFile, server: PrivateOvsdb, workdir: Path) -> Step:
         ["bash", str(path), "--apply", "--skip-nic-check"],
         capture_output=True,
         text=True,
-        env={**os.environ, "OVS_VSCTL": server.vsctl},
+        env=server.environment(),
         check=False,
     )
     output = (result.stdout + result.stderr).strip()
@@ -283,11 +321,19 @@ def _apply_design(valid: ValidDesign, node: str, server: PrivateOvsdb, workdir: 
     return _run(script, server, workdir / valid.design.name)
 
 
-def _reference(tools: Tools, new: ValidDesign, node: str, workdir: Path) -> tuple[OvsState, Step | None]:
+@dataclass(frozen=True)
+class Reference:
     """The new design's state as its own apply.sh builds it on an empty database."""
+
+    state: OvsState
+    rows: Rows
+    built: Step | None  # None: the node is not in the new design
+
+
+def _reference(tools: Tools, new: ValidDesign, node: str, workdir: Path) -> Reference:
     with private_ovsdb(tools) as server:
         step = _apply_design(new, node, server, workdir / "reference")
-        return server.state(), step
+        return Reference(*server.snapshot(), step)
 
 
 def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, *, prune: bool = False) -> Report:
@@ -301,9 +347,11 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
         if old is None:
             # Before anything runs: a backup's own schema could let any text into a script.
             refuse_foreign_schema(start, server)
-        reference, built = _reference(tools, new, node, workdir)
-        if built is not None and not built.passed:
-            report.steps.append(Step("build the new design's state on an empty database", False, built.details))
+        reference = _reference(tools, new, node, workdir)
+        if reference.built is not None and not reference.built.passed:
+            report.steps.append(
+                Step("build the new design's state on an empty database", False, reference.built.details)
+            )
             return report
         if old is not None:
             step = _apply_design(old, node, server, workdir / "start")
@@ -311,16 +359,19 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
                 report.steps.append(Step("build the starting state with the old design's apply.sh", *_result(step)))
                 if not step.passed:
                     return report
-        starting = server.state(f"{start} (read back by ovsdb-client dump)")
+        starting, start_rows = server.snapshot(f"{start} (read back by ovsdb-client dump)")
         change = (
             plan_designs(old, new, (node,))[0] if old is not None else plan_from_host(starting, new, node, prune=prune)
         )
-        scripts = {file.name: file for file in render_plan([change], "rehearsal")}
+        server.pose_as(change.expected_hostname)
+        files = render_plan([change], "rehearsal")
+        scripts = {file.name: file for file in files}
         _check_script(report, scripts, "change.sh", server, workdir)
-        expected = with_untouched(reference, change.change)
-        report.steps.append(_same("the database holds the new design's state", expected, server.state()))
+        expected = expected_after_change(start_rows, reference.rows, _kinds(reference.state), _scope(change))
+        report.steps.append(_same("the database holds the new design's state", expected, server.snapshot()[1]))
         _check_script(report, scripts, "rollback.sh", server, workdir)
-        report.steps.append(_same("the database is back to the starting state", starting, server.state()))
+        report.steps.append(_same("the database is back to the starting state", start_rows, server.snapshot()[1]))
+        _rehearse_libvirt(report, change, old, new, _Plan(files, workdir / "libvirt", server.environment()))
     return report
 
 
@@ -337,17 +388,287 @@ def _check_script(
     report.steps.append(_run(scripts[name], server, workdir))
 
 
-def _lines(state: OvsState) -> list[str]:
-    return sorted(
-        [f"bridge {bridge}" for bridge in state.bridges]
-        + [repr(p) for p in state.ports]
-        + [repr(i) for i in state.interfaces]
+def _kinds(reference: OvsState) -> dict[Key, str]:
+    """What generator.ovsstate.managed_columns needs to know of the reference's rows."""
+    kinds: dict[Key, str] = {("Port", port.name): port.kind for port in reference.ports}
+    kinds |= {("Interface", i.name): "internal" if i.type == "internal" else "" for i in reference.interfaces}
+    return kinds
+
+
+def _scope(change: NodeChange) -> PlanScope:
+    return PlanScope(frozenset(change.change.touched_ports), frozenset(change.change.touched_bridges))
+
+
+def _same(title: str, expected: Rows, actual: Rows) -> Step:
+    found = differences(expected, actual)
+    return Step(title, not found, "\n".join(found))
+
+
+# --- libvirt, on its test driver ----------------------------------------------------
+
+LIBVIRT_URI = "test:///default"
+
+# VIRSH for the scripts a rehearsal runs (rehearse writes it, headed by the `virsh` and
+# `state` it uses). libvirt's test driver forgets everything when its connection closes,
+# so this keeps the networks in a folder (state/networks/<name>/: the stored definition
+# and files marking it persistent, active, autostart) and the virsh commands that rebuild
+# them (state/batch, after those in state/reset that remove the driver's own networks).
+# Every call runs that batch and then its own command in one connection; a command that
+# changes a network, once it succeeded, updates the folder. The stored definition is
+# libvirt's form of what was defined, read in a connection of its own: the test driver
+# shows an active network's old definition after a redefinition, and refuses
+# `net-dumpxml --inactive` (answered here with the stored definition).
+_VIRSH_STAND_IN = r"""
+set -euo pipefail
+shopt -s nullglob
+batch=$(<"$state/batch")
+
+# Write state/batch again from the folder.
+rebuild() {
+  local dir name text
+  text=$(<"$state/reset")
+  for dir in "$state"/networks/*/; do
+    name=${dir%/}
+    name=${name##*/}
+    if [[ -e $dir/persistent ]]; then
+      printf -v text '%snet-define --file %q; ' "$text" "${dir}definition.xml"
+      if [[ -e $dir/autostart ]]; then
+        printf -v text '%snet-autostart --network %q; ' "$text" "$name"
+      fi
+      if [[ -e $dir/active ]]; then
+        printf -v text '%snet-start --network %q; ' "$text" "$name"
+      fi
+    else
+      printf -v text '%snet-create --file %q; ' "$text" "${dir}definition.xml"
+    fi
+  done
+  printf '%s' "$text" > "$state/batch"
+}
+
+# The word after option $1 in the rest, else the rest's last word that is no option.
+argument() {
+  local option=$1 previous='' word
+  found=''
+  shift
+  for word in "$@"; do
+    if [[ $previous == "$option" ]]; then
+      found=$word
+      return 0
+    fi
+    [[ $word == --* ]] || found=$word
+    previous=$word
+  done
+}
+
+# Keep libvirt's form of definition file $2, made with $1 (net-define or net-create), in $dir.
+keep() {
+  local name reset
+  name=$(sed -n 's|^ *<name>\(.*\)</name> *$|\1|p' "$2" | head -n 1)
+  if [[ -z $name || $name == */* || $name == .* ]]; then
+    echo "rehearsal virsh: cannot keep a network named '$name'" >&2
+    exit 1
+  fi
+  dir=$state/networks/$name
+  mkdir -p "$dir"
+  reset=$(<"$state/reset")
+  printf -v reset '%s%s --file %q; net-dumpxml --network %q' "$reset" "$1" "$2" "$name"
+  "${virsh[@]}" "$reset" > "$dir/new.xml"
+  mv -f "$dir/new.xml" "$dir/definition.xml"
+}
+
+command=''
+for word in "$@"; do
+  if [[ ${1:-} == net-dumpxml && $word == --inactive ]]; then
+    continue
+  fi
+  printf -v command '%s%q ' "$command" "$word"
+done
+case ${1:-} in
+  net-define|net-create|net-start|net-destroy|net-undefine|net-autostart) ;;
+  *) exec "${virsh[@]}" "$batch$command" ;;
+esac
+"${virsh[@]}" "$batch$command" || exit
+argument --network "${@:2}"
+dir=$state/networks/$found
+case $1 in
+  net-define)
+    argument --file "${@:2}"
+    keep net-define "$found"
+    touch "$dir/persistent" ;;
+  net-create)
+    argument --file "${@:2}"
+    keep net-create "$found"
+    touch "$dir/active" ;;
+  net-start) touch "$dir/active" ;;
+  net-destroy)
+    rm -f "$dir/active"
+    [[ -e $dir/persistent ]] || rm -rf "$dir" ;;
+  net-undefine)
+    rm -f "$dir/persistent" "$dir/autostart"
+    [[ -e $dir/active ]] || rm -rf "$dir" ;;
+  *)
+    if [[ " $* " == *" --disable "* ]]; then rm -f "$dir/autostart"; else touch "$dir/autostart"; fi ;;
+esac
+rebuild
+"""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A libvirt network as a rehearsal compares it: its definition without UUID and MAC
+    (libvirt makes them up), and whether it is persistent, active and autostarted."""
+
+    definition: str
+    flags: tuple[tuple[str, str], ...]
+
+
+class LibvirtTestDriver:
+    """libvirt's test driver whose networks outlive each virsh call (see _VIRSH_STAND_IN)."""
+
+    def __init__(self, folder: Path, virsh: str) -> None:
+        self.folder, self.real = folder, virsh
+        self.state = folder / "state"
+        self.command = folder / "virsh"
+
+    def start(self) -> None:
+        """An empty driver: the networks test:///default starts with are removed on every call."""
+        (self.state / "networks").mkdir(parents=True)
+        every = self._real("net-list --all --name").split()
+        active = set(self._real("net-list --name").split())
+        reset = [f"net-destroy --network {shlex.quote(name)}; " for name in every if name in active]
+        reset += [f"net-undefine --network {shlex.quote(name)}; " for name in every]
+        (self.state / "reset").write_text("".join(reset))
+        (self.state / "batch").write_text("".join(reset))
+        head = (
+            f"#!/bin/bash\nvirsh=({shlex.quote(self.real)} -q -c {LIBVIRT_URI})\nstate={shlex.quote(str(self.state))}\n"
+        )
+        self.command.write_text(head + _VIRSH_STAND_IN)
+        self.command.chmod(0o755)
+
+    def _real(self, batch: str) -> str:
+        command = [self.real, "-q", "-c", LIBVIRT_URI, batch]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def query(self, *args: str) -> str:
+        return subprocess.run([str(self.command), *args], capture_output=True, text=True, check=True).stdout
+
+    def networks(self) -> dict[str, Network]:
+        found = {}
+        for name in self.query("net-list", "--all", "--name").split():
+            info = self.query("net-info", "--network", name)
+            flags = [line.split(":", 1) for line in info.splitlines() if ":" in line]
+            kept = tuple(
+                (key.strip(), value.strip()) for key, value in flags if key in ("Active", "Persistent", "Autostart")
+            )
+            found[name] = Network(_normalised(self.query("net-dumpxml", "--network", name)), kept)
+        return found
+
+
+def _normalised(xml: str) -> str:
+    """A network definition without what libvirt makes up (UUID, MAC), laid out one way."""
+    root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
+    for made_up in list(root.iter("uuid", "mac")):
+        parent = made_up.getparent()
+        if parent is not None:
+            parent.remove(made_up)
+    return etree.tostring(root, encoding="unicode", pretty_print=True)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A node's plan files, the folder the libvirt rehearsal writes them to, and the environment scripts run in."""
+
+    files: list[OutputFile]
+    folder: Path
+    environment: dict[str, str]
+
+
+def _rehearse_libvirt(
+    report: Report, change: NodeChange, old: ValidDesign | None, new: ValidDesign, plan: _Plan
+) -> None:
+    """libvirt-change.sh and libvirt-rollback.sh on the test driver, from the old design's networks."""
+    if not change.networks:
+        return
+    if old is None:
+        report.steps.append(Step("libvirt not rehearsed: a dump does not hold libvirt networks", True))
+        return
+    virsh = shutil.which("virsh")
+    if virsh is None:
+        report.steps.append(Step("libvirt not rehearsed: virsh is missing", False))
+        return
+    reference = LibvirtTestDriver(plan.folder / "reference", virsh)
+    built = _define_design(reference, new, change.node, plan)
+    if built is not None and not built.passed:
+        report.steps.append(Step("build the new design's networks on libvirt's test driver", False, built.details))
+        return
+    driver = LibvirtTestDriver(plan.folder / "rehearsal", virsh)
+    step = _define_design(driver, old, change.node, plan)
+    if step is not None:
+        report.steps.append(Step("build the starting networks with the old design's define.sh", *_result(step)))
+        if not step.passed:
+            return
+    starting = driver.networks()
+    for file in plan.files:
+        _write(plan.folder / "plan", file)
+    scripts = {file.name: plan.folder / "plan" / file.path for file in plan.files}
+    report.steps.append(_run_virsh_script(scripts["libvirt-change.sh"], driver, plan))
+    report.steps.append(_same_networks("libvirt holds the new design's networks", reference.networks(), driver))
+    if "libvirt-rollback.sh" not in scripts:
+        report.steps.append(Step("libvirt rollback not rehearsed: the plan has no libvirt-rollback.sh", False))
+        return
+    report.steps.append(_run_virsh_script(scripts["libvirt-rollback.sh"], driver, plan))
+    report.steps.append(_same_networks("libvirt is back to the starting networks", starting, driver))
+
+
+def _write(folder: Path, file: OutputFile) -> Path:
+    path = folder / file.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(file.text)
+    return path
+
+
+def _define_design(driver: LibvirtTestDriver, valid: ValidDesign, node: str, plan: _Plan) -> Step | None:
+    """Start `driver` with `valid`'s networks for `node`, by the design's own define.sh."""
+    driver.start()
+    if not any(layout.node.name == node for layout in valid.layouts):
+        return None
+    files = render_design(valid, [node], ["libvirt"])
+    paths = [_write(driver.folder / "design", file) for file in files]
+    (script,) = [path for path in paths if path.name == "define.sh"]
+    return _run_virsh_script(script, driver, plan)
+
+
+def _run_virsh_script(script: Path, driver: LibvirtTestDriver, plan: _Plan) -> Step:
+    result = subprocess.run(
+        ["bash", str(script), "--apply"],
+        capture_output=True,
+        text=True,
+        env={**plan.environment, "VIRSH": str(driver.command)},
+        check=False,
     )
+    output = (result.stdout + result.stderr).strip()
+    return Step(f"{script.name} --apply", result.returncode == 0, "" if result.returncode == 0 else output)
 
 
-def _same(title: str, expected: OvsState, actual: OvsState) -> Step:
-    want, have = _lines(expected), _lines(actual)
-    if want == have:
-        return Step(title, True)
-    diff = difflib.unified_diff(want, have, "expected", "database", lineterm="", n=0)
-    return Step(title, False, "\n".join(diff))
+def _same_networks(title: str, expected: dict[str, Network], driver: LibvirtTestDriver) -> Step:
+    actual = driver.networks()
+    found = []
+    for name in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(name), actual.get(name)
+        if have is None:
+            found.append(f"network {name}: expected, not defined")
+        elif want is None:
+            found.append(f"network {name}: defined, not expected")
+        else:
+            found += [
+                f"network {name} {key}: expected {value}, libvirt {dict(have.flags).get(key, 'unknown')}"
+                for key, value in want.flags
+                if dict(have.flags).get(key) != value
+            ]
+            if want.definition != have.definition:
+                found.append(f"network {name}: its definition differs")
+                lines = difflib.unified_diff(
+                    want.definition.splitlines(), have.definition.splitlines(), "expected", "libvirt", lineterm="", n=1
+                )
+                found += [f"  {line}" for line in lines]
+    return Step(title, not found, "\n".join(found))

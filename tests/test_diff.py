@@ -76,10 +76,16 @@ def test_plan_writes_the_folder_and_prints_the_summary(tmp_path: Path) -> None:
     assert "- eth4 joins br1-up (br1-up rebuilt in the same transaction)" in result.stdout
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
         "c1/change.sh",
+        "c1/ifcfg-change.sh",
+        "c1/ifcfg-rollback.sh",
+        "c1/network-scripts.old/ifcfg-br1-up",
         "c1/network-scripts/ifcfg-br1-up",
         "c1/network-scripts/ifcfg-eth4",
         "c1/rollback.sh",
         "c2/change.sh",
+        "c2/ifcfg-change.sh",
+        "c2/ifcfg-rollback.sh",
+        "c2/network-scripts.old/ifcfg-br1-up",
         "c2/network-scripts/ifcfg-br1-up",
         "c2/network-scripts/ifcfg-eth4",
         "c2/rollback.sh",

@@ -156,7 +156,7 @@ def test_ifcfg_files_build_the_same_state_as_apply(rendered_tree: Path, ovsdb: O
     env = {**os.environ, "OVS_VSCTL": ovsdb.vsctl_command}
     result = run(["bash", str(SUPPORT / "ifup_ovs.sh"), str(scripts)], env=env)
     assert result.returncode == 0, result.stderr
-    from_ifcfg = ovsdb.state()
+    from_ifcfg, rows_from_ifcfg = ovsdb.state(), ovsdb.rows()
     for bridge in from_ifcfg:
         ovsdb.vsctl("del-br", bridge)
     applied = run_script(
@@ -164,6 +164,10 @@ def test_ifcfg_files_build_the_same_state_as_apply(rendered_tree: Path, ovsdb: O
     )
     assert applied.returncode == 0, applied.stderr
     assert from_ifcfg == ovsdb.state() == EXPECTED[(design, node)]
+    # Whole rows too: both mark every bridge as ovsgen's, so that a plan may prune it later.
+    assert rows_from_ifcfg == ovsdb.rows()
+    marks = {name: row["external_ids"] for (table, name), row in rows_from_ifcfg.items() if table == "Bridge"}
+    assert marks == {bridge: {"managed-by": "ovsgen"} for bridge in from_ifcfg}
 
 
 def test_apply_converges_from_drift(rendered_tree: Path, ovsdb: Ovsdb) -> None:
@@ -212,6 +216,7 @@ def test_dry_run_prints_the_transaction_and_changes_nothing(rendered_tree: Path,
     assert result.stdout.splitlines() == [
         f"{ovsdb.vsctl_command} \\",
         "   -- --may-exist add-br br0 \\",
+        "   -- set Bridge br0 external_ids:managed-by=ovsgen \\",
         "   -- clear Port br0 tag \\",
         "   -- --may-exist add-bond br0 bond0 eth2 eth3 \\",
         "   -- set Port bond0 bond_mode=active-backup \\",
@@ -288,4 +293,4 @@ def test_usage_and_exit_codes(rendered_tree: Path, args: tuple[str, ...], code: 
     result = run_script(apply_script(rendered_tree, "ahv-host", "ahv-a-1"), *args, env={})
     assert result.returncode == code
     usage = result.stdout if code == 0 else result.stderr
-    assert "Usage: apply.sh --dry-run | --apply [--skip-nic-check] | --help" in usage
+    assert "Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] | --help" in usage

@@ -387,7 +387,8 @@ def test_file_names_reach_render_diff_and_plan_as_text(cmark: ModuleType, tmp_pa
     tree = github_html(cmark, diff.stdout)
     assert f"{name} -> new.yaml" in [p.text_content() for p in tree.iter("p")]
     assert not {element.tag for element in tree.iter()} & {"img", "em", "strong", "a", "del", "script", "h3"}
-    assert next(c.text for c in tree.iter("code")).startswith("--- a/ahv-a-1/")  # the diffs stay code
+    blocks = [c.text for c in tree.iter("code") if c.getparent().tag == "pre"]
+    assert blocks[0].startswith("--- a/ahv-a-1/")  # the diffs stay code blocks
     plan = ovsgen("plan", name, "new.yaml", "-o", "plan", cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     tree = github_html(cmark, (tmp_path / "plan/plan.md").read_text())

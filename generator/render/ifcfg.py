@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from generator.model import Design, Nic
 from generator.ovscommands import bond_options
-from generator.ovsstate import OvsState, PortState, node_state
+from generator.ovsstate import OWNER_KEY, OWNER_VALUE, OvsState, PortState, node_state
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, macro
 from generator.resolve import NodeLayout
@@ -39,6 +39,10 @@ def render_ifcfg(design: Design, layout: NodeLayout, node_folder: str) -> list[O
 def _text(header: str, summary: str, settings: Settings) -> str:
     pairs = [(key, _quote(key, value)) for key, value in settings]
     return macro("ifcfg.j2", "ifcfg_file")(header, summary, pairs)
+
+
+# ovsgen's mark on every bridge it manages, as apply.sh sets it (generator.ovsstate.OWNER_KEY).
+_OWNER_MARK = f"set Bridge {{name}} external_ids:{OWNER_KEY}={OWNER_VALUE}"
 
 
 def _quote(key: str, value: str) -> str:
@@ -71,7 +75,7 @@ def _ovs(kind: str, bridge: str | None = None) -> Settings:
 def _bridge(design: Design, layout: NodeLayout, state: OvsState, name: str) -> Settings:
     settings = [("DEVICE", name), *_ovs("OVSBridge"), *_COMMON]
     if name != design.host.bridge:
-        return [*settings, ("BOOTPROTO", "none")]
+        return [*settings, ("BOOTPROTO", "none"), ("OVS_EXTRA", _OWNER_MARK.format(name=name))]
     host, node = design.host, layout.node
     if node.address is None:
         # No BOOTPROTO here: ifup-eth re-reads this file and would undo the dhcp
@@ -95,9 +99,9 @@ def _bridge(design: Design, layout: NodeLayout, state: OvsState, name: str) -> S
     settings.append(("MTU", str(host.mtu)))
     port = state.port(name)
     assert port is not None
-    extra = [f"set Interface {name} mtu_request={host.mtu}"]
+    extra = [_OWNER_MARK.format(name=name), f"set Interface {name} mtu_request={host.mtu}"]
     if port.tag is not None:
-        extra.insert(0, f"set Port {name} tag={port.tag}")
+        extra.insert(1, f"set Port {name} tag={port.tag}")
     return [*settings, ("OVS_EXTRA", " -- ".join(extra))]
 
 

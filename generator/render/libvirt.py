@@ -51,6 +51,37 @@ def virsh_script(
     )
 
 
+def plan_script(
+    *,
+    header: str,
+    script: str,
+    node: str,
+    hostname: str,
+    rollback: bool,
+    host_known: bool,
+    steps: Sequence[tuple[str, str, str]],
+    folders: dict[str, str],
+) -> str:
+    """libvirt-change.sh or libvirt-rollback.sh of a plan (templates/libvirt-plan.sh.j2).
+
+    `steps`: per network its name, its definition before and after the script: a file of the
+    plan, folders["absent"] (not defined) or folders["unknown"] (not known: from a dump).
+    `folders`: "new", "old" and "backup" (beside the script), "absent" and "unknown".
+    """
+    return template("libvirt-plan.sh.j2").render(
+        header=header,
+        script=script,
+        node=node,
+        hostname=hostname,
+        rollback=rollback,
+        host_known=host_known,
+        names=[name for name, _, _ in steps],
+        starts=[start for _, start, _ in steps],
+        targets=[target for _, _, target in steps],
+        **folders,
+    )
+
+
 def _xml(header: str, body: str) -> str:
     return etree.tostring(etree.Comment(f" {header} "), encoding="unicode") + "\n" + body
 

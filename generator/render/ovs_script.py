@@ -10,6 +10,7 @@ The same template renders change plans (generator.render.plan_files).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from generator.model import Design
 from generator.ovscommands import Command, Expectation, converge, expectations
@@ -38,6 +39,20 @@ def render_apply_script(design: Design, layout: NodeLayout, node_folder: str) ->
     return [OutputFile(f"{node_folder}/{FOLDER}/apply.sh", text, executable=True)]
 
 
+@dataclass(frozen=True)
+class HostGuard:
+    """The host a plan's script insists on: the Open vSwitch system-id a dump recorded, else a host name."""
+
+    system_id: str
+    hostname: str
+
+    @property
+    def describe(self) -> str:
+        if self.system_id:
+            return f"the Open vSwitch system-id {self.system_id}"
+        return f"host name {self.hostname}"
+
+
 def uplink_nics(state: OvsState) -> list[str]:
     """NICs that must exist on the host: bond members and single uplinks."""
     names = {name for port in state.ports if port.kind in ("bond", "nic") for name in port.members}
@@ -56,6 +71,7 @@ def ovs_script(
     before: Sequence[Expectation] | None = None,
     risks: Sequence[str] = (),
     target: str = "the design",
+    guard: HostGuard | None = None,
 ) -> str:
     """The text of an ovs-vsctl script; `before` makes it refuse a host in another state."""
     return template("ovs-script.sh.j2").render(
@@ -69,4 +85,5 @@ def ovs_script(
         before=None if before is None else [e.line() for e in before],
         risks=risks,
         target=target,
+        guard=guard,
     )

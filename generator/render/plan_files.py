@@ -6,15 +6,10 @@ from __future__ import annotations
 from generator.changes import FileChange, NodeChange
 from generator.plan import NodePlan
 from generator.render.files import OutputFile
-from generator.render.libvirt import virsh_script
-from generator.render.ovs_script import ovs_script
+from generator.render.ifcfg_plan import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
+from generator.render.libvirt import plan_script
+from generator.render.ovs_script import HostGuard, ovs_script
 from generator.render.templating import template
-
-RISK = (
-    "this change touches the host bridge (its uplinks, host port or VLAN) and can cut the",
-    "management connection. Run it from a console (IPMI/iLO/iDRAC), one node at a time,",
-    "and keep rollback.sh at hand.",
-)
 
 
 def plan_header(source: str, node: str | None) -> str:
@@ -23,7 +18,8 @@ def plan_header(source: str, node: str | None) -> str:
 
 
 def risk_notes(plan: NodePlan) -> tuple[str, ...]:
-    return RISK if plan.risky else ()
+    """What can drop links or management, each once (generator.plan words them)."""
+    return plan.risks
 
 
 def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
@@ -45,39 +41,46 @@ def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
 
 
 def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
-    folder = change.node
     header = plan_header(source, change.node)
     files = []
     if change.change.changes:
         files += [
-            _script(change.change, header, "change.sh", "the new design", folder),
-            _script(change.rollback, header, "rollback.sh", "the starting state", folder),
+            _script(change, change.change, header, "change.sh", "the new design"),
+            _script(change, change.rollback, header, "rollback.sh", "the starting state"),
         ]
-    files += [
-        OutputFile(f"{folder}/network-scripts/{item.name}", item.file.text)
-        for item in change.ifcfg
-        if item.file is not None
-    ]
-    defined = [item for item in change.networks if item.file is not None]
-    files += [OutputFile(f"{folder}/libvirt/{item.name}", item.file.text) for item in defined if item.file is not None]
-    removed = [item.name.removesuffix(".xml") for item in change.networks if item.action == "delete"]
-    script = virsh_script(
-        header=header,
-        script="libvirt-change.sh",
-        purpose=(
-            f"Changes the libvirt networks of node {change.node}: undefines those the design dropped,",
-            "then defines (or redefines) the new and changed ones from libvirt/<name>.xml.",
-        ),
-        networks=[item.name.removesuffix(".xml") for item in defined],
-        removed=removed,
-        xml_folder="libvirt",
-    )
-    if change.networks:
-        files.append(OutputFile(f"{folder}/libvirt-change.sh", script, executable=True))
+    files += ifcfg_plan_files(change, header)
+    files += _libvirt_files(change, header)
     return files
 
 
-def _script(plan: NodePlan, header: str, name: str, target: str, folder: str) -> OutputFile:
+# The libvirt layer of a plan, beside the node's scripts: the new and the old design's network
+# XML, and the host's definitions libvirt-change.sh saves before it touches a network.
+LIBVIRT_NEW, LIBVIRT_OLD, LIBVIRT_BACKUP = "libvirt", "libvirt.old", "libvirt.backup"
+
+
+def _libvirt_files(change: NodeChange, header: str) -> list[OutputFile]:
+    """libvirt/, libvirt.old/, libvirt-change.sh and libvirt-rollback.sh of a node's plan."""
+    if not change.networks:
+        return []
+    files = layer_files(change.networks, change.node, LIBVIRT_NEW, LIBVIRT_OLD)
+    forward = layer_steps(change.networks, change.host_known, LIBVIRT_NEW, LIBVIRT_OLD, suffix=".xml")
+    folders = {"new": LIBVIRT_NEW, "old": LIBVIRT_OLD, "backup": LIBVIRT_BACKUP, "absent": ABSENT, "unknown": UNKNOWN}
+    for script, steps in (("libvirt-change.sh", forward), ("libvirt-rollback.sh", reverse(forward))):
+        text = plan_script(
+            header=header,
+            script=script,
+            node=change.node,
+            hostname=change.expected_hostname,
+            rollback=script == "libvirt-rollback.sh",
+            host_known=change.host_known,
+            steps=[(step.name, step.start, step.target) for step in steps],
+            folders=folders,
+        )
+        files.append(OutputFile(f"{change.node}/{script}", text, executable=True))
+    return files
+
+
+def _script(change: NodeChange, plan: NodePlan, header: str, name: str, target: str) -> OutputFile:
     direction = (
         "the new design back to its starting state" if name == "rollback.sh" else "its starting state to the new design"
     )
@@ -94,9 +97,10 @@ def _script(plan: NodePlan, header: str, name: str, target: str, folder: str) ->
         expected=plan.expectations_after(),
         before=plan.expectations_before(),
         risks=risk_notes(plan),
+        guard=HostGuard(change.system_id, change.expected_hostname),
         target=target,
     )
-    return OutputFile(f"{folder}/{name}", text, executable=True)
+    return OutputFile(f"{change.node}/{name}", text, executable=True)
 
 
 def describe_files(items: tuple[FileChange, ...]) -> list[str]:

@@ -56,6 +56,23 @@ class Ovsdb:
             }
         return bridges
 
+    def rows(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every Bridge, Port and Interface row, whole, by (table, name), with references as names
+        and without _uuid: equal databases give equal rows whatever uuids their rows got.
+        Columns only ovs-vswitchd writes are empty here: no vswitchd runs."""
+        tables = {name: self.table(name) for name in ("Bridge", "Port", "Interface")}
+        names = {row["_uuid"]: row["name"] for rows in tables.values() for row in rows}
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, rows in tables.items():
+            for row in rows:
+                cells = {column: _named(value, names) for column, value in row.items() if column != "_uuid"}
+                found[(table, row["name"])] = cells
+        return found
+
+    def root(self) -> dict[str, Any]:
+        (row,) = self.table("Open_vSwitch")
+        return {"external_ids": row["external_ids"]}
+
     def dump(self) -> str:
         """The whole database, for byte-for-byte 'nothing changed' comparisons."""
         return "\n".join(self.vsctl("--format=json", "list", table) for table in ("Bridge", "Port", "Interface"))
@@ -71,6 +88,15 @@ def _port_state(port: dict[str, Any], interfaces: dict[str, dict[str, Any]]) -> 
         "lacp": port["lacp"],
         "other_config": port["other_config"] or {},
     }
+
+
+def _named(value: Any, names: dict[str, str]) -> Any:
+    """A cell with row uuids replaced by the rows' names (sorted, for sets)."""
+    if isinstance(value, str) and value in names:
+        return names[value]
+    if isinstance(value, list) and value and all(isinstance(item, str) and item in names for item in value):
+        return sorted(names[item] for item in value)
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -7,11 +7,13 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: apply.sh --dry-run | --apply [--skip-nic-check] | --help
+Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] | --help
 
   --dry-run          print the ovs-vsctl command that --apply would run; change nothing
+  --check            read the host, change nothing: already as designed (exit 0), or not
+                     (exit 1, the differences shown)
   --apply            check the host, run the command, then read every setting back
-  --skip-nic-check   with --apply: do not require the NICs under $SYSFS_NET
+  --skip-nic-check   do not require the NICs under $SYSFS_NET
 
 Environment:
   OVS_VSCTL  the ovs-vsctl command to use (default: ovs-vsctl), e.g.
@@ -26,6 +28,7 @@ sysfs_net=${SYSFS_NET:-/sys/class/net}
 # The whole change, as one transaction.
 transaction=(
   -- --may-exist add-br br0
+  -- set Bridge br0 external_ids:managed-by=ovsgen
   -- set Port br0 tag=10
   -- --may-exist add-bond br0 br0-up ens1f0 ens1f1
   -- set Port br0-up bond_mode=balance-tcp lacp=active other_config:lacp-time=fast other_config:lacp-fallback-ab=true
@@ -45,6 +48,7 @@ nics=(ens1f0 ens1f1)
 # Every managed setting and the value the design wants ("(unset)" = empty).
 # Quoted array elements, not a heredoc: no name or value can end them early.
 expected=(
+  'Bridge br0 external_ids:managed-by = ovsgen'
   'Bridge br0 name = br0'
   'Interface br0 mtu_request = 1500'
   'Interface br0 type = internal'
@@ -82,10 +86,11 @@ observe() {
   case $column in
     @bridge) value=$("${vsctl[@]}" -- port-to-br "$record" 2>/dev/null) || value='' ;;
     @members) value=$(bond_members "$record") ;;
+    @ports) value=$("${vsctl[@]}" -- list-ports "$record" 2>/dev/null | LC_ALL=C sort | paste -sd ' ' -) || value='' ;;
     *) value=$("${vsctl[@]}" -- --if-exists get "$table" "$record" "$column" 2>/dev/null) || value='' ;;
   esac
   value=${value//\"/}
-  if [[ -z $value || $value == '[]' ]]; then
+  if [[ -z $value || $value == '[]' || $value == '{}' ]]; then
     value='(unset)'
   fi
   printf '%s\n' "$value"
@@ -146,11 +151,30 @@ preflight() {
   fi
 }
 
+# Already there: say so, and (for a plan) what was read, so that an empty or
+# unexpected database does not pass for a finished change unnoticed.
+already_done() {
+  local seen
+  seen=$(current_state expected_state)
+  if [[ $seen != "$(expected_state)" ]]; then
+    return 1
+  fi
+  echo "No change: node kvm-s-1 already matches the design."
+}
+
+check() {
+  preflight "$1" "$2"
+  if already_done; then
+    return 0
+  fi
+  echo "apply.sh: node kvm-s-1 differs from the design; --apply would change:" >&2
+  diff -u --label expected --label actual <(expected_state) <(current_state expected_state) >&2 || true
+  exit 1
+}
+
 apply() {
-  local check_nics=$1
-  preflight "$check_nics"
-  if [[ $(current_state expected_state) == "$(expected_state)" ]]; then
-    echo "No change: node kvm-s-1 already matches the design."
+  preflight "$1" "$2"
+  if already_done; then
     return 0
   fi
   echo "Applying the design to node kvm-s-1:"
@@ -167,10 +191,10 @@ apply() {
 }
 
 main() {
-  local mode='' check_nics=yes
+  local mode='' check_nics=yes check_host=yes
   while (($#)); do
     case $1 in
-      --dry-run|--apply) mode=$1 ;;
+      --dry-run|--apply|--check) mode=$1 ;;
       --skip-nic-check) check_nics=no ;;
       -h|--help) usage; exit 0 ;;
       *) echo "apply.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -180,7 +204,8 @@ main() {
   case $mode in
     --dry-run)
       print_transaction ;;
-    --apply) apply "$check_nics" ;;
+    --check) check "$check_nics" "$check_host" ;;
+    --apply) apply "$check_nics" "$check_host" ;;
     *) usage >&2; exit 2 ;;
   esac
 }
