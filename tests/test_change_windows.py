@@ -96,9 +96,10 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     path = script(change, name, tmp_path)
     options = args or ("--apply",)
+    nic_check = ("--skip-nic-check",) if name in ("change.sh", "rollback.sh") else ()  # only OVS looks for NICs
     return run(
-        ["bash", str(path), *options, "--skip-nic-check"],
-        env=env(ovsdb, PATH=fake_hostname(tmp_path / "bin", host)),
+        ["bash", str(path), *options, *nic_check],
+        env=env(ovsdb, PATH=fake_hostname(tmp_path / "bin", host), NETWORK_SCRIPTS=str(tmp_path / "network-scripts")),
     )
 
 
@@ -427,3 +428,16 @@ def test_apply_check_reads_the_host_and_changes_nothing(db: Ovsdb, tmp_path: Pat
     build(db, "base", tmp_path)
     done = run(["bash", str(path), "--check", "--skip-nic-check"], env=env(db))
     assert (done.returncode, done.stdout) == (0, "No change: node c1 already matches the design.\n")
+
+
+def test_the_file_scripts_of_a_dump_plan_insist_on_the_host_name_the_dump_recorded(db: Ovsdb, tmp_path: Path) -> None:
+    host_with_vms(db, tmp_path)  # its Open_vSwitch row says hostname=c1.example
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=False)
+    assert change.expected_hostname == "c1.example"
+    folder = tmp_path / "network-scripts"
+    folder.mkdir()
+    for host, code in (("c1", 0), ("c1.example", 0), ("c2.example", 1)):
+        result = run_script(change, "ifcfg-change.sh", db, tmp_path, "--check", host=host)
+        assert result.returncode == code, result.stderr
+    refused = run_script(change, "ifcfg-change.sh", db, tmp_path, "--check", host="c2.example")
+    assert "ifcfg-change.sh: this host is c2.example, not c1.example; nothing was changed" in refused.stderr

@@ -177,8 +177,8 @@ def test_ifcfg_scripts_guard_the_host(tmp_path: Path) -> None:
             refused = ifcfg(node / script, folder, other, mode)
             assert refused.returncode == 1
             assert refused.stderr == (
-                f"{script}: this host is c2.lab.example, not c1; nothing was changed "
-                "(--skip-host-check if the node name is not its host name)\n"
+                f"{script}: this host is c2.lab.example, not c1; nothing was changed\n"
+                f"{script}: (--skip-host-check if the node name is not its host name)\n"
             )
     assert snapshot(folder) == before
     skipped = ifcfg(node / "ifcfg-change.sh", folder, other, "--apply", "--skip-host-check")
