@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
 
 from generator.app import EXIT_INVALID, EXIT_OK, Settings, fail, report, validate_designs
 from generator.changes import NodeChange, plan_designs, plan_from_host
@@ -14,10 +15,11 @@ from generator.hoststate import load_dump
 from generator.pipeline import ValidDesign
 from generator.rehearse import RehearsalUnavailable, is_database_file, rehearse
 from generator.render.diff_report import design_diff, render_diff_report
-from generator.render.plan_files import render_plan
+from generator.render.ifcfg_plan import BACKUP, NEW, OLD
+from generator.render.plan_files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
 from generator.render.templating import comment_safe
 from generator.reporting import say
-from generator.writer import replace_folder
+from generator.writer import FolderShape, InTheWay, replace_folder
 
 
 def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None:
@@ -28,11 +30,77 @@ def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None
 
 def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> int:
     files = render_plan(changes, source)
-    replace_folder(settings.out, files)
+    obstacles = replace_folder(settings.out, files, PLAN_FOLDER)
+    if obstacles is not None:
+        return _refuse_plan_folder(settings, obstacles)
     summary = next(file for file in files if file.name == "plan.md")
     settings.stdout.write(summary.text)
     say(settings.stderr, f"wrote the plan ({len(files)} files) to {settings.out}/")
     return EXIT_OK
+
+
+# What a plan folder holds (generator.render.plan_files writes it): plan.md, and per node folder
+# its scripts and the folders of a layer's new and old files. Backups (*.backup) are made on the
+# host by the scripts themselves, and rollback needs them: a plan folder holding one is never replaced.
+PLAN_SUMMARY = "plan.md"
+PLAN_SCRIPTS = ("change.sh", "rollback.sh", "ifcfg-*.sh", "libvirt-*.sh")
+PLAN_LAYER_FOLDERS = frozenset({NEW, OLD, LIBVIRT_NEW, LIBVIRT_OLD})
+BACKUPS = {
+    BACKUP: "holds the host's files saved by ifcfg-change.sh --apply: rollback needs them",
+    LIBVIRT_BACKUP: "holds the host's network definitions saved by libvirt-change.sh --apply: rollback needs them",
+}
+SHOWN_IN_THE_WAY = 10  # entries named before "and N more": the advice matters more than a long list
+
+
+def _plan_writes(path: PurePosixPath, is_folder: bool) -> bool:
+    """Whether a plan writes `path` (relative to its folder) as a folder or a file."""
+    if path.name.startswith("."):  # a plan writes no hidden name (staging and locks sit beside its folder)
+        return False
+    match path.parts:
+        case (name,):
+            return is_folder or name == PLAN_SUMMARY  # a node's folder, or the summary
+        case (_, name):
+            if is_folder:
+                return name in PLAN_LAYER_FOLDERS
+            return any(fnmatchcase(name, pattern) for pattern in PLAN_SCRIPTS)
+        case (_, layer, _):
+            return layer in PLAN_LAYER_FOLDERS and not is_folder
+    return False
+
+
+def _is_backup(path: PurePosixPath) -> bool:
+    return path.name.endswith(".backup")
+
+
+def _made_by_plan(line: str) -> bool:
+    """Whether `line` is the first line of a plan.md: plan_header in an HTML comment (plan.md.j2)."""
+    head, _, tail = plan_header("\0", None).partition("\0")  # the header around its source
+    return line.startswith(f"<!-- {head}") and line.rstrip("\r").endswith(f"{tail} -->")
+
+
+PLAN_FOLDER = FolderShape(marker=PLAN_SUMMARY, made_by=_made_by_plan, writes=_plan_writes, keeps=_is_backup)
+
+
+def _refuse_plan_folder(settings: Settings, obstacles: InTheWay) -> int:
+    """Name what is in the folder's way, then what to do; nothing was written."""
+    out = settings.out
+    for path in obstacles.kept:
+        say(settings.stderr, f"{out / path} {BACKUPS.get(path.name, 'is a backup: ovsgen never deletes one')}")
+    if not obstacles.made_by_command:
+        say(settings.stderr, f"{out} is not a plan folder: it holds no {PLAN_SUMMARY} written by ovsgen plan")
+    for path in obstacles.lost[:SHOWN_IN_THE_WAY]:
+        say(settings.stderr, f"{out / path} would be lost: ovsgen plan does not write it")
+    if len(obstacles.lost) > SHOWN_IN_THE_WAY:
+        say(settings.stderr, f"and {len(obstacles.lost) - SHOWN_IN_THE_WAY} more in {out}")
+    return fail(settings, f"{_plan_folder_advice(out, obstacles)}; nothing was written")
+
+
+def _plan_folder_advice(out: Path, obstacles: InTheWay) -> str:
+    if obstacles.kept:
+        return "keep this plan folder and write the new plan elsewhere (-o NEW)"
+    if obstacles.made_by_command:
+        return f"ovsgen plan replaces {out} whole: move these out of it, or write the new plan elsewhere (-o NEW)"
+    return f"ovsgen plan replaces {out} whole: write the plan to a new or empty folder or over a previous one (-o NEW)"
 
 
 def run_plan(settings: Settings) -> int:
@@ -65,6 +133,10 @@ def _plan_from_host(settings: Settings, dump: Path) -> int:
     if unknown:
         return fail(settings, f"{unknown}; nothing was written")
     change = plan_from_host(host, new, node, prune=settings.prune)
+    for reason in change.change.blocked:  # a step no rollback could undo: no plan at all
+        say(settings.stderr, f"node {node}: {reason}")
+    if change.change.blocked:
+        return fail(settings, "nothing was written")
     source = f"host dump {comment_safe(dump.name)} -> {comment_safe(settings.designs[0].name)}"
     return _write_plan(settings, [change], source)
 

@@ -16,6 +16,7 @@ from generator.ovsstate import EMPTY, OvsState, node_state
 from generator.pipeline import ValidDesign
 from generator.plan import NodePlan, Scope, carry_over, plan_node, with_untouched
 from generator.render import OutputFile, render_design
+from generator.render.ifcfg import render_ifcfg
 from generator.resolve import NodeLayout
 from generator.switchports import PortChange, design_switch_changes, host_switch_changes
 
@@ -110,9 +111,9 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     # What the host has in the columns no design manages stays on every row the design keeps.
     after = carry_over(host, _state(new, node))
     hosts = _host_bridges(new.design)
-    pruned = frozenset(
-        port.name for port in host.ports if prune and port.bridge in after.bridges and port.kind != "bridge"
-    )
+    # With --prune every host port the design lacks may go; plan_node still keeps bridges' own
+    # ports, VM taps and the ports of bridges it does not remove.
+    pruned = frozenset(port.name for port in host.ports) if prune else frozenset()
     ports, bridges = _managed(after)
     change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports, prune_bridges=prune))
     # Rolling back starts from what the change leaves (the design plus what it left alone),
@@ -120,7 +121,8 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     rollback = plan_node(
         node, with_untouched(after, change), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
     )
-    ifcfg = tuple(FileChange(f.name, "add", f) for f in _files(new, node, "ifcfg"))
+    ifcfg = tuple(FileChange(f.name, "add", f) for f in _host_ifcfg(new, node, after))
+    ifcfg += _removed_bridge_files(change, frozenset(item.name for item in ifcfg))
     networks = tuple(
         FileChange(f.name, "add", f, "define, or redefine if the host has it")
         for f in _files(new, node, "libvirt")
@@ -141,10 +143,35 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     )
 
 
+def _host_ifcfg(new: ValidDesign, node: str, state: OvsState) -> list[OutputFile]:
+    """The design's ifcfg files, keeping what the host has in the columns no design manages."""
+    layout = _layout(new, node)
+    return sorted(render_ifcfg(new.design, layout, node, state)) if layout is not None else []
+
+
+def _removed_bridge_files(plan: NodePlan, written: frozenset[str]) -> tuple[FileChange, ...]:
+    """Deletions of the ifcfg files of the bridges `plan` removes: ifcfg-<bridge>, ifcfg-<port> of
+    each port it removes with the bridge and ifcfg-<nic> of their NICs, unless the design writes
+    a file of that name. Left on the host, they would build the bridge again at the next boot."""
+    found: dict[str, str] = {}
+    for bridge in plan.removed_bridges:
+        for device in _bridge_devices(plan.before, bridge):
+            name = f"ifcfg-{device}"
+            if name not in written:
+                found.setdefault(name, f"bridge {bridge} removed")
+    return tuple(FileChange(name, "delete", None, reason) for name, reason in found.items())
+
+
+def _bridge_devices(host: OvsState, bridge: str) -> list[str]:
+    """The bridge, its other ports and their NICs (interfaces of no special type), in that order."""
+    ports = [port for port in host.ports if port.bridge == bridge and port.kind != "bridge"]
+    nics = [i.name for port in ports for i in host.interfaces if i.name in port.members and i.type == ""]
+    return [bridge, *(port.name for port in ports), *nics]
+
+
 def _files(valid: ValidDesign | None, node: str, kind: str) -> list[OutputFile]:
-    if valid is None or _layout(valid, node) is None:
-        return []
-    return render_design(valid, [node], [kind])
+    # A node the design lacks renders no files.
+    return render_design(valid, [node], [kind]) if valid is not None else []
 
 
 # A whole line that is a header comment (templating.header_comment in a shell, ifcfg, XML, SVG,
@@ -207,8 +234,12 @@ def _network_reason(old: Network | InternalNetwork | None, new: Network | Intern
         return "removed"
     if old is None:
         return f"added on {new.bridge}" + (f", VLAN {new.vlan}" if isinstance(new, Network) and new.vlan else "")
-    if not isinstance(old, Network) or not isinstance(new, Network):
-        return "changed"
+    # An internal network (or a network turning into the other kind) is just "changed".
+    words = _network_words(old, new) if isinstance(old, Network) and isinstance(new, Network) else []
+    return ", ".join(words) or "changed"
+
+
+def _network_words(old: Network, new: Network) -> list[str]:
     words = []
     if old.bridge != new.bridge:
         words.append(f"moves from {old.bridge} to {new.bridge}")
@@ -216,4 +247,4 @@ def _network_reason(old: Network | InternalNetwork | None, new: Network | Intern
         words.append(f"retagged: VLAN {old.vlan or 'untagged'} -> {new.vlan or 'untagged'}")
     if _groups(old) != _groups(new):
         words.append("portgroups changed")
-    return ", ".join(words) or "changed"
+    return words

@@ -216,6 +216,32 @@ def _require(condition: bool, message: str) -> None:
         raise click.UsageError(message)
 
 
+def _replaced_whole_problem(out: Path, inputs: tuple[Path, ...]) -> str | None:
+    """Why `out` may not be a folder that a command replaces whole, or None: not /, the current
+    folder or one of its parents (replacing them loses everything else), nor a folder holding one
+    of the command's own input files. Compared as the file system resolves them (links, `..`)."""
+    try:
+        where, here = out.resolve(), Path.cwd().resolve()
+        held = [path for path in inputs if path.resolve().is_relative_to(where)]
+    except (OSError, RuntimeError) as error:  # a vanished working folder; a loop of links (RuntimeError)
+        return f"cannot tell which folder it is: {error}"
+    if where == Path(where.anchor):
+        return "this is the root folder"
+    if where == here or where in here.parents:
+        return "this is the current folder or one of its parents"
+    if held:
+        return f"this folder holds {held[0]}, which the command reads"
+    return None
+
+
+def _require_replaceable(out: Path, inputs: tuple[Path, ...], what: str) -> None:
+    """A usage error when `out`, which the command replaces whole, could hold what is not its own."""
+    problem = _replaced_whole_problem(out, inputs)
+    if problem:
+        message = f"-o {out}: {what} is replaced whole, but {problem}; give another folder (-o NEW)"
+        raise click.UsageError(printable(message))
+
+
 @main.command()
 @DESIGNS
 @click.option(
@@ -227,12 +253,17 @@ def _require(condition: bool, message: str) -> None:
 @OUT(default=Path("plan"), help="Plan folder, replaced as a whole.")
 @NODES
 @click.option(
-    "--prune", is_flag=True, help="With --from-host: remove ports the design does not mention from its bridges."
+    "--prune",
+    is_flag=True,
+    help=(
+        "With --from-host: remove ports the design does not mention from its bridges, and bridges "
+        "ovsgen built that it no longer has (never a VM's tap)."
+    ),
 )
 @STRICT
 @FORMAT
 def plan(
-    designs: tuple[Path, ...], nodes: tuple[str, ...], from_host: Path | None, prune: bool, **options: object
+    designs: tuple[Path, ...], nodes: tuple[str, ...], from_host: Path | None, prune: bool, out: Path, **options: object
 ) -> None:
     """Plan the change from OLD to NEW: per node change.sh, rollback.sh, libvirt-change.sh.
 
@@ -251,7 +282,8 @@ def plan(
     else:
         _require(len(designs) == 2, "plan takes OLD and NEW designs (or --from-host DUMP and NEW)")
         _require(not prune, "--prune goes with --from-host")
-    _run(_changes().run_plan, designs=designs, nodes=nodes, from_host=from_host, prune=prune, **options)
+    _require_replaceable(out, (*designs, *([from_host] if from_host else [])), "the plan folder")
+    _run(_changes().run_plan, designs=designs, nodes=nodes, from_host=from_host, prune=prune, out=out, **options)
 
 
 @main.command()

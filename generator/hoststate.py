@@ -35,7 +35,8 @@ from generator.ovsstate import HOST_COLUMNS, BridgeState, Cell, Columns, Interfa
 from generator.resolve import natural_key
 
 TABLES = ("Bridge", "Port", "Interface")  # a dump must have these
-OPTIONAL_TABLES = ("Open_vSwitch",)  # the host's identity: a dump made by hand may leave it out
+# The host's identity, and mirrors: a dump made by hand may leave them out.
+OPTIONAL_TABLES = ("Open_vSwitch", "Mirror")
 MAX_DUMP_BYTES = 64 * 1024 * 1024
 _INT64_MAX = 2**63 - 1  # OVSDB integers are 64-bit
 
@@ -170,6 +171,7 @@ COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
                 "bond_downdelay": ColumnType(BaseType("integer")),
                 "other_config": _TEXT_MAP,
                 "external_ids": _TEXT_MAP,
+                "qos": ColumnType(BaseType("uuid", ref_table="QoS"), min=0),
             }
         ),
         "Interface": MappingProxyType(
@@ -180,14 +182,35 @@ COLUMNS: Mapping[str, Mapping[str, ColumnType]] = MappingProxyType(
                 "options": _TEXT_MAP,
                 "external_ids": _TEXT_MAP,
                 "other_config": _TEXT_MAP,
+                "ingress_policing_rate": ColumnType(BaseType("integer", min_integer=0)),
+                "ingress_policing_burst": ColumnType(BaseType("integer", min_integer=0)),
+                "ofport_request": ColumnType(BaseType("integer", min_integer=1, max_integer=65279), min=0),
+                "mac": ColumnType(_STRING, min=0),
+                "bfd": _TEXT_MAP,
+                "lldp": _TEXT_MAP,
             }
         ),
         "Open_vSwitch": MappingProxyType({"external_ids": _TEXT_MAP}),
+        # A mirror that selects a port, or sends to it, loses it when the port is rebuilt.
+        "Mirror": MappingProxyType(
+            {
+                "name": ColumnType(_STRING),
+                "select_src_port": ColumnType(BaseType("uuid", ref_table="Port"), min=0, max=None),
+                "select_dst_port": ColumnType(BaseType("uuid", ref_table="Port"), min=0, max=None),
+                "output_port": ColumnType(BaseType("uuid", ref_table="Port"), min=0),
+            }
+        ),
     }
 )
 # Without these a row means nothing; the other columns are empty when a dump lacks them.
 REQUIRED = MappingProxyType(
-    {"Bridge": ("name", "ports"), "Port": ("name", "interfaces"), "Interface": ("name",), "Open_vSwitch": ()}
+    {
+        "Bridge": ("name", "ports"),
+        "Port": ("name", "interfaces"),
+        "Interface": ("name",),
+        "Open_vSwitch": (),
+        "Mirror": ("name",),
+    }
 )
 
 
@@ -246,6 +269,7 @@ class _Port(NamedTuple):
     other_config: tuple[tuple[str, str], ...]
     where: int
     columns: Columns
+    qos: bool
 
 
 class _Interface(NamedTuple):
@@ -254,6 +278,7 @@ class _Interface(NamedTuple):
     mtu_request: int | None
     options: tuple[tuple[str, str], ...]
     columns: Columns
+    mac: bool  # a requested MAC: ovs-vsctl cannot take it back through an ifcfg file
 
 
 @dataclass
@@ -266,6 +291,7 @@ class _Tables:
     seen: dict[str, int]  # tables read so far, and their lines
     names: dict[str, set[str]]  # names per table: OVSDB keeps them unique
     identity: dict[str, str]  # the Open_vSwitch row's system-id and hostname
+    mirrors: dict[str, list[str]]  # port uuid -> the mirrors that select it or send to it
 
 
 def load_dump(path: Path, display_name: str | None = None) -> OvsState:
@@ -322,7 +348,7 @@ def _text_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _parse(lines: Iterator[tuple[int, str]], name: str) -> OvsState:
-    tables = _Tables({}, {}, {}, {}, {}, {})
+    tables = _Tables({}, {}, {}, {}, {}, {}, {})
     for number, line in lines:
         if line.strip():
             _read_table(_Where(name, number, line), tables)
@@ -631,6 +657,7 @@ def _read_port(row: _Row, tables: _Tables) -> None:
         other_config=row.text_pairs("other_config"),
         where=row.offset,
         columns=_host_columns(row),
+        qos=bool(row.atoms("qos")),
     )
 
 
@@ -644,6 +671,7 @@ def _read_interface(row: _Row, tables: _Tables) -> None:
         mtu_request=row.optional("mtu_request"),
         options=row.text_pairs("options"),
         columns=_host_columns(row),
+        mac=bool(row.atoms("mac")),
     )
 
 
@@ -651,6 +679,13 @@ def _read_root(row: _Row, tables: _Tables) -> None:
     """The Open_vSwitch row: the host's system-id and hostname, which plans insist on."""
     found = dict(row.text_pairs("external_ids"))
     tables.identity.update({key: found[key] for key in ("system-id", "hostname") if key in found})
+
+
+def _read_mirror(row: _Row, tables: _Tables) -> None:
+    name = row.plain("name", row.optional("name") or "", "name")
+    ports = {*row.atoms("select_src_port"), *row.atoms("select_dst_port"), *row.atoms("output_port")}
+    for port in sorted(ports):
+        tables.mirrors.setdefault(port, []).append(name)
 
 
 def _host_columns(row: _Row) -> Columns:
@@ -665,7 +700,7 @@ def _host_columns(row: _Row) -> Columns:
             (value,) = row.atoms(name) or [default]
         else:
             value = tuple(sorted(row.atoms(name)))
-        if isinstance(value, str):
+        if isinstance(value, str):  # identifiers (enums, datapath types): ovs-vsctl reads them unquoted
             row.plain(name, value, "type")
         if value != default:
             columns.append((name, value))
@@ -673,7 +708,13 @@ def _host_columns(row: _Row) -> Columns:
 
 
 _READERS: Mapping[str, Callable[[_Row, _Tables], None]] = MappingProxyType(
-    {"Bridge": _read_bridge, "Port": _read_port, "Interface": _read_interface, "Open_vSwitch": _read_root}
+    {
+        "Bridge": _read_bridge,
+        "Port": _read_port,
+        "Interface": _read_interface,
+        "Open_vSwitch": _read_root,
+        "Mirror": _read_mirror,
+    }
 )
 
 
@@ -690,7 +731,12 @@ def _state(tables: _Tables, file: str) -> OvsState:
         for uuid in bridge.ports:
             port = owners.port(bridge, uuid)
             members = sorted((owners.interface(port, member) for member in port.interfaces), key=_natural_name)
-            ports.append(_port(port, bridge.name, members))
+            lost = (
+                *(("qos",) * port.qos),
+                *(f"mirror {name}" for name in tables.mirrors.get(uuid, ())),
+                *(f"the MAC requested for {member.name}" for member in members if member.mac),
+            )
+            ports.append(_port(port, bridge.name, members, lost))
             interfaces += [_interface(member) for member in members]
     ports.sort(key=lambda port: (port.bridge, natural_key(port.name)))
     rows = tuple(BridgeState(bridge.name, bridge.columns, bridge.unrestorable) for bridge in bridges)
@@ -744,7 +790,7 @@ class _Owners:
         return rows[uuid]
 
 
-def _port(row: _Port, bridge: str, members: list[_Interface]) -> PortState:
+def _port(row: _Port, bridge: str, members: list[_Interface], unrestorable: tuple[str, ...]) -> PortState:
     return PortState(
         name=row.name,
         bridge=bridge,
@@ -755,6 +801,7 @@ def _port(row: _Port, bridge: str, members: list[_Interface]) -> PortState:
         lacp=row.lacp,
         other_config=row.other_config,
         columns=row.columns,
+        unrestorable=unrestorable,
     )
 
 

@@ -38,7 +38,10 @@ def bond_options(port: PortState) -> list[str]:
 
 
 def cell_arguments(name: str, value: Cell) -> list[str]:
-    """A host column as ovs-vsctl `set` arguments: a map one key at a time, a set whole."""
+    """A host column as ovs-vsctl `set` arguments: a map one key at a time, a set whole. No
+    quotes: the ifcfg files carry these words inside a double-quoted value. The string columns
+    of HOST_COLUMNS hold identifiers (enums, datapath types), which ovs-vsctl reads unquoted;
+    a requested `mac`, which it would not, stops a plan instead (generator.hoststate)."""
     if isinstance(value, bool):
         return [f"{name}={str(value).lower()}"]
     if not isinstance(value, tuple):
@@ -217,7 +220,7 @@ def expectations(state: OvsState, ports: Iterable[str] | None = None) -> list[Ex
             for interface in state.interfaces_of(port)
             if interface.type
         ]
-    return sorted(found, key=lambda e: (e.table != "Bridge", e.table, e.record, e.column))
+    return sorted(found, key=lambda e: (e.table, e.record, e.column))  # Bridge, Interface, Port
 
 
 def owner_expectation(bridge: str, owned: bool = True) -> Expectation:
@@ -243,6 +246,9 @@ def full_port_expectations(state: OvsState, port: PortState) -> list[Expectation
         Expectation("Port", port.name, "tag", str(port.tag) if port.tag is not None else UNSET),
         Expectation("Port", port.name, "other_config", read_back(port.other_config)),
         *_host_expectations("Port", port.name, port.columns),
+        # What no rollback puts back must not be there (a plan from a dump refuses such a port).
+        Expectation("Port", port.name, "qos", UNSET),
+        Expectation("Port", port.name, "@mirrors", UNSET),
     ]
     if port.kind != "bond":
         found += [
@@ -254,6 +260,7 @@ def full_port_expectations(state: OvsState, port: PortState) -> list[Expectation
             _interface_expectation(interface),
             Expectation("Interface", interface.name, "type", interface.type or UNSET),
             Expectation("Interface", interface.name, "options", read_back(interface.options)),
+            Expectation("Interface", interface.name, "mac", UNSET),
             *_host_expectations("Interface", interface.name, interface.columns),
         ]
     return found

@@ -60,7 +60,15 @@ HOST_COLUMNS: dict[str, dict[str, Cell]] = {
         "mcast_snooping_enable": False,
     },
     "Port": {"trunks": (), "vlan_mode": "", "bond_updelay": 0, "bond_downdelay": 0, "external_ids": ()},
-    "Interface": {"external_ids": (), "other_config": ()},
+    "Interface": {
+        "external_ids": (),
+        "other_config": (),
+        "ingress_policing_rate": 0,
+        "ingress_policing_burst": 0,
+        "ofport_request": "",
+        "bfd": (),
+        "lldp": (),
+    },
 }
 
 # libvirt marks the interface of a VM's tap with these external_ids keys.
@@ -92,6 +100,8 @@ class PortState:
     lacp: str | None = None  # None: the lacp column is empty (off)
     other_config: tuple[tuple[str, str], ...] = ()
     columns: Columns = ()  # what a host has in the columns no design manages (HOST_COLUMNS)
+    # What a plan could not put back if it deleted the port: its QoS, the mirrors that use it.
+    unrestorable: tuple[str, ...] = ()
 
     @property
     def tagged(self) -> bool:

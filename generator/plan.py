@@ -17,6 +17,7 @@ rollback would put back: the scripts check that before they change anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
@@ -84,6 +85,8 @@ class NodePlan:
     built_ports: tuple[str, ...] = ()  # ports the plan creates: added, restored, or rebuilt
     removed_bridges: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()  # what can drop links or management, and what to do about it
+    # Why the plan must not be carried out: it would delete what no rollback puts back.
+    blocked: tuple[str, ...] = ()
 
     @property
     def commands(self) -> list[Command]:
@@ -237,15 +240,29 @@ def plan_node(node: str, before: OvsState, after: OvsState, scope: Scope) -> Nod
         built_ports=tuple(sorted(builder.built_ports)),
         removed_bridges=tuple(sorted(builder.removed_bridges)),
         risks=tuple(dict.fromkeys(builder.risks)),
+        blocked=tuple(builder.blocked),
     )
 
 
+# libvirt names the taps it creates vnet0, vnet1, ...: a port so named is a VM's even where its
+# interface lost libvirt's external_ids (a tap added by hand, an older libvirt).
+_LIBVIRT_TAP = re.compile(r"vnet[0-9]+")
+
+
+def vm_of(state: OvsState, port: PortState) -> str | None:
+    """The VM a port is a tap of, in words; None if it does not look like one."""
+    found = next((i.vm for i in state.interfaces_of(port) if i.vm), None)
+    if found is not None:
+        return f"VM {found}"
+    return "named like a libvirt tap" if _LIBVIRT_TAP.fullmatch(port.name) else None
+
+
 def vm_ports(state: OvsState, bridge: str | None = None) -> list[str]:
-    """Ports whose interface libvirt marked as a VM's tap (on `bridge`, if given)."""
+    """Ports that are VMs' taps (on `bridge`, if given)."""
     return [
         port.name
         for port in state.ports
-        if (bridge is None or port.bridge == bridge) and any(i.vm for i in state.interfaces_of(port))
+        if (bridge is None or port.bridge == bridge) and port.kind != "bridge" and vm_of(state, port)
     ]
 
 
@@ -260,6 +277,7 @@ class _Builder:
         self.built_ports: set[str] = set()
         self.removed_bridges: set[str] = set()
         self.risks: list[str] = []
+        self.blocked: list[str] = []
         self.vm_ports = set(vm_ports(before))
         # Interfaces the target puts somewhere: a port holding one elsewhere must go.
         self.claimed = {name for port in after.ports for name in port.members}
@@ -298,8 +316,9 @@ class _Builder:
         vms = vm_ports(self.before, bridge)
         if vms:
             return f"it carries VM ports {', '.join(vms)}: move those VMs first"
-        if row.unrestorable:
-            return f"it has {', '.join(row.unrestorable)} that a rollback could not put back"
+        lost = [*row.unrestorable, *(what for p in self.before.ports if p.bridge == bridge for what in p.unrestorable)]
+        if lost:
+            return f"it has {', '.join(lost)} that a rollback could not put back"
         return ""
 
     def remove_ports(self) -> None:
@@ -308,10 +327,17 @@ class _Builder:
                 continue
             managed = port.name in self.scope.managed_ports
             described = _describe(port, managed=managed)
-            if port.name in self.vm_ports and not self.claimed & set(port.members):
-                vm = next(i.vm for i in self.before.interfaces_of(port) if i.vm)
-                self.left_alone.append(f"VM port {port.name} on {port.bridge} (VM {vm}; plans never remove a VM's tap)")
-            elif port.name in self.scope.removable_ports or self.claimed & set(port.members):
+            claimed = bool(self.claimed & set(port.members))
+            if port.name in self.vm_ports and not claimed:
+                vm = vm_of(self.before, port)
+                self.left_alone.append(f"VM port {port.name} on {port.bridge} ({vm}; plans never remove a VM's tap)")
+            elif port.unrestorable and not claimed and port.name in self.scope.removable_ports:
+                lost = ", ".join(port.unrestorable)
+                self.left_alone.append(
+                    f"{described} on {port.bridge} (it has {lost}: a rollback could not put them back)"
+                )
+            elif port.name in self.scope.removable_ports or claimed:
+                self._refuse_if_unrestorable(port, f"must be removed from {port.bridge}")
                 self.replaced_ports.add(port.name)
                 self._add(
                     f"{described} removed from {port.bridge}",
@@ -326,7 +352,8 @@ class _Builder:
         for bridge in self.after.bridges:
             if bridge not in self.before.bridges:
                 self.touched_bridges.add(bridge)
-                verb = "added" if self.after.bridge_row(bridge).owned else "restored"
+                # A design names its bridges' own ports; a bridge it does not name is a host's, put back.
+                verb = "added" if bridge in self.scope.managed_ports else "restored"
                 commands = create_bridge(self.after.bridge_row(bridge))
                 self._add(f"bridge {bridge} {verb}", commands, bridges=[bridge], ports=[])
 
@@ -394,6 +421,10 @@ class _Builder:
         if port.bridge in self.scope.host_bridges and _bond_change(old, port):
             self.risks.append(host_uplink_risk(port, "changes its bond mode or LACP"))
 
+    def _refuse_if_unrestorable(self, port: PortState, why: str) -> None:
+        if port.unrestorable:
+            self.blocked.append(_unrestorable_text(port, why))
+
     def _rebuild(self, old: PortState, port: PortState) -> None:
         joined = [name for name in port.members if name not in old.members]
         left = [name for name in old.members if name not in port.members]
@@ -402,6 +433,7 @@ class _Builder:
             words.insert(0, f"{port.name} moves from {old.bridge} to {port.bridge}")
         if not words:
             words = [f"{port.name} becomes {_describe(port)}"]
+        self._refuse_if_unrestorable(old, f"must be rebuilt ({'; '.join(words)})")
         commands = [("del-port", old.bridge, old.name), *create_port(self.after, port)]
         carried = _carried(self.after, port)
         kept = f"; carried over from the host: {', '.join(carried)}" if carried else ""
@@ -415,6 +447,13 @@ class _Builder:
         )
         if port.bridge in self.scope.host_bridges:
             self.risks.append(host_uplink_risk(port, "is rebuilt"))
+
+
+def _unrestorable_text(port: PortState, why: str) -> str:
+    return (
+        f"{port.name} {why}, but it has {', '.join(port.unrestorable)}, which a rollback could not put "
+        "back: remove them on the host first (and add them again after the window), or leave this change out"
+    )
 
 
 def _carried(state: OvsState, port: PortState) -> list[str]:
@@ -450,7 +489,8 @@ def host_vlan_risk(bridge: str, old: int | None, new: int | None) -> str:
 def host_uplink_risk(port: PortState, what: str) -> str:
     return (
         f"the host bridge's uplink {port.name} {what}: management drops while the links come up again "
-        "(for LACP, until the switch's port-channel forms). Build the switch side first and run it from a console."
+        "(for LACP, until the switch's port-channel forms). Follow the switch-port order in plan.md "
+        "and run it from a console."
     )
 
 

@@ -16,10 +16,10 @@ old VLANs and native VLAN are unknown, and the steps say so.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generator.model import DEFAULT_MTU, Design
-from generator.ovsstate import OvsState, PortState
+from generator.ovsstate import OvsState, PortState, column
 from generator.pipeline import ValidDesign
 from generator.plan import NodePlan, with_untouched
 from generator.resolve import NodeLayout, natural_key
@@ -206,8 +206,8 @@ def design_needs(design: Design, layout: NodeLayout) -> dict[str, PortNeeds]:
         port = switch_port(design, uplinks)
         bridge = uplinks.bridge
         channel = None
-        if port.lacp is not None:
-            channel = PortChannel(bridge.bond_name, port.lacp_rate or "slow", bool(bridge.uplinks.lacp_fallback))
+        if port.lacp_rate is not None:  # the sheet gives a rate exactly when the switch runs LACP
+            channel = PortChannel(bridge.bond_name, port.lacp_rate, bool(bridge.uplinks.lacp_fallback))
         served = f"{bridge.name} (bond {bridge.bond_name})" if uplinks.is_bond else bridge.name
         for nic in uplinks.nics:
             allowed = frozenset(port.allowed_vlans)
@@ -343,24 +343,33 @@ def host_switch_changes(host: OvsState, plan: NodePlan, new: ValidDesign, node: 
     layout = _layout(new, node)
     inventory = {nic.name: nic for nic in layout.node.nics} if layout is not None else {}
     found = host_needs(host, inventory)
-    left = with_untouched(plan.after, plan)
-    kept = {
-        member
-        for port in left.ports
-        if port.kind in ("bond", "nic") and plan.after.port(port.name) is None
-        for member in port.members
-    }
+    # A NIC is freed when no port holds it once the plan has run (an interface is in one port).
+    held = {member for port in with_untouched(plan.after, plan).ports for member in port.members}
     old = {
-        nic: PortNeeds(
-            needs.nic,
-            needs.allowed,
-            needs.native,
-            needs.port_channel,
-            needs.mtu,
-            inventory[nic].switch if nic in inventory else None,
-            needs.bridge,
-        )
+        nic: replace(needs, switch=inventory[nic].switch if nic in inventory else None)
         for nic, needs in found.items()
-        if nic in wanted or nic not in kept
+        if nic in wanted or nic not in held
     }
-    return port_changes(node, old, wanted)
+    return port_changes(node, old, _with_kept_vlans(wanted, layout, host, plan))
+
+
+def _with_kept_vlans(
+    wanted: dict[str, PortNeeds], layout: NodeLayout | None, host: OvsState, plan: NodePlan
+) -> dict[str, PortNeeds]:
+    """The design's needs plus the VLANs of the ports the plan leaves on each bridge (running VMs'
+    taps above all): the switch must keep carrying them, on every uplink of that bridge."""
+    kept = [port for port in with_untouched(plan.after, plan).ports if plan.after.port(port.name) is None]
+    vlans: dict[str, set[int]] = {}
+    for port in kept:
+        trunks = column(port.columns, "trunks")
+        tagged = {*((port.tag,) if port.tag is not None else ()), *(trunks if isinstance(trunks, tuple) else ())}
+        vlans.setdefault(port.bridge, set()).update(int(vlan) for vlan in tagged)
+    bridge_of = {
+        nic.name: uplinks.bridge.name for uplinks in (layout.uplinks if layout else ()) for nic in uplinks.nics
+    }
+    return {
+        nic: replace(needs, allowed=needs.allowed | vlans.get(bridge_of.get(nic, ""), set()))
+        if needs.allowed is not None
+        else needs
+        for nic, needs in wanted.items()
+    }

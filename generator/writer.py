@@ -24,7 +24,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -332,10 +332,23 @@ def _swap_all(pairs: list[tuple[Path, Path]]) -> None:
         _remove(backup)
 
 
-def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
-    """Make `out` hold exactly `files`, swapped in whole (for plan folders)."""
+def replace_folder(out: Path, files: Iterable[OutputFile], shape: FolderShape | None = None) -> InTheWay | None:
+    """Make `out` hold exactly `files`, swapped in whole (for plan folders).
+
+    With `shape`, `out` is replaced only when `in_the_way` finds nothing there (asked under the
+    lock, so no other ovsgen run changes the folder between the look and the swap); otherwise
+    nothing is written and what is in the way is returned.
+    """
+    if out.name in ("", ".."):  # `.` or `x/..`: the lock and staging beside it need the folder's own name
+        out = Path(os.path.realpath(out))
+    if not out.name:
+        raise OSError(errno.EINVAL, f"{out} is the root folder; ovsgen replaces only folders below it")
     _make_parent(out)
     with _exclusive(out):
+        if shape is not None:
+            obstacles = in_the_way(out, shape)
+            if obstacles is not None:
+                return obstacles
         if out.is_dir():  # the old plan's files may be linked from: refuse a link in it first
             _files_below(str(out))
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ovsgen-", dir=out.parent))
@@ -347,6 +360,97 @@ def replace_folder(out: Path, files: Iterable[OutputFile]) -> None:
             _swap_all([(staging, out)])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+    return None
+
+
+@dataclass(frozen=True)
+class FolderShape:
+    """What a command that replaces its output folder whole may find there and still replace it.
+
+    `marker` is the file (relative to the folder) whose first line says the command made the
+    folder; `made_by` recognises that line. `writes` says whether the command writes a path
+    (relative, '/'-separated) as a folder (True) or a file (False); `keeps` picks the entries
+    that must outlive the folder whatever else it holds, such as backups scripts saved there.
+    """
+
+    marker: str
+    made_by: Callable[[str], bool]
+    writes: Callable[[PurePosixPath, bool], bool]
+    keeps: Callable[[PurePosixPath], bool]
+
+
+@dataclass(frozen=True)
+class InTheWay:
+    """Why a folder may not be replaced: what replacing it would lose (paths relative to it)."""
+
+    kept: tuple[PurePosixPath, ...]  # entries `keeps` picked
+    lost: tuple[PurePosixPath, ...]  # files, or folders holding some, that the command does not write
+    made_by_command: bool  # whether the marker's first line is the command's (if not, any file is in the way)
+
+
+def in_the_way(folder: Path, shape: FolderShape) -> InTheWay | None:
+    """None when replacing `folder` loses nothing: it does not exist, holds no file (empty
+    folders at most), or the command made it and it holds only what the command writes.
+
+    Only what the command writes is walked; of anything else it is enough to know whether it
+    holds a file. A link where the command writes is refused, as everywhere in OUT.
+    """
+    if not folder.exists():
+        return None
+    made = _made_by(folder / shape.marker, shape.made_by)
+    kept: list[PurePosixPath] = []
+    lost: list[PurePosixPath] = []
+    files: list[PurePosixPath] = []  # where the command writes
+    pending = [PurePosixPath()]
+    while pending:
+        relative = pending.pop()
+        for name, is_folder in _entries(folder / relative):
+            path = relative / name
+            if shape.keeps(path):
+                kept.append(path)
+            elif forbidden_character(name) is None and shape.writes(path, is_folder):
+                (pending if is_folder else files).append(path)
+            elif not is_folder or _holds_an_entry(folder / path):
+                lost.append(path)
+    if not made:  # nothing there is the command's: each top-level entry holding a file is lost whole
+        lost = sorted({PurePosixPath(path.parts[0]) for path in lost + files} - set(kept))
+    if kept or lost:
+        return InTheWay(tuple(sorted(kept)), tuple(sorted(lost)), made)
+    return None
+
+
+def _entries(folder: Path) -> list[tuple[str, bool]]:
+    """The names in `folder`, each with whether it is a folder; a link is refused."""
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_symlink():
+            raise _link_refused(entry.path)
+    return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+
+
+def _holds_an_entry(folder: Path) -> bool:
+    """Whether anything but folders is under `folder` (a link counts; none is followed)."""
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as listing:
+            for entry in listing:
+                if not entry.is_dir(follow_symlinks=False):
+                    return True
+                pending.append(entry.path)
+    return False
+
+
+def _made_by(marker: Path, made_by: Callable[[str], bool]) -> bool:
+    """Whether `marker` is a regular file whose first line `made_by` recognises."""
+    descriptor = _open_no_link(str(marker))
+    if descriptor is None:
+        return False
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return False
+        head = handle.read(4096)  # a header line is far shorter
+    return made_by(head.split(b"\n", 1)[0].decode(errors="replace"))
 
 
 def _current_umask() -> int:

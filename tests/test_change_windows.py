@@ -19,7 +19,8 @@ from generator.hoststate import load_dump
 from generator.pipeline import ValidDesign, validate_file
 from generator.render import render_design
 from generator.render.plan_files import render_plan
-from tests.conftest import ovsdb_server, require_tool, run
+from tests.conftest import SUPPORT, ovsdb_server, require_tool, run
+from tests.support.cli import invoke
 from tests.support.ovsdb import Ovsdb
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"
@@ -280,14 +281,16 @@ def test_check_tells_starting_done_and_drifted_apart_and_changes_nothing(db: Ovs
     start = db.rows()
     (change,) = plan_designs(design("base"), design("host-vlan-10"), (NODE,))
     starting = applied(run_script(change, "change.sh", db, tmp_path, "--check"))
-    assert "Node c1 is in the state this plan starts from; --apply would run:" in starting
+    assert "Node c1 is in the starting state; --apply would run:" in starting
     assert "set Port br0 tag=10" in starting
     assert db.rows() == start
     applied(run_script(change, "change.sh", db, tmp_path))
     done = applied(run_script(change, "change.sh", db, tmp_path, "--check"))
     assert done.startswith("No change: node c1 already matches the new design. Read back:\n")
     assert "  Port br0 tag = 10\n" in done
-    assert applied(run_script(change, "rollback.sh", db, tmp_path, "--check")).startswith("Node c1 is in the state")
+    assert applied(run_script(change, "rollback.sh", db, tmp_path, "--check")).startswith(
+        "Node c1 is in the state change.sh leaves"
+    )
     db.vsctl("set", "Port", "br0", "tag=99")
     drifted = run_script(change, "change.sh", db, tmp_path, "--check")
     assert drifted.returncode == 1
@@ -405,7 +408,7 @@ def test_each_edit_reaches_the_new_design_and_rolls_back_whole(
     if not change.change.changes:
         assert edit in ("VLAN added", "network renamed", "trunk changed")  # libvirt only
         return
-    assert "is in the state this plan starts from" in applied(
+    assert "is in the starting state; --apply would run" in applied(
         run_script(change, "change.sh", db, tmp_path, "--check", host=node)
     )
     assert "Applied and verified" in applied(run_script(change, "change.sh", db, tmp_path, host=node))
@@ -441,3 +444,150 @@ def test_the_file_scripts_of_a_dump_plan_insist_on_the_host_name_the_dump_record
         assert result.returncode == code, result.stderr
     refused = run_script(change, "ifcfg-change.sh", db, tmp_path, "--check", host="c2.example")
     assert "ifcfg-change.sh: this host is c2.example, not c1.example; nothing was changed" in refused.stderr
+
+
+def test_the_ifcfg_files_of_a_dump_plan_rebuild_what_change_sh_kept(db: Ovsdb, tmp_path: Path) -> None:
+    """At the next boot ifup-ovs rebuilds the bridges from the files: they must hold the settings
+    made by hand that change.sh carried over, or the reboot would lose them."""
+    host_with_vms(db, tmp_path)
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
+    applied(run_script(change, "change.sh", db, tmp_path))
+    after = db.rows()
+    folder = tmp_path / "ifcfg"
+    folder.mkdir()
+    for item in change.ifcfg:
+        assert item.file is not None
+        (folder / item.name).write_text(item.file.text)
+    with ovsdb_server() as boot:
+        result = run(["bash", str(SUPPORT / "ifup_ovs.sh"), str(folder)], env=env(boot))
+        assert result.returncode == 0, result.stderr
+        booted = boot.rows()
+    assert booted[("Port", "br1-up")]["bond_updelay"] == 30000
+    assert booted[("Port", "br1-up")]["other_config"]["bond-detect-mode"] == "miimon"
+    for key, row in booted.items():
+        expected = after[key]
+        if key[0] == "Bridge":  # the VMs' taps and the hand-made port are not the files' business
+            expected = {**expected, "ports": [p for p in expected["ports"] if not p.startswith(("vnet", "vx"))]}
+        assert row == expected, key
+
+
+# --- what no rollback could put back ---------------------------------------------------
+
+
+def add_mirror_and_qos(db: Ovsdb, port: str = "br1-up") -> None:
+    db.vsctl(
+        "--", "--id=@p", "get", "Port", port,
+        "--", "--id=@m", "create", "Mirror", "name=span1", "select_src_port=@p",
+        "--", "add", "Bridge", "br1", "mirrors", "@m",
+    )  # fmt: skip
+    db.vsctl("--", "set", "Port", port, "qos=@q", "--", "--id=@q", "create", "QoS", "type=linux-htb")
+
+
+def test_a_dump_plan_refuses_to_rebuild_a_bond_a_mirror_or_qos_uses(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    add_mirror_and_qos(db)
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
+    assert change.change.blocked == (
+        "br1-up must be rebuilt (eth4 joins br1-up; eth1 leaves br1-up), but it has qos, mirror span1, which a "
+        "rollback could not put back: remove them on the host first (and add them again after the window), "
+        "or leave this change out",
+    )
+
+
+def test_a_design_plan_refuses_to_rebuild_a_bond_a_mirror_uses(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    add_mirror_and_qos(db)
+    start = db.rows()
+    (change,) = plan_designs(design("base"), design("members-swapped"), (NODE,))
+    result = run_script(change, "change.sh", db, tmp_path)
+    assert result.returncode == 1
+    assert "+Port br1-up @mirrors = span1" in result.stderr
+    assert "+Port br1-up qos = " in result.stderr
+    assert "plan from this host's dump instead (ovsgen plan --from-host)" in result.stderr
+    assert db.rows() == start
+
+
+def test_prune_leaves_ports_a_rollback_could_not_restore_and_taps_named_by_libvirt(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    db.vsctl("add-port", "br1", "vnet3", "tag=40")  # a tap whose interface lost libvirt's ids
+    db.vsctl("add-port", "br1", "span-out")
+    add_mirror_and_qos(db, "span-out")
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=True)
+    assert sorted(change.change.left_alone) == [
+        "VM port vnet3 on br1 (named like a libvirt tap; plans never remove a VM's tap)",
+        "port span-out on br1 (it has qos, mirror span1: a rollback could not put them back)",
+    ]
+    assert change.change.changes == ()
+
+
+def test_interface_settings_come_back_with_a_rebuilt_bond(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    db.vsctl("set", "Interface", "eth1", "ingress_policing_rate=1000", "ingress_policing_burst=100", "ofport_request=7")
+    db.vsctl("set", "Interface", "eth0", "lldp:enable=true", "bfd:enable=false")
+    start = db.rows()
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
+    applied(run_script(change, "change.sh", db, tmp_path))
+    assert db.rows()[("Interface", "eth0")]["lldp"] == {"enable": "true"}
+    applied(run_script(change, "rollback.sh", db, tmp_path))
+    assert db.rows() == start
+
+
+def test_a_vm_plugged_into_a_bridge_after_planning_is_named_when_change_refuses(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "bridge-added", tmp_path)
+    (change,) = plan_designs(design("bridge-added"), design("base"), (NODE,))
+    add_vm_tap(db, "br2", "vnet7")
+    result = run_script(change, "change.sh", db, tmp_path)
+    assert result.returncode == 1
+    assert (
+        f"change.sh: bridge br2 holds port vnet7 of VM {VM['vm-id']}, which this plan does not know: "
+        "move it off the bridge (or stop its VM) first"
+    ) in result.stderr
+
+
+def test_a_design_plan_refuses_a_database_of_another_host(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    db.vsctl("set", "Open_vSwitch", ".", "external_ids:hostname=c2.lab.example")
+    (change,) = plan_designs(design("base"), design("mtu-9000"), (NODE,))
+    result = run_script(change, "change.sh", db, tmp_path, "--check")
+    assert result.returncode == 1
+    assert "this Open vSwitch database belongs to host c2.lab.example, not c1; nothing was changed" in result.stderr
+    db.vsctl("set", "Open_vSwitch", ".", "external_ids:hostname=c1.lab.example")
+    assert "is in the starting state" in applied(run_script(change, "change.sh", db, tmp_path, "--check"))
+
+
+def test_ovsgen_plan_writes_nothing_for_a_step_no_rollback_could_undo(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    add_mirror_and_qos(db)
+    host = dump(db, tmp_path)
+    out = tmp_path / "plan"
+    result = invoke(
+        "plan", "--from-host", str(host), str(CHANGES / "members-swapped.yaml"), "--node", NODE, "-o", str(out)
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2:] == [
+        "ovsgen: node c1: br1-up must be rebuilt (eth4 joins br1-up; eth1 leaves br1-up), but it has qos, mirror "
+        "span1, which a rollback could not put back: remove them on the host first (and add them again after the "
+        "window), or leave this change out",
+        "ovsgen: nothing was written",
+    ]
+    assert not out.exists()
+
+
+def test_a_requested_mac_on_a_bond_member_blocks_its_rebuild(db: Ovsdb, tmp_path: Path) -> None:
+    build(db, "base", tmp_path)
+    db.vsctl("set", "Interface", "eth0", 'mac="02:00:00:00:00:01"')
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
+    assert "but it has the MAC requested for eth0, which a rollback could not put back" in change.change.blocked[0]
+    (between,) = plan_designs(design("base"), design("members-swapped"), (NODE,))
+    result = run_script(between, "change.sh", db, tmp_path)
+    assert result.returncode == 1
+    assert "+Interface eth0 mac = 02:00:00:00:00:01" in result.stderr
+
+
+def test_the_switch_keeps_the_vlans_of_the_vms_a_dump_plan_leaves_running(db: Ovsdb, tmp_path: Path) -> None:
+    """vnet1 (VLAN 40) and vnet5 (trunk 32, 40) stay on br1; the new design needs 33 and 41 there."""
+    host_with_vms(db, tmp_path)
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("networks-changed"), NODE, prune=False)
+    allowed = {port.label: [s.text for s in port.steps if s.text.startswith("allow")] for port in change.switch_ports}
+    expected = ["allow VLANs 32-33, 40-41 (a host dump does not show which VLANs the switch allows)"]
+    assert allowed["c1 eth0 (switch port unknown)"] == allowed["c1 eth1 (switch port unknown)"] == expected

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from generator.changes import NodeChange, plan_designs, plan_from_host, without_header
-from generator.ovsstate import EMPTY
+from generator.ovsstate import EMPTY, OvsState, node_state
 from generator.pipeline import ValidDesign, validate_file
 from generator.render import render_design
 from generator.render.plan_files import describe_files, describe_networks, render_plan
@@ -110,6 +110,10 @@ def test_ifcfg_change_reaches_the_new_files_and_rollback_the_old_bytes(old: str,
     again = ifcfg(node / "ifcfg-change.sh", folder, env, "--apply")
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("No change:")
+    check = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--check")
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.endswith(f"ifcfg-rollback.sh: {folder} is in the state after ifcfg-change.sh\n")
+    assert "starting state" not in check.stdout
 
     back = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
     assert back.returncode == 0, back.stderr
@@ -133,19 +137,61 @@ def test_ifcfg_rollback_without_a_backup_restores_the_old_design(tmp_path: Path)
     assert snapshot(folder) == before
 
 
-def test_ifcfg_change_keeps_the_first_backup(tmp_path: Path) -> None:
+def test_ifcfg_change_keeps_the_first_backup_until_a_rollback_spends_it(tmp_path: Path) -> None:
     node = write_plan(node_change("base", "member-added"), tmp_path / "plan")
     folder = host_folder(tmp_path, "base")
     env = fake_hostname(tmp_path, "c1")
     before = snapshot(folder)
+    backup, restored = node / "network-scripts.backup", node / "network-scripts.restored"
+    assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
+    (folder / "ifcfg-br1-up").chmod(0o640)  # no change to its lines: a second run changes nothing
+    assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
+    assert (backup / "files" / "ifcfg-br1-up").stat().st_mode & 0o777 == before["ifcfg-br1-up"][1]
+
+    back = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
+    assert back.returncode == 0, back.stderr
+    assert snapshot(folder) == before
+    assert back.stdout.endswith(
+        "ifcfg-rollback.sh: moved network-scripts.backup/ to network-scripts.restored/: "
+        "the next ifcfg-change.sh --apply saves a fresh backup\n"
+    )
+    assert not backup.exists()
+    assert snapshot(restored / "files")["ifcfg-br1-up"] == before["ifcfg-br1-up"]
+
+    # An admin changes a file's mode after the rollback: the next change and rollback keep it.
+    (folder / "ifcfg-br1-up").chmod(0o600)
+    edited = snapshot(folder)
+    assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
+    assert (backup / "files" / "ifcfg-br1-up").stat().st_mode & 0o777 == 0o600
+    assert ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply").returncode == 0
+    assert snapshot(folder) == edited
+    assert sorted(path.name for path in node.iterdir() if path.name.startswith("network-scripts.")) == [
+        "network-scripts.old",
+        "network-scripts.restored",  # the older one replaced
+    ]
+    assert snapshot(restored / "files")["ifcfg-br1-up"] == edited["ifcfg-br1-up"]
+
+
+def test_ifcfg_rollback_from_a_dump_puts_back_the_edits_made_after_an_earlier_window(tmp_path: Path) -> None:
+    node = write_plan(plan_from_host(EMPTY, design("base"), "c1", prune=False), tmp_path / "plan")
+    folder = tmp_path / "network-scripts"
+    folder.mkdir()
+    (folder / "ifcfg-br1-up").write_text("DEVICE=br1-up\n# night 1\n")
+    env = fake_hostname(tmp_path, "c1")
     assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
     assert ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply").returncode == 0
-    (folder / "ifcfg-br1-up").write_text("# edited after the rollback, then changed again\n")
-    saved = (node / "network-scripts.backup" / "files" / "ifcfg-br1-up").read_bytes()
-    refused = ifcfg(node / "ifcfg-change.sh", folder, env, "--apply")
-    assert refused.returncode == 1  # the edit is drift: the backup is not even touched
-    assert (node / "network-scripts.backup" / "files" / "ifcfg-br1-up").read_bytes() == saved
-    assert saved == before["ifcfg-br1-up"][0]
+    (folder / "ifcfg-br1-up").write_text('DEVICE=br1-up\n# night 1\nBOND_IFACES="eth0 eth1"  # night 2, by hand\n')
+    edited = snapshot(folder)
+    assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
+    back = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
+    assert back.returncode == 0, back.stderr
+    assert snapshot(folder) == edited
+
+    again = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
+    assert again.returncode == 1
+    restored = "ifcfg-rollback.sh: an earlier ifcfg-rollback.sh --apply already restored it (network-scripts.restored/)"
+    assert restored in again.stderr
+    assert snapshot(folder) == edited
 
 
 def test_ifcfg_change_refuses_a_hand_edited_file_and_changes_nothing(tmp_path: Path) -> None:
@@ -197,9 +243,16 @@ def test_ifcfg_from_a_host_dump_restores_the_backup(tmp_path: Path) -> None:
     (folder / "ifcfg-eth9").write_text("DEVICE=eth9\n")
     env = fake_hostname(tmp_path, "c1")
     before = snapshot(folder)
-    refused = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
-    assert refused.returncode == 1
-    assert "no backup" in refused.stderr
+    for mode in ("--check", "--apply"):
+        refused = ifcfg(node / "ifcfg-rollback.sh", folder, env, mode)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith(
+            f"ifcfg-rollback.sh: no backup in {node}/network-scripts.backup; nothing was changed.\n"
+            "ifcfg-rollback.sh: if ifcfg-change.sh --apply never ran on this host (or changed nothing), there is "
+            "nothing to roll back here: go on with the next rollback script of the plan"
+        )
+        assert snapshot(folder) == before
+    assert "there is nothing to roll back" in ifcfg(node / "ifcfg-rollback.sh", folder, env, "--help").stdout
     applied = ifcfg(node / "ifcfg-change.sh", folder, env, "--apply")
     assert applied.returncode == 0, applied.stderr
     assert (folder / "ifcfg-br0").read_text() == rendered("base", "c1", "ifcfg")["ifcfg-br0"]
@@ -278,9 +331,18 @@ def test_libvirt_change_reaches_the_new_networks_and_rollback_the_old(tmp_path: 
         "vm-vlan40.xml",
     ]
 
+    check = libvirt(node / "libvirt-rollback.sh", env, "--check")
+    assert check.returncode == 0, check.stderr
+    assert "libvirt-rollback.sh: network vm-vlan40: in the state after libvirt-change.sh\n" in check.stdout
+    assert check.stdout.endswith("libvirt-rollback.sh: the networks are in the state after libvirt-change.sh\n")
+    assert "starting state" not in check.stdout
+
     back = libvirt(node / "libvirt-rollback.sh", env, "--apply")
     assert back.returncode == 0, back.stderr
     assert networks(env) == design_networks("base")
+    assert "moved libvirt.backup/ to libvirt.restored/: the next libvirt-change.sh --apply saves a fresh" in back.stdout
+    assert (node / "libvirt.restored" / "vm-vlan40.xml").exists()
+    assert not (node / "libvirt.backup").exists()
     autostart = run([REPLAY, "net-list", "--autostart", "--name"], env=env).stdout.split()
     assert sorted(autostart) == ["vm-vlan32", "vm-vlan40"]
 
@@ -289,6 +351,7 @@ def test_libvirt_change_reaches_the_new_networks_and_rollback_the_old(tmp_path: 
     for path in (node / "libvirt.backup").iterdir():
         path.unlink()
     (node / "libvirt.backup").rmdir()
+    (node / "libvirt.restored").rename(node / "restored-aside")  # and not the spent one
     again = libvirt(node / "libvirt-rollback.sh", env, "--apply")
     assert again.returncode == 0, again.stderr
     assert "libvirt.old/vm-vlan32.xml" in again.stdout
@@ -354,13 +417,70 @@ def test_libvirt_from_a_host_dump_restores_the_saved_definitions(tmp_path: Path)
     before = networks(env)
     refused = libvirt(node / "libvirt-rollback.sh", env, "--apply")
     assert refused.returncode == 1
-    assert "no backup" in refused.stderr
+    assert refused.stderr.startswith(
+        f"libvirt-rollback.sh: no backup in {node}/libvirt.backup; nothing was changed.\n"
+        "libvirt-rollback.sh: if libvirt-change.sh --apply never ran on this host (or changed nothing), there is "
+        "nothing to roll back here: go on with the next rollback script of the plan"
+    )
     applied = libvirt(node / "libvirt-change.sh", env, "--apply")
     assert applied.returncode == 0, applied.stderr
     assert networks(env) == {**design_networks("networks-changed"), "vm-vlan32": before["vm-vlan32"]}
     back = libvirt(node / "libvirt-rollback.sh", env, "--apply")
     assert back.returncode == 0, back.stderr
     assert networks(env) == before
+
+    # An admin retags vm-vlan40 after the rollback; the next window's rollback keeps that.
+    edited = tmp_path / "edited.xml"
+    edited.write_text(run([REPLAY, "net-dumpxml", "vm-vlan40"], env=env).stdout.replace("'40'", "'44'"))
+    assert run([REPLAY, "net-define", "--file", str(edited)], env=env).returncode == 0
+    retagged = networks(env)
+    assert retagged != before
+    assert libvirt(node / "libvirt-change.sh", env, "--apply").returncode == 0
+    assert libvirt(node / "libvirt-rollback.sh", env, "--apply").returncode == 0
+    assert networks(env) == retagged
+
+
+def failing_virsh(tmp_path: Path, env: dict[str, str], command: str, network: str) -> dict[str, str]:
+    """An environment whose VIRSH fails `command` on `network` (as libvirt would: an error, exit 1)."""
+    tool = tmp_path / "failing-virsh"
+    tool.write_text(
+        "#!/bin/bash\n"
+        f"if [[ $1 == {command} ]] && {{ [[ $* == *'--network {network}'* ]] ||"
+        f" grep -qs '<name>{network}</name>' \"${{3:-}}\"; }}; then\n"
+        f"  echo 'error: failed to {command} network {network}' >&2\n"
+        "  exit 1\n"
+        "fi\n"
+        f'exec {REPLAY} "$@"\n'
+    )
+    tool.chmod(0o755)
+    return {**env, "VIRSH": str(tool)}
+
+
+@pytest.mark.parametrize(
+    ("command", "network", "summary"),
+    [
+        ("net-define", "vm-vlan40", "changed: vm-vlan32, vm-vlan33; not changed: vm-vlan40"),
+        ("net-start", "vm-vlan33", "changed: vm-vlan32, vm-vlan33 (in part); not changed: vm-vlan40"),
+    ],
+    ids=["redefine", "start"],
+)
+def test_libvirt_change_failing_part_way_says_what_changed_and_what_not(
+    command: str, network: str, summary: str, tmp_path: Path
+) -> None:
+    env = virsh_env(tmp_path)
+    node = write_plan(node_change("base", "networks-changed"), tmp_path / "plan")
+    start_networks(tmp_path, "base", env)
+    failed = libvirt(node / "libvirt-change.sh", failing_virsh(tmp_path, env, command, network), "--apply")
+    assert failed.returncode == 1
+    assert f"error: failed to {command} network {network}\n" in failed.stderr
+    assert failed.stderr.endswith(
+        f"libvirt-change.sh: virsh failed on network {network} (its error is above); stopped there.\n"
+        f"libvirt-change.sh: {summary}; libvirt-rollback.sh --apply puts back what was changed\n"
+    )
+    assert "vm-vlan32" not in networks(env)  # the undefine before the failure did happen
+    back = libvirt(node / "libvirt-rollback.sh", env, "--apply")
+    assert back.returncode == 0, back.stderr
+    assert networks(env) == design_networks("base")
 
 
 def test_libvirt_scripts_guard_the_host(tmp_path: Path) -> None:
@@ -415,3 +535,122 @@ def test_layer_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
     assert len(paths) == 8  # ifcfg-change/rollback (x2: design, dump), libvirt-change/rollback (x2)
     result = run([shellcheck, "--shell=bash", "--severity=style", *paths, str(SUPPORT / "virsh_replay.sh")])
     assert result.returncode == 0, result.stdout
+
+
+# --- usage ------------------------------------------------------------------------
+
+
+def recorder(tmp_path: Path) -> str:
+    """A stand-in for ovs-vsctl and virsh that only notes it was called."""
+    tool = tmp_path / "called"
+    tool.write_text(f"#!/bin/sh\ntouch {tmp_path / 'was-called'}\n")
+    tool.chmod(0o755)
+    return str(tool)
+
+
+MODE_PAIRS = [("--check", "--apply"), ("--dry-run", "--apply"), ("--apply", "--check"), ("--apply", "--dry-run")]
+
+
+@pytest.mark.parametrize(("first", "second"), MODE_PAIRS, ids=[f"{a} {b}" for a, b in MODE_PAIRS])
+def test_two_modes_are_a_usage_error_and_nothing_is_done(first: str, second: str, tmp_path: Path) -> None:
+    folder = host_folder(tmp_path, "base")
+    plan = tmp_path / "plan"
+    write_plan(node_change("base", "member-added"), plan / "ovs")
+    write_plan(node_change("base", "networks-changed"), plan / "libvirt")
+    scripts = sorted(plan.glob("*/c1/*.sh"))
+    assert sorted(path.name for path in scripts) == [
+        "change.sh",
+        "ifcfg-change.sh",
+        "ifcfg-rollback.sh",
+        "libvirt-change.sh",
+        "libvirt-rollback.sh",
+        "rollback.sh",
+    ]
+    tool = recorder(tmp_path)
+    env = {**fake_hostname(tmp_path, "c1"), "NETWORK_SCRIPTS": str(folder), "OVS_VSCTL": tool, "VIRSH": tool}
+    before = snapshot(folder)
+    for script in scripts:
+        result = run(["bash", str(script), first, second, "--skip-nic-check"], env=env)
+        assert result.returncode == 2, (script.name, result.stdout, result.stderr)
+        assert result.stderr.startswith(
+            f"{script.name}: {first} and {second} are two modes: give one; nothing was changed\nUsage: {script.name} "
+        )
+        assert result.stdout == ""
+    assert snapshot(folder) == before
+    assert not (tmp_path / "was-called").exists()
+    assert not [path for path in plan.rglob("*") if path.name.endswith((".backup", ".restored"))]
+
+
+# --- bridges removed from a dump ----------------------------------------------------
+
+
+def design_host(name: str, node: str = "c1") -> OvsState:
+    """A host as the design's apply.sh leaves it: every bridge carries ovsgen's mark."""
+    valid = design(name)
+    (layout,) = [layout for layout in valid.layouts if layout.node.name == node]
+    return node_state(valid.design, layout)
+
+
+def test_a_bridge_removed_from_a_dump_loses_its_ifcfg_files_and_rollback_restores_them(tmp_path: Path) -> None:
+    change = plan_from_host(design_host("bridge-added"), design("base"), "c1", prune=True)
+    assert change.change.removed_bridges == ("br2",)
+    deleted = [(item.name, item.action, item.file, item.reason) for item in change.ifcfg if item.action == "delete"]
+    assert deleted == [
+        ("ifcfg-br2", "delete", None, "bridge br2 removed"),
+        ("ifcfg-eth4", "delete", None, "bridge br2 removed"),
+    ]
+    node = write_plan(change, tmp_path / "plan")
+    folder = host_folder(tmp_path, "bridge-added")
+    (folder / "ifcfg-eth4").chmod(0o600)
+    env = fake_hostname(tmp_path, "c1")
+    before = snapshot(folder)
+    assert "delete " + str(folder / "ifcfg-br2") in ifcfg(node / "ifcfg-change.sh", folder, env, "--dry-run").stdout
+    applied = ifcfg(node / "ifcfg-change.sh", folder, env, "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert not (folder / "ifcfg-br2").exists()
+    assert not (folder / "ifcfg-eth4").exists()
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [*rendered("base", "c1", "ifcfg"), "ifcfg-hand-made"]
+    )
+    back = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
+    assert back.returncode == 0, back.stderr
+    assert snapshot(folder) == before
+
+    summary = next(file.text for file in render_plan([change], "test") if file.path == "plan.md")
+    assert "- delete ifcfg-br2 (bridge br2 removed)\n- delete ifcfg-eth4 (bridge br2 removed)\n" in summary
+    assert "libvirt networks on the removed bridge br2: a host dump\ndoes not show them" in summary
+    assert "`virsh net-list --all`, then `virsh net-dumpxml <network>`" in summary
+    assert "those whose\n`<bridge name='br2'/>` is the removed bridge" in summary
+
+
+def test_a_removed_bridges_files_the_design_still_writes_are_not_deleted(tmp_path: Path) -> None:
+    # eth4 leaves the removed br2 for the br1 bond: its new file is written, not deleted.
+    change = plan_from_host(design_host("bridge-added"), design("member-added"), "c1", prune=True)
+    actions = {item.name: item.action for item in change.ifcfg}
+    assert (actions["ifcfg-br2"], actions["ifcfg-eth4"]) == ("delete", "add")
+    # A bond removed with its bridge: the bridge, the bond and both member NICs.
+    without_br1 = tmp_path / "without-br1.yaml"
+    text = (CHANGES / "base.yaml").read_text()
+    without_br1.write_text(
+        text.replace("  br1: {uplinks: 2x1G balance-slb}\n", "").replace("bridge: br1", "bridge: br0")
+    )
+    bond = plan_from_host(design_host("base"), validate_file(without_br1), "c1", prune=True)
+    assert bond.change.removed_bridges == ("br1",)
+    assert [(item.name, item.reason) for item in bond.ifcfg if item.action == "delete"] == [
+        (name, "bridge br1 removed") for name in ("ifcfg-br1", "ifcfg-br1-up", "ifcfg-eth0", "ifcfg-eth1")
+    ]
+    # Without --prune no bridge goes, and no file is deleted.
+    kept = plan_from_host(design_host("bridge-added"), design("base"), "c1", prune=False)
+    assert (kept.change.removed_bridges, [item for item in kept.ifcfg if item.action == "delete"]) == ((), [])
+    # The file of a removed bridge that the host does not have is left alone both ways.
+    node = write_plan(change, tmp_path / "plan")
+    folder = host_folder(tmp_path, "bridge-added")
+    (folder / "ifcfg-br2").unlink()
+    env = fake_hostname(tmp_path, "c1")
+    before = snapshot(folder)
+    assert ifcfg(node / "ifcfg-change.sh", folder, env, "--apply").returncode == 0
+    assert not (node / "network-scripts.backup" / "absent" / "ifcfg-br2").exists()
+    back = ifcfg(node / "ifcfg-rollback.sh", folder, env, "--apply")
+    assert back.returncode == 0, back.stderr
+    assert "ifcfg-br2" not in back.stdout
+    assert snapshot(folder) == before

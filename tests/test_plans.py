@@ -178,7 +178,7 @@ def test_change_script_refuses_a_host_in_another_state(ovsdb: Ovsdb, tmp_path: P
     )
     assert result.returncode == 1
     assert "-Port br1-up bond_mode = balance-slb\n+Port br1-up bond_mode = active-backup" in result.stderr
-    assert "is not in the state this plan starts from" in result.stderr
+    assert "is not in the starting state (differences above); nothing was changed" in result.stderr
     assert ovsdb.dump() == before
 
 
@@ -240,7 +240,7 @@ def test_plan_from_a_dump_leaves_unmanaged_objects_alone(
     change = plan_from_host(load_dump(dump), validate_file(AHV), "ahv-a-1", prune=False)
     assert list(change.change.left_alone) == [
         "bridge br-ext (not in the design; --prune removes it if ovsgen built it)",
-        "port vnet0 on br0 (not in the design)",
+        "VM port vnet0 on br0 (named like a libvirt tap; plans never remove a VM's tap)",
         "port vxlan0 on br0 (not in the design)",
     ]
     result = _apply_plan(change, ovsdb, tmp_path, "change.sh")
@@ -261,7 +261,7 @@ def test_prune_removes_only_objects_on_managed_bridges(
     result = _apply_plan(change, ovsdb, tmp_path, "change.sh")
     assert result.returncode == 0, result.stderr
     state = ovsdb.state()
-    assert sorted(state["br0"]) == ["bond0", "br0"]
+    assert sorted(state["br0"]) == ["bond0", "br0", "vnet0"]  # a VM's tap is never pruned
     assert sorted(state["br-ext"]) == ["br-ext", "eth9"]
     rollback = _apply_plan(change, ovsdb, tmp_path, "rollback.sh")
     assert rollback.returncode == 0, rollback.stderr

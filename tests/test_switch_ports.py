@@ -24,6 +24,7 @@ from lxml import html
 from generator.changes import NodeChange, plan_designs, plan_from_host
 from generator.hoststate import load_dump
 from generator.model import build_design
+from generator.ovsstate import OWNED, BridgeState, InterfaceState, OvsState, PortState
 from generator.pipeline import ValidDesign, validate_file
 from generator.render.templating import macro
 from generator.resolve import layout_node
@@ -34,6 +35,7 @@ from generator.switchports import (
     PortChannel,
     PortNeeds,
     design_needs,
+    host_needs,
     port_changes,
 )
 from tests.conftest import require_tool
@@ -316,7 +318,12 @@ def test_a_host_with_active_backup_and_a_design_with_lacp(ovsdb: Ovsdb, tmp_path
         *[
             (port, text, when)
             for port in BR0[:2]
-            for text, when in ((native, "switch first"), (built, "switch first"), (unknown_remove, "host first"))
+            for text, when in (
+                (f"allow VLAN 32 {unknown_allow}", "switch first"),  # the VM tap vnet0 stays on br0
+                (native, "switch first"),
+                (built, "switch first"),
+                (unknown_remove, "host first"),
+            )
         ],
     ]
     assert {p.vlans_unknown for p in change.switch_ports} == {True}
@@ -458,3 +465,223 @@ def test_the_listed_changes_take_the_old_needs_to_the_new(old_data: dict[str, An
         orders = {step.text.split()[0]: step.order for step in change.steps}
         assert orders.get("allow", SWITCH_FIRST) == SWITCH_FIRST
         assert orders.get("remove", HOST_FIRST) == HOST_FIRST
+
+
+# --- from a host state as a dump reads it (in-process) ------------------------------------------------
+
+
+def host_state(*ports: PortState, mtu: dict[str, int] | None = None, owned: tuple[str, ...] = ()) -> OvsState:
+    """A host as load_dump reads it: each bridge with its own port, every member an interface
+    (at the MTU `mtu` gives it, unset otherwise); bridges in `owned` carry ovsgen's mark."""
+    mtus = mtu or {}
+    bridges = sorted({port.bridge for port in ports})
+    own = [PortState(bridge, bridge, "bridge", (bridge,)) for bridge in bridges]
+    interfaces = [InterfaceState(bridge, mtus.get(bridge), "internal") for bridge in bridges]
+    interfaces += [InterfaceState(name, mtus.get(name)) for port in ports for name in port.members]
+    rows = tuple(BridgeState(bridge, OWNED if bridge in owned else ()) for bridge in bridges)
+    return OvsState(tuple(bridges), (*own, *ports), tuple(interfaces), rows)
+
+
+def bond(name: str, bridge: str, *members: str, lacp: str | None = None, **options: str) -> PortState:
+    other_config = tuple(sorted((key.replace("_", "-"), value) for key, value in options.items()))
+    return PortState(name, bridge, "bond", members, bond_mode="balance-tcp", lacp=lacp, other_config=other_config)
+
+
+def nic(name: str, bridge: str) -> PortState:
+    return PortState(name, bridge, "nic", (name,))
+
+
+def host_changes(host: OvsState, new: ValidDesign, *, prune: bool = False, node: str = "c1") -> list[PortChange]:
+    return list(plan_from_host(host, new, node, prune=prune).switch_ports)
+
+
+def with_labels(folder: Path, name: str, labels: dict[str, str]) -> ValidDesign:
+    """A design of tests/designs/changes/ with switch-port labels on some NICs of node c1."""
+    data: dict[str, Any] = yaml.safe_load((CHANGES / f"{name}.yaml").read_text())
+    nics = data["nodes"][0]["nics"]
+    for nic_name, label in labels.items():
+        nics[nic_name] = {"speed": nics[nic_name], "switch": label}
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return validate_file(path)
+
+
+def test_a_host_lacp_bond_is_read_with_its_rate_and_fallback() -> None:
+    """LACP active or passive is a port-channel; lacp-time and lacp-fallback-ab give its settings,
+    slow and no fallback when unset; a bond without LACP has none."""
+    fast = bond("br0-up", "br0", "eth2", "eth3", lacp="passive", lacp_time="fast", lacp_fallback_ab="true")
+    assert host_needs(host_state(fast), ()) == {
+        name: PortNeeds(name, None, None, PortChannel("br0-up", "fast", fallback=True), 1500)
+        for name in ("eth2", "eth3")
+    }
+    plain = bond("br0-up", "br0", "eth2", "eth3", lacp="active")
+    assert host_needs(host_state(plain), ())["eth2"].port_channel == PortChannel("br0-up", "slow", fallback=False)
+    off = bond("br0-up", "br0", "eth2", "eth3", lacp_time="fast")
+    assert host_needs(host_state(off), ())["eth2"].port_channel is None
+
+
+def test_a_host_link_mtu_is_the_nics_or_its_bridges_own_port_if_larger() -> None:
+    port = bond("br0-up", "br0", "eth2", "eth3")
+    assert {n.nic: n.mtu for n in host_needs(host_state(port, mtu={"br0": 9000}), ()).values()} == {
+        "eth2": 9000,
+        "eth3": 9000,
+    }
+    assert host_needs(host_state(port, mtu={"eth2": 9000, "br0": 1600}), ())["eth2"].mtu == 9000
+    # Another bridge's own port does not count for br0's links.
+    other = host_state(port, nic("eth4", "br1"), mtu={"br1": 9000, "eth4": 9000})
+    assert host_needs(other, ("eth4",))["eth2"].mtu == 1500
+    assert host_needs(other, ("eth4",))["eth4"] == PortNeeds("eth4", None, None, None, 9000)
+
+
+def test_a_host_single_uplink_counts_only_when_it_is_a_nic_of_the_node() -> None:
+    """A VM's tap looks like a single-NIC port: only inventory NICs are switch ports."""
+    host = host_state(nic("eth4", "br2"), nic("vnet0", "br2"), PortState("p0", "br2", "internal", ("p0",)))
+    found = host_needs(host, ("eth4", "p0"))
+    assert list(found) == ["eth4"]
+    assert (found["eth4"].nic, found["eth4"].bridge) == ("eth4", "br2")
+
+
+def test_from_a_host_a_single_uplink_keeps_its_port_and_changes_its_mtu(tmp_path: Path) -> None:
+    new = with_labels(tmp_path, "bridge-added", {"eth4": "tor-a Gi1/0/4"})
+    host = host_state(bond("br1-up", "br1", "eth0", "eth1"), nic("eth4", "br2"), nic("vnet0", "br2"))
+    (eth4,) = [p for p in host_changes(host, new) if p.nic == "eth4"]
+    assert (eth4.status, eth4.switch, eth4.mtu, eth4.bridge) == ("changed", "tor-a Gi1/0/4", (1500, 9000), "br2")
+    assert [step.text for step in eth4.steps] == [
+        "MTU 1500 -> 9000",
+        "remove VLANs the host no longer needs (a host dump does not show which the switch allows)",
+    ]
+    at_9000 = host_state(bond("br1-up", "br1", "eth0", "eth1"), nic("eth4", "br2"), mtu={"eth4": 9000})
+    assert [(p.nic, p.mtu) for p in host_changes(at_9000, new) if p.nic == "eth4"] == [("eth4", None)]
+
+
+def test_from_a_host_nics_dropped_by_the_design_are_freed_with_their_switch_port(tmp_path: Path) -> None:
+    """eth4 leaves a bond the design keeps: freed. eth5 (in no inventory) goes with a pruned
+    bond; a hand-made tap goes too, but it is no switch port."""
+    new = with_labels(tmp_path, "base", {"eth4": "tor-a Gi1/0/4"})
+    host = host_state(
+        bond("br1-up", "br1", "eth0", "eth1", "eth4"),
+        bond("extra", "br0", "eth5", "eth6"),
+        nic("tap9", "br0"),
+    )
+    freed = [(p.label, p.status, [s.text for s in p.steps]) for p in host_changes(host, new, prune=True)]
+    assert [item for item in freed if item[1] == "freed"] == [
+        ("c1 eth4 (tor-a Gi1/0/4)", "freed", ["port freed: eth4 leaves br1 (bond br1-up); shut it or reuse it"]),
+        (f"c1 eth5 {UNKNOWN}", "freed", ["port freed: eth5 leaves br0 (bond extra); shut it or reuse it"]),
+        (f"c1 eth6 {UNKNOWN}", "freed", ["port freed: eth6 leaves br0 (bond extra); shut it or reuse it"]),
+    ]
+
+
+def test_from_a_host_ports_the_plan_leaves_alone_keep_their_switch_ports() -> None:
+    """Without --prune a hand-made bond and a single NIC on a bridge ovsgen did not build stay:
+    their switch ports are not freed."""
+    host = host_state(
+        bond("br1-up", "br1", "eth0", "eth1"),
+        bond("extra", "br0", "eth5", "eth6"),
+        nic("eth4", "br-old"),
+        owned=("br-old",),
+    )
+    assert [(p.nic, p.status) for p in host_changes(host, design("base"))] == [
+        ("eth0", "changed"),  # the VLANs a dump does not show
+        ("eth1", "changed"),
+        ("eth2", "needed"),
+        ("eth3", "needed"),
+    ]
+    pruned = host_changes(host, design("base"), prune=True)
+    assert [(p.nic, p.status, p.bridge) for p in pruned if p.status == "freed"] == [
+        ("eth4", "freed", "br-old"),
+        ("eth5", "freed", "br0 (bond extra)"),
+        ("eth6", "freed", "br0 (bond extra)"),
+    ]
+
+
+def test_from_a_host_a_node_the_design_lacks_changes_no_switch_port() -> None:
+    host = host_state(bond("br1-up", "br1", "eth0", "eth1"), nic("eth4", "br2"))
+    assert host_changes(host, design("base"), node="c9") == []
+
+
+def test_a_node_added_needs_every_port_and_a_node_removed_frees_them() -> None:
+    added = plan_designs(design("base"), design("node-added"), ("c3",))
+    assert [(p.nic, p.status) for p in added[0].switch_ports] == [(f"eth{i}", "needed") for i in range(4)]
+    removed = plan_designs(design("node-added"), design("base"), ("c3",))
+    assert [(p.nic, p.status) for p in removed[0].switch_ports] == [(f"eth{i}", "freed") for i in range(4)]
+    assert steps(removed)[0] == (
+        f"c3 eth0 {UNKNOWN}",
+        "port freed: eth0 leaves br1 (bond br1-up); shut it or reuse it",
+        "host first",
+    )
+
+
+def test_port_channel_and_native_changes_say_what_they_were() -> None:
+    old = PortNeeds("eth2", frozenset(), ("host", "vm-flat"), PortChannel("bond0", "fast", fallback=True), 1500)
+    new = PortNeeds("eth2", frozenset(), (), PortChannel("br0-up", "fast", fallback=False), 1500)
+    (change,) = port_changes("c1", {"eth2": old}, {"eth2": new})
+    assert [(step.text, step.when) for step in change.steps] == [
+        (
+            "port-channel of bond br0-up: bond bond0 -> br0-up, host fallback to active-backup on -> off; "
+            "LACP active, rate fast; the host does not fall back: its bond stays down until LACP forms: " + INDIVIDUAL,
+            "switch first",
+        ),
+        ("native VLAN no longer needed (was for host, vm-flat)", "host first"),
+    ]
+
+
+def test_native_vlan_users_joining_go_switch_first_and_leaving_host_first() -> None:
+    def native_step(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, str]:
+        needs = [PortNeeds("eth0", frozenset(), users, None, 1500) for users in (old, new)]
+        (change,) = port_changes("c1", {"eth0": needs[0]}, {"eth0": needs[1]})
+        (step,) = change.steps
+        return step.text, step.when
+
+    assert native_step(("host",), ("host", "vm-flat")) == (
+        "native VLAN for the untagged traffic of host, vm-flat (was host)",
+        "switch first",
+    )
+    assert native_step(("host", "vm-flat"), ("vm-flat",)) == (
+        "native VLAN for the untagged traffic of vm-flat (was host, vm-flat)",
+        "host first",
+    )
+    # The same users in another order (networks reordered in the design): nothing new to serve.
+    assert native_step(("vm-flat", "host"), ("host", "vm-flat")) == (
+        "native VLAN for the untagged traffic of host, vm-flat (was vm-flat, host)",
+        "host first",
+    )
+
+
+def test_a_new_port_joins_the_existing_port_channel_and_ports_come_in_nic_order() -> None:
+    channel = PortChannel("br1-up", "slow", fallback=False)
+    needs = {name: PortNeeds(name, frozenset({32}), (), channel, 1500) for name in ("eth10", "eth2")}
+    changes = port_changes("c1", {"eth2": needs["eth2"]}, needs)
+    assert [(change.nic, change.status) for change in changes] == [("eth10", "needed")]
+    texts = [step.text for step in changes[0].steps]
+    assert texts[2] == (
+        "join the LACP port-channel of bond br1-up: LACP active, rate slow; the host does not fall back: "
+        "its bond stays down until LACP forms: " + INDIVIDUAL
+    )
+    both = port_changes("c1", {}, needs)
+    assert [change.nic for change in both] == ["eth2", "eth10"]
+
+
+def test_a_single_uplink_serves_its_bridge_and_a_bond_its_bond() -> None:
+    assert steps(plan_designs(design("base"), design("bridge-added"), ("c1",)))[0] == (
+        f"c1 eth4 {UNKNOWN}",
+        "port newly needed: eth4 joins br2; cable it",
+        "switch first",
+    )
+    lacp = design_needs(design("lacp-on").design, design("lacp-on").layouts[0])
+    assert (lacp["eth0"].port_channel, lacp["eth2"].port_channel) == (
+        PortChannel("br1-up", "fast", fallback=True),
+        None,
+    )
+
+
+def test_a_recabled_nic_keeps_the_changes_of_the_ports_before_it() -> None:
+    def needs(nic: str, vlans: set[int], switch: str) -> PortNeeds:
+        return PortNeeds(nic, frozenset(vlans), (), None, 1500, switch)
+
+    old = {"eth0": needs("eth0", {32}, "tor 1"), "eth1": needs("eth1", {32}, "tor 2")}
+    new = {"eth0": needs("eth0", {32, 35}, "tor 1"), "eth1": needs("eth1", {32}, "tor 3")}
+    assert [(change.label, change.status, change.allow) for change in port_changes("c1", old, new)] == [
+        ("c1 eth0 (tor 1)", "changed", (35,)),
+        ("c1 eth1 (tor 2)", "freed", ()),
+        ("c1 eth1 (tor 3)", "needed", (32,)),
+    ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.model import Design, Nic
-from generator.ovscommands import bond_options
-from generator.ovsstate import OWNER_KEY, OWNER_VALUE, OvsState, PortState, node_state
+from generator.ovscommands import bond_options, cell_arguments
+from generator.ovsstate import OWNER_KEY, OWNER_VALUE, Columns, OvsState, PortState, node_state
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, macro
 from generator.resolve import NodeLayout
@@ -26,8 +26,13 @@ _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 FOLDER = "network-scripts"
 
 
-def render_ifcfg(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
-    state = node_state(design, layout)
+def render_ifcfg(
+    design: Design, layout: NodeLayout, node_folder: str, state: OvsState | None = None
+) -> list[OutputFile]:
+    """The node's ifcfg files, from its design's state, or from `state`: the design's state with
+    what a host has in the columns no design manages (generator.plan.carry_over), so that the
+    files a plan from a host dump installs keep what change.sh kept."""
+    state = state if state is not None else node_state(design, layout)
     header = header_comment(design.file_name, layout.node.name)
     folder = f"{node_folder}/{FOLDER}"
     return [
@@ -111,7 +116,17 @@ def _mtu_extra(state: OvsState, names: tuple[str, ...]) -> Settings:
         for name in names
         if state.interface(name).mtu_request is not None
     ]
+    requests += [
+        f"set Interface {name} {' '.join(_kept(state.interface(name).columns))}"
+        for name in names
+        if state.interface(name).columns
+    ]
     return [("OVS_EXTRA", " -- ".join(requests))] if requests else []
+
+
+def _kept(columns: Columns) -> list[str]:
+    """A host's settings in the columns no design manages, as ovs-vsctl arguments."""
+    return [argument for name, value in columns for argument in cell_arguments(name, value)]
 
 
 def _bond(state: OvsState, port: PortState) -> Settings:
@@ -119,7 +134,7 @@ def _bond(state: OvsState, port: PortState) -> Settings:
         ("DEVICE", port.name),
         *_ovs("OVSBond", port.bridge),
         ("BOND_IFACES", " ".join(port.members)),
-        ("OVS_OPTIONS", " ".join(bond_options(port))),
+        ("OVS_OPTIONS", " ".join([*bond_options(port), *_kept(port.columns)])),
         *_mtu_extra(state, port.members),
         *_COMMON,
         ("BOOTPROTO", "none"),
@@ -152,8 +167,9 @@ def _single_uplink(state: OvsState, port: PortState, nic: Nic) -> Settings:
 
 def _internal(layout: NodeLayout, state: OvsState, port: PortState) -> Settings:
     settings = [("DEVICE", port.name), *_ovs("OVSIntPort", port.bridge)]
-    if port.tag is not None:
-        settings.append(("OVS_OPTIONS", f"tag={port.tag}"))
+    options = [*((f"tag={port.tag}",) if port.tag is not None else ()), *_kept(port.columns)]
+    if options:
+        settings.append(("OVS_OPTIONS", " ".join(options)))
     settings += [*_COMMON, ("BOOTPROTO", "static")]
     address = next(p.address for p in layout.node.ports if p.port == port.name)
     settings += [("IPADDR", str(address.ip)), ("PREFIX", str(address.network.prefixlen))]

@@ -3,6 +3,8 @@
 ifcfg-change.sh installs network-scripts/ into the host's folder and keeps the host's copies
 (network-scripts.backup/); ifcfg-rollback.sh puts back exactly what was there: from that
 backup, else (plans between two designs) from the old design's files in network-scripts.old/.
+A rollback that restored the backup moves it to network-scripts.restored/: the next change
+saves a fresh one.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from dataclasses import dataclass
 
 from generator.changes import FileChange, NodeChange
 from generator.render.files import OutputFile
+from generator.render.libvirt import restored_folder, start_state
 from generator.render.templating import template
 
 NEW = "network-scripts"
 OLD = "network-scripts.old"
 BACKUP = "network-scripts.backup"
+
 
 # What a file of a step is, besides a path relative to the plan's node folder (paths hold a
 # "/", these words do not): nothing there, or (from a dump) not known before the change.
@@ -70,12 +74,14 @@ def reverse(steps: Sequence[FileStep]) -> list[FileStep]:
 
 
 def _script(change: NodeChange, header: str, name: str, steps: list[FileStep]) -> OutputFile:
+    rollback = name == "ifcfg-rollback.sh"
     text = template("ifcfg-plan.sh.j2").render(
         header=header,
         script=name,
         node=change.node,
         hostname=change.expected_hostname,
-        rollback=name == "ifcfg-rollback.sh",
+        rollback=rollback,
+        start_state=start_state(rollback, "ifcfg-change.sh"),
         host_known=change.host_known,
         names=[step.name for step in steps],
         starts=[step.start for step in steps],
@@ -85,6 +91,7 @@ def _script(change: NodeChange, header: str, name: str, steps: list[FileStep]) -
         new=NEW,
         old=OLD,
         backup=BACKUP,
+        restored=restored_folder(BACKUP),
         absent=ABSENT,
         unknown=UNKNOWN,
     )

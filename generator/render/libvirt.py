@@ -51,6 +51,16 @@ def virsh_script(
     )
 
 
+def restored_folder(backup: str) -> str:
+    """Where a plan's rollback script moves the backup it restored from (`x.backup` -> `x.restored`)."""
+    return f"{backup.removesuffix('.backup')}.restored"
+
+
+def start_state(rollback: bool, change_script: str) -> str:
+    """The state a plan's script starts from, in its messages: a rollback starts where the change ends."""
+    return f"the state after {change_script}" if rollback else "the starting state"
+
+
 def plan_script(
     *,
     header: str,
@@ -66,7 +76,8 @@ def plan_script(
 
     `steps`: per network its name, its definition before and after the script: a file of the
     plan, folders["absent"] (not defined) or folders["unknown"] (not known: from a dump).
-    `folders`: "new", "old" and "backup" (beside the script), "absent" and "unknown".
+    `folders`: "new", "old" and "backup" (beside the script), "absent" and "unknown". A
+    rollback that restored the backup moves it beside it (restored_folder).
     """
     return template("libvirt-plan.sh.j2").render(
         header=header,
@@ -75,6 +86,8 @@ def plan_script(
         hostname=hostname,
         rollback=rollback,
         host_known=host_known,
+        start_state=start_state(rollback, "libvirt-change.sh"),
+        restored=restored_folder(folders["backup"]),
         names=[name for name, _, _ in steps],
         starts=[start for _, start, _ in steps],
         targets=[target for _, _, target in steps],

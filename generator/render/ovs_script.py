@@ -72,8 +72,13 @@ def ovs_script(
     risks: Sequence[str] = (),
     target: str = "the design",
     guard: HostGuard | None = None,
+    origin: str = "the starting state",
+    removed: Sequence[tuple[str, Sequence[str]]] = (),
+    hint: str = "",
 ) -> str:
-    """The text of an ovs-vsctl script; `before` makes it refuse a host in another state."""
+    """The text of an ovs-vsctl script; `before` makes it refuse a host in another state (`origin`
+    names that state in messages), `removed` lists the bridges it removes with the ports it knows
+    on each, `hint` says what to do when the host is in another state."""
     return template("ovs-script.sh.j2").render(
         header=header,
         script=script,
@@ -86,4 +91,8 @@ def ovs_script(
         risks=risks,
         target=target,
         guard=guard,
+        origin=origin,
+        removed_bridges=[bridge for bridge, _ in removed],
+        known_ports=[" ".join(ports) for _, ports in removed],
+        hint=hint,
     )

@@ -11,6 +11,12 @@ from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
 from generator.render.templating import template
 
+# A plan between designs knows nothing a host has beyond them: say how to keep it.
+DESIGN_PLAN_HINT = (
+    "to keep settings made by hand on the rows this plan deletes or rebuilds, plan from this "
+    "host's dump instead (ovsgen plan --from-host): it carries them over"
+)
+
 
 def plan_header(source: str, node: str | None) -> str:
     where = f" for node {node}" if node else ""
@@ -81,9 +87,8 @@ def _libvirt_files(change: NodeChange, header: str) -> list[OutputFile]:
 
 
 def _script(change: NodeChange, plan: NodePlan, header: str, name: str, target: str) -> OutputFile:
-    direction = (
-        "the new design back to its starting state" if name == "rollback.sh" else "its starting state to the new design"
-    )
+    rollback = name == "rollback.sh"
+    direction = "the new design back to its starting state" if rollback else "its starting state to the new design"
     text = ovs_script(
         header=header,
         script=name,
@@ -99,6 +104,12 @@ def _script(change: NodeChange, plan: NodePlan, header: str, name: str, target: 
         risks=risk_notes(plan),
         guard=HostGuard(change.system_id, change.expected_hostname),
         target=target,
+        origin="the state change.sh leaves" if rollback else "the starting state",
+        removed=[
+            (bridge, sorted(p.name for p in plan.before.ports if p.bridge == bridge and p.kind != "bridge"))
+            for bridge in plan.removed_bridges
+        ],
+        hint="" if not change.host_known else DESIGN_PLAN_HINT,
     )
     return OutputFile(f"{change.node}/{name}", text, executable=True)
 

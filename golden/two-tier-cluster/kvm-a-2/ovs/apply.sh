@@ -212,7 +212,13 @@ main() {
   local mode='' check_nics=yes check_host=yes
   while (($#)); do
     case $1 in
-      --dry-run|--apply|--check) mode=$1 ;;
+      --dry-run|--apply|--check)
+        if [[ -n $mode && $mode != "$1" ]]; then
+          echo "apply.sh: $mode and $1 are two modes: give one; nothing was changed" >&2
+          usage >&2
+          exit 2
+        fi
+        mode=$1 ;;
       --skip-nic-check) check_nics=no ;;
       -h|--help) usage; exit 0 ;;
       *) echo "apply.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
