@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from fnmatch import fnmatchcase
@@ -146,9 +145,7 @@ def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]
     name = f"{ref}:{path}"
     # "./" makes git read the path relative to the working directory, as the user typed it.
     # --end-of-options: a revision can never be read as an option of git's (`--output=...`).
-    shown = subprocess.run(
-        ["git", "show", "--end-of-options", f"{ref}:./{path}"], capture_output=True, check=False, cwd=Path.cwd()
-    )
+    shown = subprocess.run(["git", "show", "--end-of-options", f"{ref}:./{path}"], capture_output=True, check=False)
     if shown.returncode != 0:
         return None, name
     copy = folder / path.name
@@ -157,12 +154,15 @@ def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]
 
 
 def run_diff(settings: Settings) -> int:
+    with tempfile.TemporaryDirectory(prefix="ovsgen-base-") as folder:  # the old designs read from git
+        return _diff(settings, Path(folder))
+
+
+def _diff(settings: Settings, folder: Path) -> int:
     pairs: list[tuple[Path | None, str, Path]]
     if settings.base_ref is None:
         pairs = [(settings.designs[0], str(settings.designs[0]), settings.designs[1])]
-        folder = None
     else:
-        folder = Path(tempfile.mkdtemp(prefix="ovsgen-base-"))
         pairs = [(*_old_from_git(settings.base_ref, path, folder), path) for path in settings.designs]
     diffs = []
     ok = True
@@ -173,8 +173,6 @@ def run_diff(settings: Settings) -> int:
         if old_ok and new_ok:
             old = old_valid[0] if old_valid else None
             diffs.append(design_diff(old, new_valid[0], old_name if old else f"{old_name} (absent)", str(new_path)))
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
     if not ok:
         return EXIT_INVALID
     settings.stdout.write(render_diff_report(diffs))

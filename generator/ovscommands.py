@@ -29,12 +29,18 @@ UNSET = "(unset)"
 
 
 def bond_options(port: PortState) -> list[str]:
-    """The Port columns of a bond as ovs-vsctl add-bond/set arguments."""
-    options = [f"bond_mode={port.bond_mode}"]
+    """The Port columns of a bond as ovs-vsctl add-bond/set arguments. A host's bond may have no
+    bond_mode (ovs-vsctl add-bond sets none): then there is none to set."""
+    options = [f"bond_mode={port.bond_mode}"] if port.bond_mode is not None else []
     if port.lacp is not None:
         options.append(f"lacp={port.lacp}")
     options += [f"other_config:{key}={value}" for key, value in port.other_config]
     return options
+
+
+def _set_bond(port: PortState) -> list[Command]:
+    options = bond_options(port)
+    return [("set", "Port", port.name, *options)] if options else []
 
 
 def cell_arguments(name: str, value: Cell) -> list[str]:
@@ -113,7 +119,7 @@ def converge(state: OvsState) -> list[Command]:
 def _converge_port(port: PortState) -> list[Command]:
     if port.kind == "bond":
         commands = [("--may-exist", "add-bond", port.bridge, port.name, *port.members)]
-        commands.append(("set", "Port", port.name, *bond_options(port)))
+        commands += _set_bond(port)
         if port.lacp is None:
             commands.append(("clear", "Port", port.name, "lacp"))
         unset = [key for key in MANAGED_BOND_KEYS if key not in dict(port.other_config)]
@@ -137,7 +143,7 @@ def create_port(state: OvsState, port: PortState) -> list[Command]:
     """Commands that create `port` as `state` describes it (nothing is there yet)."""
     if port.kind == "bond":
         commands: list[Command] = [("add-bond", port.bridge, port.name, *port.members)]
-        commands.append(("set", "Port", port.name, *bond_options(port)))
+        commands += _set_bond(port)
     else:
         commands = [("add-port", port.bridge, port.name)]
         options = [f"other_config:{key}={value}" for key, value in port.other_config]
@@ -168,7 +174,7 @@ def update_port(before: PortState, after: PortState) -> list[Command]:
     if after.kind != "bond":
         return commands
     changed = []
-    if before.bond_mode != after.bond_mode:
+    if before.bond_mode != after.bond_mode and after.bond_mode is not None:
         changed.append(f"bond_mode={after.bond_mode}")
     if before.lacp != after.lacp and after.lacp is not None:
         changed.append(f"lacp={after.lacp}")
@@ -180,6 +186,8 @@ def update_port(before: PortState, after: PortState) -> list[Command]:
         commands.append(("set", "Port", after.name, *changed))
     if before.lacp is not None and after.lacp is None:
         commands.append(("clear", "Port", after.name, "lacp"))
+    if before.bond_mode is not None and after.bond_mode is None:  # back to a host's bond without one
+        commands.append(("clear", "Port", after.name, "bond_mode"))
     removed = [key for key in MANAGED_BOND_KEYS if key in old and key not in new]
     if removed:
         commands.append(("remove", "Port", after.name, "other_config", *removed))

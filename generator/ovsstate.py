@@ -223,11 +223,10 @@ def _node_state(design: Design, layout: NodeLayout) -> OvsState:
         if uplinks is not None:
             ports.append(_uplink_port(uplinks))
             interfaces.extend(InterfaceState(nic.name, bridge.mtu) for nic in uplinks.nics)
+    mtus = {bridge.name: bridge.mtu for bridge in design.bridges}
     for port in design.internal_ports:
-        owner = design.bridge(port.bridge)
-        mtu = owner.mtu if owner is not None else None
         ports.append(PortState(port.name, port.bridge, "internal", members=(port.name,), tag=port.vlan))
-        interfaces.append(InterfaceState(port.name, mtu, type="internal"))
+        interfaces.append(InterfaceState(port.name, mtus.get(port.bridge), type="internal"))
     names = tuple(bridge.name for bridge in design.bridges)
     return OvsState(names, tuple(ports), tuple(interfaces), tuple(BridgeState(name, OWNED) for name in names))
 

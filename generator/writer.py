@@ -426,7 +426,7 @@ def _entries(folder: Path) -> list[tuple[str, bool]]:
     for entry in entries:
         if entry.is_symlink():
             raise _link_refused(entry.path)
-    return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+    return [(entry.name, entry.is_dir()) for entry in entries]  # no link is left to follow
 
 
 def _holds_an_entry(folder: Path) -> bool:
@@ -446,11 +446,13 @@ def _made_by(marker: Path, made_by: Callable[[str], bool]) -> bool:
     descriptor = _open_no_link(str(marker))
     if descriptor is None:
         return False
-    with os.fdopen(descriptor, "rb") as handle:
+    try:  # fstat before reading: os.fdopen itself refuses a folder's descriptor
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return False
-        head = handle.read(4096)  # a header line is far shorter
-    return made_by(head.split(b"\n", 1)[0].decode(errors="replace"))
+        head = os.read(descriptor, 4096)  # a header line is far shorter
+    finally:
+        os.close(descriptor)
+    return made_by(head.partition(b"\n")[0].decode(errors="replace"))
 
 
 def _current_umask() -> int:

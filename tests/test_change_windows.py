@@ -591,3 +591,15 @@ def test_the_switch_keeps_the_vlans_of_the_vms_a_dump_plan_leaves_running(db: Ov
     allowed = {port.label: [s.text for s in port.steps if s.text.startswith("allow")] for port in change.switch_ports}
     expected = ["allow VLANs 32-33, 40-41 (a host dump does not show which VLANs the switch allows)"]
     assert allowed["c1 eth0 (switch port unknown)"] == allowed["c1 eth1 (switch port unknown)"] == expected
+
+
+def test_a_host_bond_without_a_bond_mode_rolls_back_to_none(db: Ovsdb, tmp_path: Path) -> None:
+    """`ovs-vsctl add-bond` sets no bond_mode: rollback must clear it again, not set `None`."""
+    db.vsctl("add-br", "br1", "--", "add-bond", "br1", "br1-up", "eth0", "eth1")
+    start = db.rows()
+    change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=False)
+    applied(run_script(change, "change.sh", db, tmp_path))
+    assert db.rows()[("Port", "br1-up")]["bond_mode"] == "balance-slb"
+    assert ("clear", "Port", "br1-up", "bond_mode") in change.rollback.commands
+    applied(run_script(change, "rollback.sh", db, tmp_path))
+    assert db.rows() == start

@@ -10,6 +10,7 @@ comparison or a dropped step shows at once. One test runs the column syntax thro
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -1841,3 +1842,35 @@ def test_prune_leaves_a_bridge_whose_ports_hold_what_no_rollback_restores() -> N
         "bridge br-x (not in the design; it has a controller, qos that a rollback could not put back)",
     )
     assert found.changes == ()
+
+
+def test_a_row_two_touched_ports_share_is_read_back_once() -> None:
+    # OVSDB lets two ports reference one Interface row (ovs-vswitchd then rejects one of them);
+    # a dump holding that must still give each check once, not one per port.
+    shared = InterfaceState("eth1", 9000)
+    host = OvsState(
+        ("br1",),
+        (own("br1"), PortState("a", "br1", "nic", ("eth1",)), PortState("b", "br1", "nic", ("eth1",))),
+        (InterfaceState("br1", None, "internal"), shared),
+        (BridgeState("br1", OWNED),),
+    )
+    found = plan(host, state(own("br1")), removable_ports={"a", "b"})
+    before = lines(found.expectations_before())
+    assert len(before) == len(set(before))
+    assert before.count("Interface eth1 mtu_request = 9000") == 1
+    assert [line for line in before if line.startswith("Interface eth1 ")] == interface_lines("eth1", mtu="9000")
+
+
+def test_a_host_bond_without_a_bond_mode_is_created_and_updated_without_one() -> None:
+    """ovs-vsctl add-bond sets no bond_mode; `bond_mode=None` is not something ovs-vsctl takes."""
+    plain = PortState("up", "br1", "bond", ("eth0", "eth1"))
+    assert bond_options(plain) == []
+    assert bond_options(replace(plain, lacp="active")) == ["lacp=active"]
+    moded = replace(plain, bond_mode="balance-slb")
+    assert update_port(plain, moded) == [("set", "Port", "up", "bond_mode=balance-slb")]
+    assert update_port(moded, plain) == [("clear", "Port", "up", "bond_mode")]
+    assert update_port(plain, plain) == []
+    rebuilt = plan(state(own("br1"), bond("up", "br1", "eth0", mode="balance-slb")), state(own("br1"), plain))
+    assert ("set", "Port", "up") not in rebuilt.commands
+    assert [c for c in rebuilt.commands if c[:2] == ("add-bond", "br1")] == [("add-bond", "br1", "up", "eth0", "eth1")]
+    assert not [c for c in rebuilt.commands if c[:3] == ("set", "Port", "up")]
