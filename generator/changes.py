@@ -163,8 +163,9 @@ def _removed_bridge_files(plan: NodePlan, written: frozenset[str]) -> tuple[File
 
 
 def _bridge_devices(host: OvsState, bridge: str) -> list[str]:
-    """The bridge, its other ports and their NICs (interfaces of no special type), in that order."""
-    ports = [port for port in host.ports if port.bridge == bridge and port.kind != "bridge"]
+    """The bridge, its ports and their NICs (interfaces of no special type), in that order. The
+    bridge's own port has the bridge's name (and an internal interface): it repeats the first."""
+    ports = [port for port in host.ports if port.bridge == bridge]
     nics = [i.name for port in ports for i in host.interfaces if i.name in port.members and i.type == ""]
     return [bridge, *(port.name for port in ports), *nics]
 

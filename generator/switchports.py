@@ -350,12 +350,10 @@ def host_switch_changes(host: OvsState, plan: NodePlan, new: ValidDesign, node: 
         for nic, needs in found.items()
         if nic in wanted or nic not in held
     }
-    return port_changes(node, old, _with_kept_vlans(wanted, layout, host, plan))
+    return port_changes(node, old, _with_kept_vlans(wanted, layout, plan))
 
 
-def _with_kept_vlans(
-    wanted: dict[str, PortNeeds], layout: NodeLayout | None, host: OvsState, plan: NodePlan
-) -> dict[str, PortNeeds]:
+def _with_kept_vlans(wanted: dict[str, PortNeeds], layout: NodeLayout | None, plan: NodePlan) -> dict[str, PortNeeds]:
     """The design's needs plus the VLANs of the ports the plan leaves on each bridge (running VMs'
     taps above all): the switch must keep carrying them, on every uplink of that bridge."""
     kept = [port for port in with_untouched(plan.after, plan).ports if plan.after.port(port.name) is None]
@@ -367,9 +365,8 @@ def _with_kept_vlans(
     bridge_of = {
         nic.name: uplinks.bridge.name for uplinks in (layout.uplinks if layout else ()) for nic in uplinks.nics
     }
+    # A design's needs always know their VLANs (`allowed` is None only for a host dump's).
     return {
-        nic: replace(needs, allowed=needs.allowed | vlans.get(bridge_of.get(nic, ""), set()))
-        if needs.allowed is not None
-        else needs
+        nic: replace(needs, allowed=(needs.allowed or frozenset()) | vlans.get(bridge_of[nic], set()))
         for nic, needs in wanted.items()
     }

@@ -44,6 +44,8 @@ NEW_ROW = {
     "external_ids": ["map", []],
     "other_config": ["map", []],
     "options": ["map", []],
+    "bfd": ["map", []],
+    "lldp": ["map", []],
     "type": "",
     "datapath_type": "",
     "stp_enable": False,
@@ -51,6 +53,8 @@ NEW_ROW = {
     "mcast_snooping_enable": False,
     "bond_updelay": 0,
     "bond_downdelay": 0,
+    "ingress_policing_rate": 0,
+    "ingress_policing_burst": 0,
 }
 
 
@@ -698,3 +702,181 @@ def test_the_state_a_design_wants_for_a_node(tmp_path: Path) -> None:
     assert [port.tagged for port in state.ports] == [
         True, False, True, False, True, False, True, False, True, True,
     ]  # fmt: skip
+
+
+# --- what a port holds that a plan cannot put back: QoS, mirrors, requested MACs --------------
+
+QOS = ["uuid", "00000000-0000-4000-8000-000000000099"]
+MIRROR_COLUMNS = ("select_src_port", "select_dst_port", "output_port")
+
+
+def with_mirrors(text: str, mirrors: dict[str, dict[str, list[str]]], headings: tuple[str, ...] = ()) -> str:
+    """`text` (a dump from `dump`) and a Mirror table: per mirror, the ports (by name) in each of
+    its columns; `headings` (default: all) are the columns the table has besides _uuid and name."""
+    port_table = json.loads(text.splitlines()[1])
+    names, uuids = port_table["headings"].index("name"), port_table["headings"].index("_uuid")
+    uuid = {row[names]: row[uuids] for row in port_table["data"]}
+    columns = headings or MIRROR_COLUMNS
+    data = [
+        [["uuid", f"00000000-0000-4000-9000-{n:012d}"], name]
+        + [["set", [uuid[port] for port in cells.get(column, [])]] for column in columns]
+        for n, (name, cells) in enumerate(mirrors.items())
+    ]
+    table = {"caption": "Mirror table", "data": data, "headings": ["_uuid", "name", *columns]}
+    return text + json.dumps(table) + "\n"
+
+
+def unrestorable(state: OvsState) -> dict[str, tuple[str, ...]]:
+    return {port.name: port.unrestorable for port in state.ports}
+
+
+def test_a_port_a_mirror_selects_or_sends_to_names_the_mirror() -> None:
+    """Each port a mirror selects (either way) or outputs to names it once, in the Mirror table's
+    order; a mirror that uses no port marks none."""
+    mirrors = {
+        "span1": {"select_src_port": ["tap0"], "select_dst_port": ["tap0", "bond0"]},
+        "idle": {},
+        "span0": {"output_port": ["tap0"]},
+    }
+    state = read(with_mirrors(ahv_host(), mirrors))
+    assert unrestorable(state) == {"bond0": ("mirror span1",), "br0": (), "tap0": ("mirror span1", "mirror span0")}
+    for column in MIRROR_COLUMNS:
+        one = read(with_mirrors(ahv_host(), {"m": {column: ["bond0"]}}, (column,)))
+        assert unrestorable(one) == {"bond0": ("mirror m",), "br0": (), "tap0": ()}
+    assert unrestorable(read(with_mirrors(ahv_host(), {"m": {}}, ("select_all",)))) == dict.fromkeys(
+        ("bond0", "br0", "tap0"), ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("span 1", "Mirror row 1: name: 'span 1' is not a name"),
+        ("", "Mirror row 1: name: '' is not a name"),
+        ("-x", "Mirror row 1: name: '-x' is not a name"),
+    ],
+)
+def test_a_mirrors_name_reaches_messages_and_is_checked(name: str, message: str) -> None:
+    text = with_mirrors(ahv_host(), {name: {"output_port": ["tap0"]}})
+    diagnostic = refusal(text)
+    assert diagnostic.message.startswith(message), diagnostic.message
+    assert (diagnostic.line, diagnostic.column) == (4, column_of(text, 4, json.dumps(name) + ", ["))
+
+
+def test_a_mirrors_ports_are_checked_as_uuids() -> None:
+    text = ahv_host() + json.dumps(
+        {"caption": "Mirror table", "data": [[["uuid", "00000000-0000-4000-9000-000000000001"], "m", "p"]],
+         "headings": ["_uuid", "name", "output_port"]}
+    ) + "\n"  # fmt: skip
+    assert refusal(text).message == "Mirror row 1: output_port: 'p' is not a uuid"
+
+
+def test_qos_and_requested_macs_are_what_a_rollback_could_not_put_back() -> None:
+    """QoS first, then the mirrors, then each member's requested MAC in member order."""
+    bridges = {"br0": {"ports": ["br0", "bond0", "tap0"]}}
+    ports = {
+        "br0": {"interfaces": ["br0"]},
+        "bond0": {"interfaces": ["eth3", "eth2"], "bond_mode": "active-backup", "qos": QOS},
+        "tap0": {"interfaces": ["tap0"], "qos": ["set", []]},
+    }
+    interfaces = {
+        "br0": {"type": "internal", "mac": ["set", []]},
+        "eth2": {"mac": "52:54:00:00:00:02"},
+        "eth3": {"mac": "52:54:00:00:00:03"},
+        "tap0": {"mac": ["set", []]},
+    }
+    state = read(with_mirrors(dump(bridges, ports, interfaces), {"span1": {"output_port": ["bond0"]}}))
+    assert unrestorable(state) == {
+        "bond0": ("qos", "mirror span1", "the MAC requested for eth2", "the MAC requested for eth3"),
+        "br0": (),
+        "tap0": (),
+    }
+    assert state.interface("eth2").columns == ()  # the MAC is not a column a plan restores
+
+
+def test_a_bond_a_plan_must_rebuild_is_refused_when_a_rollback_could_not_put_it_back() -> None:
+    """The design's bond0 is eth2 and eth3; the host's is eth2 and eth4, and eth2 has a MAC set
+    by hand: rebuilding the bond would lose it, so the plan refuses."""
+    bridges = {"br0": {"ports": ["br0", "bond0"]}}
+    ports = {"br0": {"interfaces": ["br0"]}, "bond0": {"interfaces": ["eth2", "eth4"], "bond_mode": "active-backup"}}
+    interfaces = {"br0": {"type": "internal", "mtu_request": 1500}, "eth2": {"mac": "52:54:00:00:00:02"}, "eth4": {}}
+    change = plan(dump(bridges, ports, interfaces))
+    (blocked,) = change.change.blocked
+    assert blocked.startswith("bond0 must be rebuilt (")
+    assert "but it has the MAC requested for eth2, which a rollback could not put back" in blocked
+    interfaces["eth2"] = {}
+    assert plan(dump(bridges, ports, interfaces)).change.blocked == ()
+
+
+def test_a_prune_leaves_a_port_a_mirror_or_qos_uses() -> None:
+    text = with_mirrors(ahv_host(port={"qos": QOS}), {"span1": {"select_src_port": ["tap0"]}})
+    change = plan(text, prune=True)
+    assert change.change.left_alone == (
+        "port tap0 on br0 (it has qos, mirror span1: a rollback could not put them back)",
+    )
+    assert change_texts(change) == ["bridge br0 marked as built by ovsgen (external_ids:managed-by)"]
+
+
+# --- an interface's columns no design manages -------------------------------------------------
+
+INTERFACE_CELLS = {
+    "ingress_policing_rate": 1000,
+    "ingress_policing_burst": 100,
+    "ofport_request": 7,
+    "bfd": ovs_map(enable="true", min_rx="500"),
+    "lldp": ovs_map(enable="true"),
+}
+
+
+def test_an_interface_keeps_its_policing_ofport_bfd_and_lldp() -> None:
+    tap0 = read(ahv_host(interface=INTERFACE_CELLS)).interface("tap0")
+    assert tap0.columns == (
+        ("ingress_policing_rate", 1000),
+        ("ingress_policing_burst", 100),
+        ("ofport_request", 7),
+        ("bfd", (("enable", "true"), ("min-rx", "500"))),
+        ("lldp", (("enable", "true"),)),
+    )
+    unset = {"ofport_request": ["set", []], "bfd": ["map", []], "lldp": ["map", []], "ingress_policing_rate": 0}
+    assert read(ahv_host(interface=unset)).interface("tap0").columns == ()
+
+
+@pytest.mark.parametrize(("value", "kept"), [(1, True), (65279, True), (0, False), (65280, False)])
+def test_a_requested_ofport_is_1_to_65279(value: int, kept: bool) -> None:
+    text = ahv_host(interface={"ofport_request": value})
+    if kept:
+        assert read(text).interface("tap0").columns == (("ofport_request", value),)
+    else:
+        assert refusal(text).message == f"Interface tap0: ofport_request: {value} is not an integer 1-65279"
+
+
+@pytest.mark.parametrize("column", ["ingress_policing_rate", "ingress_policing_burst"])
+def test_policing_is_never_negative(column: str) -> None:
+    assert refusal(ahv_host(interface={column: -1})).message == (
+        f"Interface tap0: {column}: -1 is not an integer 0-9223372036854775807"
+    )
+    assert read(ahv_host(interface={column: INT64 - 1})).interface("tap0").columns == ((column, INT64 - 1),)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("bfd", ovs_map(enable="yes please"), "a value"),
+        ("lldp", ["map", [["en able", "true"]]], "a key"),
+    ],
+)
+def test_bfd_and_lldp_entries_are_plain_text(column: str, value: Any, rule: str) -> None:
+    message = refusal(ahv_host(interface={column: value})).message
+    assert message.startswith(f"Interface tap0: {column}: "), message
+    assert f"is not {rule}" in message
+
+
+@pytest.mark.parametrize("value", ["NetDev", "net.dev", "_netdev"])
+def test_a_datapath_type_is_an_identifier_in_lower_case(value: str) -> None:
+    """ovs-vsctl reads it unquoted: only what an interface type may be (a-z 0-9 _ -)."""
+    assert refusal(ahv_host(bridge={"datapath_type": value})).message == (
+        f"Bridge br0: datapath_type: {value!r} is not an interface type: a-z 0-9 _ -, not starting with -"
+    )
+    assert read(ahv_host(bridge={"datapath_type": "net_dev-2"})).bridge_rows[0].columns == (
+        ("datapath_type", "net_dev-2"),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -684,4 +685,101 @@ def test_a_recabled_nic_keeps_the_changes_of_the_ports_before_it() -> None:
         ("c1 eth0 (tor 1)", "changed", (35,)),
         ("c1 eth1 (tor 2)", "freed", ()),
         ("c1 eth1 (tor 3)", "needed", (32,)),
+    ]
+
+
+def vm_taps(host: OvsState) -> OvsState:
+    """`host` with libvirt's external_ids on every interface named vnet*: running VMs' taps."""
+    interfaces = tuple(
+        InterfaceState(i.name, i.mtu_request, i.type, columns=(("external_ids", (("vm-id", f"vm-{i.name}"),)),))
+        if i.name.startswith("vnet")
+        else i
+        for i in host.interfaces
+    )
+    return OvsState(host.bridges, host.ports, interfaces, host.bridge_rows)
+
+
+def test_from_a_host_the_switch_keeps_the_vlans_of_the_ports_the_plan_leaves_on_a_bridge() -> None:
+    """VM taps on br1 (an access port on VLAN 50, a trunk of 60 and 70, one on VLAN 32 the design
+    has anyway, one untagged) and a hand-made port on br0 (VLAN 80) stay: every uplink of their
+    bridge must keep carrying their VLANs. A port on a bridge without uplinks needs nothing of
+    the switch. --prune removes the hand-made port, so VLAN 80 is no longer needed; VM taps stay."""
+    host = vm_taps(
+        host_state(
+            bond("br1-up", "br1", "eth0", "eth1"),
+            bond("br0-up", "br0", "eth2", "eth3"),
+            PortState("vnet0", "br1", "nic", ("vnet0",), tag=50),
+            PortState("vnet1", "br1", "nic", ("vnet1",), columns=(("trunks", (60, 70)), ("vlan_mode", "trunk"))),
+            PortState("vnet2", "br1", "nic", ("vnet2",), tag=32),
+            PortState("vnet3", "br1", "nic", ("vnet3",), columns=(("vlan_mode", "access"),)),
+            PortState("p0", "br0", "internal", ("p0",), tag=80),
+            PortState("p1", "br-hand", "internal", ("p1",), tag=90),
+        )
+    )
+    kept = [(p.nic, p.status, p.allow, p.remove) for p in host_changes(host, design("base"))]
+    assert kept == [
+        ("eth0", "changed", (32, 40, 50, 60, 70), ()),
+        ("eth1", "changed", (32, 40, 50, 60, 70), ()),
+        ("eth2", "changed", (80,), ()),
+        ("eth3", "changed", (80,), ()),
+    ]
+    pruned = [(p.nic, p.allow) for p in host_changes(host, design("base"), prune=True)]
+    assert pruned == [("eth0", (32, 40, 50, 60, 70)), ("eth1", (32, 40, 50, 60, 70)), ("eth2", ()), ("eth3", ())]
+    eth0, _, eth2, _ = host_changes(host, design("base"))
+    assert [step.text for step in eth0.steps] == [
+        "allow VLANs 32, 40, 50, 60, 70 (a host dump does not show which VLANs the switch allows)",
+        "remove VLANs the host no longer needs (a host dump does not show which the switch allows)",
+    ]
+    # The host's own untagged traffic on br0: a dump does not say what the switch's native VLAN is.
+    assert [(step.text, step.when) for step in eth2.steps] == [
+        ("allow VLAN 80 (a host dump does not show which VLANs the switch allows)", "switch first"),
+        ("native VLAN for the untagged traffic of host (a host dump does not show the switch's native VLAN)",
+         "switch first"),
+        ("remove VLANs the host no longer needs (a host dump does not show which the switch allows)", "host first"),
+    ]  # fmt: skip
+
+
+def test_from_a_host_the_design_s_own_ports_bring_only_the_design_s_vlans() -> None:
+    """A port the design keeps (br0's own port, tagged by hand on the host) is the design's: the
+    plan retags it, and its old VLAN is not kept on the switch."""
+    host = host_state(bond("br1-up", "br1", "eth0", "eth1"), bond("br0-up", "br0", "eth2", "eth3"))
+    own = tuple(replace(port, tag=77) if port.name == "br0" else port for port in host.ports)
+    changes = host_changes(OvsState(host.bridges, own, host.interfaces, host.bridge_rows), design("base"))
+    assert [(p.nic, p.allow) for p in changes] == [
+        ("eth0", (32, 40)),
+        ("eth1", (32, 40)),
+        ("eth2", ()),
+        ("eth3", ()),
+    ]
+
+
+def test_from_a_host_columns_carried_over_to_the_design_s_ports_add_no_vlan() -> None:
+    """The host's bond has trunks set by hand: the plan carries them over to the design's bond
+    (it does not manage them), but they are no port the plan leaves: the switch allows what the
+    design needs."""
+    host = host_state(bond("br1-up", "br1", "eth0", "eth1"), bond("br0-up", "br0", "eth2", "eth3"))
+    trunked = tuple(
+        replace(port, columns=(("trunks", (99,)),)) if port.name == "br1-up" else port for port in host.ports
+    )
+    change = plan_from_host(
+        OvsState(host.bridges, trunked, host.interfaces, host.bridge_rows), design("base"), "c1", prune=False
+    )
+    bond_after = change.change.after.port("br1-up")
+    assert bond_after is not None
+    assert bond_after.columns == (("trunks", (99,)),)
+    assert [(p.nic, p.allow) for p in change.switch_ports] == [
+        ("eth0", (32, 40)),
+        ("eth1", (32, 40)),
+        ("eth2", ()),
+        ("eth3", ()),
+    ]
+
+
+def test_a_port_channel_gaining_the_host_fallback_says_off_to_on() -> None:
+    old = PortNeeds("eth2", frozenset(), (), PortChannel("br0-up", "slow", fallback=False), 1500)
+    new = PortNeeds("eth2", frozenset(), (), PortChannel("br0-up", "fast", fallback=True), 1500)
+    (change,) = port_changes("c1", {"eth2": old}, {"eth2": new})
+    assert [step.text for step in change.steps] == [
+        "port-channel of bond br0-up: rate slow -> fast, host fallback to active-backup off -> on; "
+        "LACP active, rate fast; the host falls back to active-backup while LACP is down: " + INDIVIDUAL
     ]
