@@ -138,10 +138,10 @@ def _table(name: str, spec: Any) -> Table:
     columns = {
         column: column_type(info["type"])
         for column, info in spec["columns"].items()
-        if not info.get("ephemeral", False) and column not in skipped
+        if not info.get("ephemeral") and column not in skipped
     }
     named = "name" in columns and ["name"] in spec.get("indexes", [])
-    return Table(name, columns, named, bool(spec.get("isRoot", False)))
+    return Table(name, columns, named, bool(spec.get("isRoot")))
 
 
 # --- reading a dump ----------------------------------------------------------------
@@ -177,6 +177,7 @@ class _Resolver:
     def __init__(self, tables: dict[str, Table], raw: dict[str, dict[str, dict[str, Any]]], source: str) -> None:
         self.tables, self.raw, self.source = tables, raw, source
         self.table_of = {uuid: table for table, rows in raw.items() for uuid in rows}
+        self.copies: dict[Key, int] = {}  # rows without a name, by what they hold: how many so far
 
     def rows(self) -> Rows:
         rows: Rows = {}
@@ -185,21 +186,19 @@ class _Resolver:
                 continue  # reachable only through references: part of the rows that refer to them
             for uuid, raw in self.raw.get(name, {}).items():
                 row = self._row(table, raw, frozenset({uuid}))
-                rows[self._unique_key(rows, table, row)] = row
+                rows[self._unique_key(table, row)] = row
         return rows
 
-    def _unique_key(self, rows: Rows, table: Table, row: Row) -> Key:
+    def _unique_key(self, table: Table, row: Row) -> Key:
         if table.name == ROOT:
             return ROOT_KEY
         if table.named:
             return (table.name, str(row["name"]))
-        # A root row without a name (an unreferenced QoS, say) is known by what it holds.
-        label = format_value(Nested(table.name, _nonempty(row)))
-        key, copy = (table.name, label), 1
-        while key in rows:
-            copy += 1
-            key = (table.name, f"{label} (copy {copy})")
-        return key
+        # A root row without a name (an unreferenced QoS, say) is known by what it holds, and
+        # by a number when another row holds the same.
+        key = (table.name, format_value(Nested(table.name, _nonempty(row))))
+        copy = self.copies[key] = self.copies.get(key, 0) + 1
+        return key if copy == 1 else (table.name, f"{key[1]} (copy {copy})")
 
     def _row(self, table: Table, raw: dict[str, Any], seen: frozenset[str]) -> Row:
         try:
@@ -228,7 +227,7 @@ class _Resolver:
                 raise ValueError(f"{shown(atom)} is not an atom")
             return atom
         uuid = atom[1]
-        table = kind.key.ref_table or self.table_of.get(uuid, "")
+        table = kind.key.ref_table or self.table_of.get(uuid) or ""
         target = self.tables.get(table)
         row = self.raw.get(table, {}).get(uuid)
         if target is None or row is None:
@@ -244,11 +243,12 @@ def _nonempty(row: Row) -> tuple[tuple[str, object], ...]:
     return tuple((column, value) for column, value in sorted(row.items()) if value not in (None, frozenset()))
 
 
-def _order(value: object) -> tuple[int, str]:
-    """Sorts atoms of one column: numbers by value, anything else by its text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return (0, f"{value:+030.10f}")
-    return (1, str(value))
+def _order(value: object) -> tuple[bool, float | str]:
+    """Sorts atoms of one column: numbers (booleans too) by value, then anything else by its text
+    (a column's atoms have one type, but a malformed dump may mix them)."""
+    if isinstance(value, int | float):
+        return (False, value)
+    return (True, str(value))
 
 
 def _refused(source: str, message: str) -> DesignInvalid:
@@ -300,8 +300,8 @@ def expected_after_change(start: Rows, reference: Rows, kinds: Mapping[Key, str]
             _expect_port(expected, port, start, reference, kinds)
     root = reference.get(ROOT_KEY, {})
     keys = root.get("external_ids")
-    managed = {"bridges", *(f"external_ids:{key}" for key in (keys.keys if isinstance(keys, OvsMap) else []))}
-    expected[ROOT_KEY] = {**_merge(start.get(ROOT_KEY), root, frozenset(managed)), "bridges": frozenset(bridges)}
+    managed = frozenset(f"external_ids:{key}" for key in (keys.keys if isinstance(keys, OvsMap) else []))
+    expected[ROOT_KEY] = {**_merge(start.get(ROOT_KEY), root, managed), "bridges": frozenset(bridges)}
     expected.update({key: row for key, row in start.items() if key[0] not in ("Bridge", "Port", "Interface", ROOT)})
     return expected
 
@@ -441,4 +441,4 @@ def _format_atom(value: object) -> str:
         return "empty" if value is None else "absent"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value) if isinstance(value, int | float) else shown(value)
+    return shown(value)  # a number as it is written (its repr), a string quoted

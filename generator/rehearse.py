@@ -182,10 +182,6 @@ class PrivateOvsdb:
         except subprocess.CalledProcessError as error:
             raise _refused(source, f"ovsdb-client dump failed: {shown(error.stderr.strip())}") from None
 
-    def state(self, source: str = "ovsdb-client dump") -> OvsState:
-        """What the database holds, checked as any host dump is; `source` locates errors."""
-        return parse_dump(self.dump(source), source)
-
     def snapshot(self, source: str = "ovsdb-client dump") -> tuple[OvsState, Rows]:
         """What the database holds, both as ovsgen models it and as every row, whole (one dump)."""
         text = self.dump(source)
@@ -532,7 +528,7 @@ class LibvirtTestDriver:
 
     def start(self) -> None:
         """An empty driver: the networks test:///default starts with are removed on every call."""
-        (self.state / "networks").mkdir(parents=True)
+        self.state.mkdir(parents=True)  # the stand-in keeps networks in state/networks/, made as needed
         every = self._real("net-list --all --name").split()
         active = set(self._real("net-list --name").split())
         reset = [f"net-destroy --network {shlex.quote(name)}; " for name in every if name in active]
@@ -556,10 +552,8 @@ class LibvirtTestDriver:
         found = {}
         for name in self.query("net-list", "--all", "--name").split():
             info = self.query("net-info", "--network", name)
-            flags = [line.split(":", 1) for line in info.splitlines() if ":" in line]
-            kept = tuple(
-                (key.strip(), value.strip()) for key, value in flags if key in ("Active", "Persistent", "Autostart")
-            )
+            fields = [[part.strip() for part in line.split(":")] for line in info.splitlines()]
+            kept = tuple((key, rest[-1]) for key, *rest in fields if key in ("Active", "Persistent", "Autostart"))
             found[name] = Network(_normalised(self.query("net-dumpxml", "--network", name)), kept)
         return found
 
@@ -571,7 +565,7 @@ def _normalised(xml: str) -> str:
         parent = made_up.getparent()
         if parent is not None:
             parent.remove(made_up)
-    return etree.tostring(root, encoding="unicode", pretty_print=True)
+    return etree.tostring(root, encoding=str, pretty_print=True)
 
 
 @dataclass(frozen=True)
@@ -633,7 +627,7 @@ def _define_design(driver: LibvirtTestDriver, valid: ValidDesign, node: str, pla
     if not any(layout.node.name == node for layout in valid.layouts):
         return None
     files = render_design(valid, [node], ["libvirt"])
-    paths = [_write(driver.folder / "design", file) for file in files]
+    paths = [_write(driver.folder, file) for file in files]  # beside state/ and virsh: <node>/libvirt/...
     (script,) = [path for path in paths if path.name == "define.sh"]
     return _run_virsh_script(script, driver, plan)
 

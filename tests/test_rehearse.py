@@ -3,11 +3,16 @@ ovsdb-server and `virsh -c test:///default`, with plans broken on purpose to sho
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import signal
+import stat
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +25,7 @@ from hypothesis import strategies as st
 from generator import rehearse as rehearsal
 from generator.changes import NodeChange
 from generator.dbrows import OvsMap, differences, read_rows
+from generator.diagnostics import DesignInvalid
 from generator.pipeline import ValidDesign, validate_file
 from generator.rehearse import Report, Step, rehearse
 from generator.render.files import OutputFile
@@ -101,9 +107,16 @@ def test_a_pruned_trunk_port_is_rehearsed_back_whole(trunk_host: Path) -> None:
 
 def _without_trunk_columns(text: str) -> str:
     """rollback.sh minus the trunks and vlan_mode it sets on trunk0 (whatever quoting it uses)."""
-    broken = re.sub(r" '?(?:trunks=\[?10,20\]?|vlan_mode=trunk)'?", "", text)
+    broken = re.sub(r""" '?(?:trunks=\[?10,20\]?|vlan_mode="?trunk"?)'?""", "", text)
     assert broken != text, "rollback.sh does not set trunks or vlan_mode"
     return broken
+
+
+def test_a_rehearsal_from_a_dump_prunes_only_when_asked(trunk_host: Path) -> None:
+    report = rehearse(trunk_host, None, validate_file(AHV), NODE)
+    assert report.text().startswith(f"Rehearsal of node {NODE}:\n")
+    assert step(report, "change.sh --apply") == Step("change.sh --apply", True, "nothing to change on this node")
+    assert report.passed
 
 
 def test_a_rollback_that_loses_trunks_and_vlan_mode_fails_naming_them(
@@ -290,13 +303,32 @@ def test_the_rehearsal_virsh_is_shellcheck_clean_and_keeps_networks(tmp_path: Pa
     with_uuid = tmp_path / "n1-again.xml"
     with_uuid.write_text(f"<network>\n  <name>n1</name>\n  <uuid>{uuid}</uuid>\n  <bridge name='br8'/>\n</network>\n")
     driver.query("net-define", "--file", str(with_uuid))  # redefined while active: the stored definition changes
+    option = tmp_path / "option.xml"  # a name that reads as an option unless given as --network's
+    option.write_text("<network>\n  <name>--x</name>\n  <bridge name='br7'/>\n</network>\n")
+    driver.query("net-define", "--file", str(option))
     assert driver.networks() == {
         "n1": rehearsal.Network(
             '<network>\n  <name>n1</name>\n  <bridge name="br8" stp="on" delay="0"/>\n</network>\n',
             (("Active", "yes"), ("Persistent", "yes"), ("Autostart", "no")),
-        )
+        ),
+        "--x": rehearsal.Network(
+            '<network>\n  <name>--x</name>\n  <bridge name="br7" stp="on" delay="0"/>\n</network>\n',
+            (("Active", "no"), ("Persistent", "yes"), ("Autostart", "no")),
+        ),
     }
+    # Everything in its folder: the stand-in (not writable by others) and the networks it keeps.
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "n1-again.xml",
+        "n1.xml",
+        "option.xml",
+        "state",
+        "virsh",
+    ]
+    assert stat.S_IMODE(driver.command.stat().st_mode) == 0o755
+    assert sorted(path.name for path in (tmp_path / "state" / "networks").iterdir()) == ["--x", "n1"]
     assert driver.query("net-uuid", "--network", "n1").strip() == uuid
+    with pytest.raises(subprocess.CalledProcessError):  # a failed query is no empty answer
+        driver.query("net-info", "--network", "n2")
 
 
 # --- the comparison itself, on any values ----------------------------------------------
@@ -329,3 +361,608 @@ def test_every_changed_cell_is_named_and_nothing_else(row: dict[str, object], co
         assert all(line.startswith(f"Port p1 {column}") for line in lines)
     assert differences({key: row}, {key: row}) == []
     assert differences({key: row}, {}) == ["Port p1: expected, not in the database"]
+
+
+# --- the whole rehearsal, step by step -------------------------------------------------
+
+
+def steps(report: Report) -> list[tuple[str, bool]]:
+    return [(s.name, s.passed) for s in report.steps]
+
+
+OVS_STEPS = [
+    ("change.sh --apply", True),
+    ("the database holds the new design's state", True),
+    ("rollback.sh --apply", True),
+    ("the database is back to the starting state", True),
+]
+
+
+def test_a_bridge_the_new_design_drops_is_rehearsed_away_and_back() -> None:
+    require_tool("ovsdb-server")
+    old, new = validate_file(CHANGES / "bridge-added.yaml"), validate_file(CHANGES / "base.yaml")
+    report = rehearse(CHANGES / "bridge-added.yaml", old, new, "c1")
+    assert steps(report) == [("build the starting state with the old design's apply.sh", True), *OVS_STEPS]
+    assert report.passed
+
+
+TINY = """\
+version: 1
+name: tiny
+host: {bridge: br0, gateway: 10.30.0.1}
+bridges:
+  br0: {uplinks: {nics: [eth0]}}
+networks:
+  - {name: vm, bridge: br0, vlan: 32}
+nodes:
+  - {name: c1, nics: {eth0: 1G}, address: 10.30.0.11/24}
+"""
+
+
+def test_a_node_the_old_design_lacks_starts_empty_and_one_the_new_design_lacks_ends_empty(tmp_path: Path) -> None:
+    require_tool("ovsdb-server")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    (tmp_path / "one" / "tiny.yaml").write_text(TINY)
+    (tmp_path / "two" / "tiny.yaml").write_text(TINY + "  - {name: c2, nics: {eth0: 1G}, address: 10.30.0.12/24}\n")
+    one, two = validate_file(tmp_path / "one" / "tiny.yaml"), validate_file(tmp_path / "two" / "tiny.yaml")
+    libvirt = [
+        ("libvirt-change.sh --apply", True),
+        ("libvirt holds the new design's networks", True),
+        ("libvirt-rollback.sh --apply", True),
+        ("libvirt is back to the starting networks", True),
+    ]
+    assert steps(rehearse(tmp_path / "one" / "tiny.yaml", one, two, "c2")) == [*OVS_STEPS, *libvirt]
+    removed = rehearse(tmp_path / "two" / "tiny.yaml", two, one, "c2")
+    assert steps(removed) == [
+        ("build the starting state with the old design's apply.sh", True),
+        *OVS_STEPS,
+        ("build the starting networks with the old design's define.sh", True),
+        *libvirt,
+    ]
+
+
+def test_a_failing_reference_or_starting_apply_ends_the_rehearsal_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new design's apply.sh runs first (on its own server), the old design's second."""
+    require_tool("ovsdb-server")
+    real, calls = rehearsal._run, []
+
+    def failing(at: int) -> Callable[..., Step]:
+        def run_or_fail(file: OutputFile, server: rehearsal.PrivateOvsdb, workdir: Path) -> Step:
+            calls.append(workdir)
+            return Step(f"{file.name} --apply", False, "it broke") if len(calls) == at else real(file, server, workdir)
+
+        return run_or_fail
+
+    old, new = validate_file(CHANGES / "base.yaml"), validate_file(CHANGES / "lacp-on.yaml")
+    monkeypatch.setattr(rehearsal, "_run", failing(1))
+    report = rehearse(CHANGES / "base.yaml", old, new, "c1")
+    assert report.steps == [Step("build the new design's state on an empty database", False, "it broke")]
+    assert [path.name for path in calls] == ["chg"]
+    assert calls[0].parent.name == "reference"
+    calls.clear()
+    monkeypatch.setattr(rehearsal, "_run", failing(2))
+    report = rehearse(CHANGES / "base.yaml", old, new, "c1")
+    assert report.steps == [Step("build the starting state with the old design's apply.sh", False, "it broke")]
+    assert [(path.parent.name, path.name) for path in calls] == [("reference", "chg"), ("start", "chg")]
+
+
+def test_a_backup_is_checked_before_a_server_serves_it(tmp_path: Path) -> None:
+    require_tool("ovsdb-tool")
+    garbage = tmp_path / "host.db"
+    garbage.write_bytes(b"OVSDB JSON 5 0000\n{}\n")
+    with pytest.raises(DesignInvalid) as refused:
+        rehearse(garbage, None, validate_file(AHV), NODE)
+    assert [d.message for d in refused.value.diagnostics] == [
+        "not a standalone OVSDB database (make it with: ovsdb-client backup)"
+    ]
+
+
+def test_what_the_server_reads_back_from_a_backup_is_checked_as_a_host_dump(ovsdb: Ovsdb, tmp_path: Path) -> None:
+    ovsdb.vsctl("add-br", "br 1")  # Open vSwitch's schema allows any name; ovsgen does not
+    path = backup(ovsdb, tmp_path)
+    with pytest.raises(DesignInvalid) as refused:
+        rehearse(path, None, validate_file(AHV), NODE)
+    (found,) = refused.value.diagnostics
+    assert (found.file, found.message) == (
+        f"{path} (read back by ovsdb-client dump)",
+        "Bridge row 1: name: 'br 1' is not a name: 1-255 of A-Z a-z 0-9 _ . : @ + % -, not starting with . or -",
+    )
+
+
+def test_a_backup_with_a_schema_of_its_own_is_refused_once_served(tmp_path: Path) -> None:
+    tools = rehearsal.find_tools()
+    schema = json.loads(tools.schema.read_text())
+    schema["tables"]["Port"]["columns"]["tag"]["type"] = {"key": "string", "min": 0, "max": 1}
+    (tmp_path / "own.ovsschema").write_text(json.dumps(schema))
+    backup = tmp_path / "host.db"
+    subprocess.run([tools.paths["ovsdb-tool"], "create", str(backup), str(tmp_path / "own.ovsschema")], check=True)
+    with pytest.raises(DesignInvalid) as refused:
+        rehearse(backup, None, validate_file(AHV), NODE)
+    (found,) = refused.value.diagnostics
+    assert (found.file, found.message.split(" has type ")[0]) == (
+        str(backup), "the database's schema is not Open vSwitch's: Port.tag"
+    )  # fmt: skip
+
+
+# --- the parts of a rehearsal, one by one ----------------------------------------------
+
+
+def test_a_report_reads_step_by_step() -> None:
+    report = Report("c1", [Step("change.sh --apply", True), Step("the database holds it", False, "one\ntwo")])
+    assert not report.passed
+    assert report.text() == (
+        "Rehearsal of node c1:\n"
+        "  PASS  change.sh --apply\n"
+        "  FAIL  the database holds it\n"
+        "        one\n"
+        "        two\n"
+        "Result: FAILED.\n"
+    )
+    held = Report("c2", [Step("a", True, "fine")])
+    assert held.passed
+    assert held.text() == "Rehearsal of node c2:\n  PASS  a\n        fine\nResult: every step held.\n"
+    assert not Report("c3").passed  # nothing rehearsed is no pass
+
+
+def stand_ins(folder: Path, *names: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_text("#!/bin/sh\n")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_the_tools_are_found_on_path_and_in_sbin_and_what_is_missing_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not Path("/usr/sbin/ovsdb-server").exists() or Path("/usr/sbin/ovsdb-client").exists():
+        pytest.skip("needs ovsdb-server in /usr/sbin and ovsdb-client elsewhere (Debian's layout)")
+    schemas = (tmp_path / "none.ovsschema", tmp_path / "a.ovsschema", tmp_path / "b.ovsschema")
+    schemas[1].write_text("{}")
+    schemas[2].write_text("{}")
+    monkeypatch.setattr(rehearsal, "SCHEMA_PATHS", schemas)
+    folder = stand_ins(tmp_path / "bin", "ovsdb-tool", "ovs-vsctl")
+    monkeypatch.setenv("PATH", str(folder))
+    with pytest.raises(rehearsal.RehearsalUnavailable) as missing:
+        rehearsal.find_tools()
+    assert str(missing.value) == (
+        "rehearse needs Open vSwitch's database tools; missing: ovsdb-client "
+        "(Debian/Ubuntu: apt-get install openvswitch-switch; RHEL: dnf install openvswitch)"
+    )
+    stand_ins(folder, "ovsdb-client")
+    assert rehearsal.find_tools() == rehearsal.Tools(
+        {"ovsdb-tool": f"{folder}/ovsdb-tool", "ovsdb-server": "/usr/sbin/ovsdb-server",
+         "ovsdb-client": f"{folder}/ovsdb-client", "ovs-vsctl": f"{folder}/ovs-vsctl"},
+        schemas[1],
+    )  # fmt: skip
+    monkeypatch.setattr(rehearsal, "SCHEMA_PATHS", schemas[:1])
+    with pytest.raises(
+        rehearsal.RehearsalUnavailable, match=r"missing: the Open_vSwitch schema \(vswitch.ovsschema\) "
+    ):
+        rehearsal.find_tools()
+    monkeypatch.delenv("PATH")
+    with pytest.raises(rehearsal.RehearsalUnavailable, match=r"missing: ovsdb-tool, ovsdb-client, ovs-vsctl \("):
+        rehearsal.find_tools()
+
+
+def test_a_database_file_is_told_from_a_design_by_its_first_word(tmp_path: Path) -> None:
+    cases = {
+        "db": b"OVSDB JSON 5 abc\n",
+        "short": b"OVSD",
+        "design": b"# OVSDB\nnodes: []\n",
+        "clustered": b"OVSDB CLUSTER",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_bytes(text)
+    assert [name for name in cases if rehearsal.is_database_file(tmp_path / name)] == ["db", "clustered"]
+    assert not rehearsal.is_database_file(AHV)
+
+
+def fake_tools() -> rehearsal.Tools:
+    return rehearsal.Tools({"ovs-vsctl": "/opt/ovs/ovs-vsctl"}, Path("/opt/ovs/vswitch.ovsschema"))
+
+
+def test_a_driver_whose_virsh_fails_does_not_start(tmp_path: Path) -> None:
+    with pytest.raises(subprocess.CalledProcessError):
+        rehearsal.LibvirtTestDriver(tmp_path, "/bin/false").start()
+
+
+def test_a_private_server_poses_as_the_node_to_the_scripts_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    assert server.vsctl == f"/opt/ovs/ovs-vsctl --db=unix:{tmp_path}/db.sock --no-wait"
+    env = server.environment()
+    assert (env["OVS_VSCTL"], env["PATH"]) == (server.vsctl, os.environ["PATH"])
+    server.pose_as("kvm-b-2 'it's me'")
+    server.pose_as("kvm-b-2 $(it's me)")  # again: the stand-in is rewritten
+    env = server.environment()
+    assert env["PATH"] == f"{tmp_path}/host-bin:{os.environ['PATH']}"
+    assert run(["hostname"], env=env).stdout == "kvm-b-2 $(it's me)\n"
+    assert stat.S_IMODE((tmp_path / "host-bin" / "hostname").stat().st_mode) == 0o755
+    monkeypatch.delenv("PATH")
+    assert server.environment()["PATH"] == f"{tmp_path}/host-bin:"
+
+
+def test_a_script_runs_with_apply_on_the_server_and_its_output_is_kept_when_it_fails(tmp_path: Path) -> None:
+    server = rehearsal.PrivateOvsdb(tmp_path / "server", fake_tools())
+    text = 'echo "$* [$OVS_VSCTL]"\necho oops >&2\nexit 3\n'
+    failed = rehearsal._run(OutputFile("c1/x.sh", text, executable=True), server, tmp_path / "work")
+    assert failed == Step("x.sh --apply", False, f"--apply --skip-nic-check [{server.vsctl}]\noops")
+    assert (tmp_path / "work" / "c1" / "x.sh").read_text() == text
+    assert rehearsal._run(OutputFile("y.sh", "echo fine\n"), server, tmp_path / "work") == Step("y.sh --apply", True)
+
+
+def test_a_virsh_script_runs_with_apply_on_the_driver_and_its_output_is_kept_when_it_fails(tmp_path: Path) -> None:
+    driver = rehearsal.LibvirtTestDriver(tmp_path / "driver", "/usr/bin/virsh")
+    plan = rehearsal._Plan([], tmp_path, {"PATH": os.environ["PATH"], "FROM_PLAN": "yes"})
+    script = tmp_path / "s.sh"
+    script.write_text('echo "$* [$VIRSH] $FROM_PLAN"\necho oops >&2\nexit 2\n')
+    assert rehearsal._run_virsh_script(script, driver, plan) == Step(
+        "s.sh --apply", False, f"--apply [{driver.command}] yes\noops"
+    )
+    script.write_text("echo fine\n")
+    assert rehearsal._run_virsh_script(script, driver, plan) == Step("s.sh --apply", True)
+
+
+def test_a_script_the_plan_lacks_is_a_passed_step_saying_so(tmp_path: Path) -> None:
+    report = Report("c1")
+    rehearsal._check_script(report, {}, "change.sh", rehearsal.PrivateOvsdb(tmp_path, fake_tools()), tmp_path)
+    assert report.steps == [Step("change.sh --apply", True, "nothing to change on this node")]
+
+
+def test_a_node_outside_a_design_has_no_apply_step(tmp_path: Path) -> None:
+    server = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    assert rehearsal._apply_design(validate_file(AHV), "no-such-node", server, tmp_path) is None
+
+
+def test_what_the_reference_says_of_port_and_interface_kinds() -> None:
+    from generator.ovsstate import InterfaceState, OvsState, PortState
+
+    state = OvsState(
+        ("br0",),
+        (PortState("bond0", "br0", "bond", ("eth2", "eth3")), PortState("mgmt0", "br0", "internal", ("mgmt0",))),
+        (InterfaceState("eth2", 9000), InterfaceState("mgmt0", None, "internal"), InterfaceState("vx0", None, "vxlan")),
+    )
+    assert rehearsal._kinds(state) == {
+        ("Port", "bond0"): "bond",
+        ("Port", "mgmt0"): "internal",
+        ("Interface", "eth2"): "",
+        ("Interface", "mgmt0"): "internal",
+        ("Interface", "vx0"): "",
+    }
+
+
+def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (ovsdb.folder.parent, ovsdb.folder.name[:7]) == (Path("/tmp"), "ovsgen-")  # a short socket path
+    ovsdb.vsctl("add-br", "br0")
+    state, rows = ovsdb.server.snapshot()
+    assert (state.bridges, rows[("Bridge", "br0")]["name"]) == (("br0",), "br0")
+    with monkeypatch.context() as patched:
+        patched.setattr(ovsdb.server, "schema", lambda: None)  # its schema cannot be read back
+        with pytest.raises(DesignInvalid) as refused:
+            ovsdb.server.snapshot("the test's rows")
+        assert [(d.file, d.message.split(":")[0]) for d in refused.value.diagnostics] == [
+            ("the test's rows", "the database's schema cannot be read")
+        ]
+    ovsdb.vsctl("add-br", "br 1")  # checked as any host dump is
+    for source in ("the test's snapshot", None):
+        with pytest.raises(DesignInvalid) as refused:
+            ovsdb.server.snapshot(source) if source else ovsdb.server.snapshot()
+        assert [(d.file, "name: 'br 1' is not a name" in d.message) for d in refused.value.diagnostics] == [
+            (source or "ovsdb-client dump", True)
+        ]
+    ovsdb.server.stop()
+    assert ovsdb.server.schema() is None
+    for source in ("the test's snapshot", None):
+        with pytest.raises(DesignInvalid) as refused:
+            ovsdb.server.snapshot(source) if source else ovsdb.server.snapshot()
+        assert [d.file for d in refused.value.diagnostics] == [source or "ovsdb-client dump"]
+    for source in ("the test's dump", None):
+        with pytest.raises(DesignInvalid) as refused:
+            ovsdb.server.dump(source) if source else ovsdb.server.dump()
+        (found,) = refused.value.diagnostics
+        assert found.file == (source or "ovsdb-client dump")
+        assert found.message.startswith("ovsdb-client dump failed: 'ovsdb-client: failed to connect to ")
+    ovsdb.server.stop()  # stopped already: nothing to do
+
+
+def test_a_server_gone_before_it_is_stopped_is_no_error(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "ovsdb-server.pid").write_text(f"{gone.pid}\n")
+    rehearsal.PrivateOvsdb(tmp_path, fake_tools()).stop()
+
+
+def test_a_server_that_ignores_sigterm_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(60)"
+    stubborn = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # SIGTERM is ignored from here on
+    (tmp_path / "ovsdb-server.pid").write_text(f"{stubborn.pid}\n")
+    monkeypatch.setattr(rehearsal.time, "sleep", lambda seconds: None)  # not the five seconds it waits
+    rehearsal.PrivateOvsdb(tmp_path, fake_tools()).stop()
+    assert stubborn.wait(timeout=10) == -signal.SIGKILL
+    stubborn.stdout.close()
+
+
+def test_a_process_is_alive_whatever_its_name(tmp_path: Path) -> None:
+    """/proc/<pid>/stat shows the name in parentheses, and a name may hold ") Z (" itself."""
+    name = tmp_path / "x) Z (y"
+    name.symlink_to(shutil.which("sleep") or "/bin/sleep")
+    process = subprocess.Popen([str(name), "30"])
+    try:
+        assert rehearsal._alive(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_zombie_is_not_alive(tmp_path: Path) -> None:
+    assert rehearsal._alive(os.getpid())
+    child = subprocess.Popen(["true"])
+    for _ in range(500):
+        if Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.01)
+    assert not rehearsal._alive(child.pid)
+    child.wait()
+    assert not rehearsal._alive(child.pid)
+
+
+# --- a backup, before it is served --------------------------------------------------
+
+
+def database(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda schema: None) -> Path:
+    tools = rehearsal.find_tools()
+    schema = json.loads(tools.schema.read_text())
+    edit(schema)
+    (tmp_path / "schema.ovsschema").write_text(json.dumps(schema))
+    path = tmp_path / "host.db"
+    subprocess.run([tools.paths["ovsdb-tool"], "create", str(path), str(tmp_path / "schema.ovsschema")], check=True)
+    return path
+
+
+def refused_backup(path: Path) -> tuple[str, str]:
+    with pytest.raises(DesignInvalid) as refused:
+        rehearsal.refuse_foreign_backup(path, rehearsal.find_tools())
+    (found,) = refused.value.diagnostics
+    assert (found.line, found.column, found.path) == (1, 1, ())
+    return found.file, found.message
+
+
+def test_a_standalone_open_vswitch_database_is_accepted(tmp_path: Path) -> None:
+    require_tool("ovsdb-tool")
+    rehearsal.refuse_foreign_backup(database(tmp_path), rehearsal.find_tools())
+
+
+def test_a_database_of_another_name_is_refused(tmp_path: Path) -> None:
+    require_tool("ovsdb-tool")
+    path = database(tmp_path, lambda schema: schema.update(name="Evil"))
+    assert refused_backup(path) == (str(path), "the database is 'Evil', not Open_vSwitch")
+
+
+def test_a_backup_too_big_or_not_a_database_is_refused(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    require_tool("ovsdb-tool")
+    path = tmp_path / "host.db"
+    with path.open("wb") as handle:
+        handle.truncate(rehearsal.MAX_DUMP_BYTES + 1)
+    limit = f"the backup is {rehearsal.MAX_DUMP_BYTES + 1} bytes; ovsgen rehearses backups of up to 67108864 bytes"
+    assert refused_backup(path) == (str(path), limit)
+    with path.open("wb") as handle:
+        handle.truncate(rehearsal.MAX_DUMP_BYTES)
+    assert refused_backup(path) == (str(path), "not a standalone OVSDB database (make it with: ovsdb-client backup)")
+    assert capfd.readouterr() == ("", "")  # in ovsgen's words only: what ovsdb-tool said does not show
+
+
+def test_a_backup_whose_name_ovsdb_tool_cannot_read_is_refused_in_its_words(tmp_path: Path) -> None:
+    require_tool("ovsdb-tool")
+    record = b"{}"
+    path = tmp_path / "host.db"
+    path.write_bytes(b"OVSDB JSON 2 %s\n%s\n" % (hashlib.sha1(record).hexdigest().encode(), record))
+    file, message = refused_backup(path)
+    assert file == str(path)
+    assert message.startswith("ovsdb-tool cannot read the database's name: 'ovsdb-tool: syntax \"{}\": syntax error: ")
+
+
+class Served:
+    """What refuse_foreign_schema asks of a server: the installed schema's path and the served schema."""
+
+    def __init__(self, tools: rehearsal.Tools, schema: object) -> None:
+        self.tools, self.served = tools, schema
+
+    def schema(self) -> object:
+        return self.served
+
+
+def schema_refusal(served: object) -> str | None:
+    tools = rehearsal.find_tools()
+    try:
+        rehearsal.refuse_foreign_schema(Path("host.db"), Served(tools, served))  # type: ignore[arg-type]
+    except DesignInvalid as refused:
+        (found,) = refused.diagnostics
+        assert (found.file, found.line, found.column) == ("host.db", 1, 1)
+        return found.message.replace(str(tools.schema), "SCHEMA")
+    return None
+
+
+def test_a_served_schema_is_compared_type_by_type_with_the_installed_one() -> None:
+    require_tool("ovsdb-tool")
+    installed = json.loads(rehearsal.find_tools().schema.read_text())
+    assert schema_refusal(installed) is None
+    installed["tables"]["Port"]["columns"]["note"] = {"type": "string"}  # a column ovsgen does not read
+    installed["tables"]["Bridge"]["columns"]["name"]["type"] = {"key": "string"}  # the same type, spelled out
+    assert schema_refusal(installed) is None
+    assert schema_refusal(None) == (
+        "the database's schema is not Open vSwitch's: Bridge.name has type None, where SCHEMA has 'string'"
+    )
+    installed["tables"]["Interface"]["columns"]["mtu_request"]["type"] = {"key": "real", "min": 0, "max": 1}
+    assert schema_refusal(installed) == (
+        "the database's schema is not Open vSwitch's: Interface.mtu_request has type {'key': 'real', 'min': 0, "
+        "'max': 1}, where SCHEMA has {'key': {'type': 'integer', 'minInteger': 1}, 'min': 0, 'max..."
+    )
+    installed["tables"]["Interface"]["columns"]["mtu_request"]["type"] = {"key": "decimal"}  # not a type at all
+    assert schema_refusal(installed) == (
+        "the database's schema is not Open vSwitch's: Interface.mtu_request has type {'key': 'decimal'}, "
+        "where SCHEMA has {'key': {'type': 'integer', 'minInteger': 1}, 'min': 0, 'max..."
+    )
+    del installed["tables"]["Interface"]
+    assert schema_refusal(installed) == (
+        "the database's schema is not Open vSwitch's: Interface.name has type None, where SCHEMA has 'string'"
+    )
+    assert schema_refusal({"tables": {"Bridge": {"columns": []}}}) == (
+        "the database's schema is not Open vSwitch's: Bridge.name has type None, where SCHEMA has 'string'"
+    )
+
+
+# --- libvirt, piece by piece ----------------------------------------------------------
+
+
+class Networks:
+    """A driver as _same_networks reads it."""
+
+    def __init__(self, found: dict[str, rehearsal.Network]) -> None:
+        self.found = found
+
+    def networks(self) -> dict[str, rehearsal.Network]:
+        return self.found
+
+
+def test_networks_are_compared_by_presence_flags_and_definition() -> None:
+    flags = (("Active", "yes"), ("Persistent", "yes"), ("Autostart", "no"))
+    one = rehearsal.Network("<network>\n  <name>a</name>\n  <tag id='1'/>\n</network>\n", flags)
+    other = rehearsal.Network(
+        "<network>\n  <name>a</name>\n  <tag id='2'/>\n</network>\n", (("Active", "no"), flags[1])
+    )
+    same = rehearsal._same_networks("t", {"a": one}, Networks({"a": one}))  # type: ignore[arg-type]
+    assert same == Step("t", True, "")
+    differ = rehearsal._same_networks("t", {"0": one, "a": one, "b": one}, Networks({"a": other, "c": one}))  # type: ignore[arg-type]
+    assert (differ.name, differ.passed) == ("t", False)
+    assert differ.details.splitlines() == [
+        "network 0: expected, not defined",
+        "network a Active: expected yes, libvirt no",
+        "network a Autostart: expected no, libvirt unknown",
+        "network a: its definition differs",
+        "  --- expected",
+        "  +++ libvirt",
+        "  @@ -2,3 +2,3 @@",
+        "     <name>a</name>",
+        "  -  <tag id='1'/>",
+        "  +  <tag id='2'/>",
+        "   </network>",
+        "network b: expected, not defined",
+        "network c: defined, not expected",
+    ]
+
+
+def test_a_definition_is_laid_out_one_way() -> None:
+    xml = "<network>\n      <name>n</name>\n<bridge name='br0'/>\n</network>"
+    assert rehearsal._normalised(xml) == '<network>\n  <name>n</name>\n  <bridge name="br0"/>\n</network>\n'
+
+
+def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
+    xml = (
+        "<network><name>n</name><uuid>1234</uuid>  <mac address='52:54:00:00:00:01'/>"
+        "<bridge name='br0'/><portgroup name='p'><vlan><tag id='5'/></vlan></portgroup></network>"
+    )
+    assert rehearsal._normalised(xml) == (
+        '<network>\n  <name>n</name>\n  <bridge name="br0"/>\n  <portgroup name="p">\n    <vlan>\n'
+        '      <tag id="5"/>\n    </vlan>\n  </portgroup>\n</network>\n'
+    )
+
+
+def libvirt_plan(
+    tmp_path: Path, old: ValidDesign, new: ValidDesign, node: str = "kvm-s-1"
+) -> tuple[NodeChange, rehearsal._Plan]:
+    from generator.changes import plan_designs
+    from generator.render.plan_files import render_plan
+
+    (change,) = plan_designs(old, new, (node,))
+    files = render_plan([change], "rehearsal")
+    host = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    host.pose_as(change.expected_hostname)  # what the plan's host guard checks
+    return change, rehearsal._Plan(files, tmp_path / "libvirt", host.environment())
+
+
+def test_libvirt_is_rehearsed_only_for_a_plan_between_designs_that_changes_networks(
+    storage_pair: tuple[ValidDesign, ValidDesign], tmp_path: Path
+) -> None:
+    old, new = storage_pair
+    change, plan = libvirt_plan(tmp_path, old, new)
+    report = Report("kvm-s-1")
+    rehearsal._rehearse_libvirt(report, change, None, new, plan)
+    assert report.steps == [Step("libvirt not rehearsed: a dump does not hold libvirt networks", True)]
+    unchanged, plan = libvirt_plan(tmp_path, old, old)
+    report = Report("kvm-s-1")
+    rehearsal._rehearse_libvirt(report, unchanged, old, old, plan)
+    assert report.steps == []
+    assert not (tmp_path / "libvirt").exists()
+
+
+def broken_define(monkeypatch: pytest.MonkeyPatch, design: ValidDesign) -> None:
+    """The libvirt define.sh of `design` fails; other designs' work."""
+    real = rehearsal.render_design
+
+    def rendered(valid: ValidDesign, nodes: list[str], parts: list[str]) -> list[OutputFile]:
+        files = real(valid, nodes, parts)
+        if valid is not design:
+            return files
+        return [OutputFile(f.path, "echo 'virsh: broken' >&2\nexit 1\n") if f.name == "define.sh" else f for f in files]
+
+    monkeypatch.setattr(rehearsal, "render_design", rendered)
+
+
+def test_a_new_design_whose_networks_cannot_be_built_is_reported_and_nothing_else_runs(
+    storage_pair: tuple[ValidDesign, ValidDesign], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = storage_pair
+    change, plan = libvirt_plan(tmp_path, old, new)
+    broken_define(monkeypatch, new)
+    report = Report("kvm-s-1")
+    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    assert report.steps == [Step("build the new design's networks on libvirt's test driver", False, "virsh: broken")]
+
+
+def test_old_networks_that_cannot_be_built_end_the_libvirt_rehearsal(
+    storage_pair: tuple[ValidDesign, ValidDesign], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = storage_pair
+    change, plan = libvirt_plan(tmp_path, old, new)
+    broken_define(monkeypatch, old)
+    report = Report("kvm-s-1")
+    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    assert report.steps == [Step("build the starting networks with the old design's define.sh", False, "virsh: broken")]
+
+
+def test_a_plan_without_libvirt_rollback_fails_the_rehearsal(
+    storage_pair: tuple[ValidDesign, ValidDesign], tmp_path: Path
+) -> None:
+    old, new = storage_pair
+    change, plan = libvirt_plan(tmp_path, old, new)
+    plan = replace(plan, files=[file for file in plan.files if file.name != "libvirt-rollback.sh"])
+    report = Report("kvm-s-1")
+    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    assert steps(report) == [
+        ("build the starting networks with the old design's define.sh", True),
+        ("libvirt-change.sh --apply", True),
+        ("libvirt holds the new design's networks", True),
+        ("libvirt rollback not rehearsed: the plan has no libvirt-rollback.sh", False),
+    ]
+    assert (plan.folder / "plan" / "kvm-s-1" / "libvirt-change.sh").exists()
+
+
+def test_a_node_new_to_libvirt_starts_with_no_networks(tmp_path: Path) -> None:
+    require_tool("virsh")
+    base, added = validate_file(STORAGE), validate_file(STORAGE)
+    driver = rehearsal.LibvirtTestDriver(tmp_path / "d", require_tool("virsh"))
+    plan = rehearsal._Plan([], tmp_path, dict(os.environ))
+    assert rehearsal._define_design(driver, base, "no-such-node", plan) is None
+    assert driver.networks() == {}
+    step_ = rehearsal._define_design(rehearsal.LibvirtTestDriver(tmp_path / "e", require_tool("virsh")), added,
+                                     "kvm-s-1", plan)  # fmt: skip
+    assert step_ == Step("define.sh --apply", True)
+    files = [path.relative_to(tmp_path / "e") for path in (tmp_path / "e").rglob("*") if path.is_file()]
+    assert {file.parts[0] for file in files} == {"lacp-storage", "state", "virsh"}
+    designed = {file.parent for file in files if file.parts[0] == "lacp-storage"}
+    assert designed == {Path("lacp-storage/kvm-s-1/libvirt")}  # the design's libvirt files only
