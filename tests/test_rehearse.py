@@ -655,6 +655,11 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
         assert [(d.file, "name: 'br 1' is not a name" in d.message) for d in refused.value.diagnostics] == [
             (source or "ovsdb-client dump", True)
         ]
+    client = ovsdb.folder / "ovsdb-client"
+    client.write_text(f'#!/bin/sh\n{ovsdb.server.tools.paths["ovsdb-client"]} "$@"\nexit 1\n')
+    client.chmod(0o755)
+    failing = replace(ovsdb.server.tools, paths={**ovsdb.server.tools.paths, "ovsdb-client": str(client)})
+    assert rehearsal.PrivateOvsdb(ovsdb.folder, failing).schema() is None  # it printed the schema, then failed
     ovsdb.server.stop()
     assert ovsdb.server.schema() is None
     for source in ("the test's snapshot", None):
@@ -668,6 +673,21 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
         assert found.file == (source or "ovsdb-client dump")
         assert found.message.startswith("ovsdb-client dump failed: 'ovsdb-client: failed to connect to ")
     ovsdb.server.stop()  # stopped already: nothing to do
+
+
+def test_a_server_that_does_not_start_is_an_error_and_for_a_backup_a_refusal_in_its_words(tmp_path: Path) -> None:
+    tools = rehearsal.find_tools()
+    broken = replace(tools, paths={**tools.paths, "ovsdb-server": str(tmp_path / "ovsdb-server")})
+    (tmp_path / "ovsdb-server").write_text('#!/bin/sh\necho "ovsdb-server: I/O error: $1" >&2\nexit 1\n')
+    (tmp_path / "ovsdb-server").chmod(0o755)
+    with pytest.raises(subprocess.CalledProcessError), rehearsal.private_ovsdb(broken):
+        pass
+    path = database(tmp_path)
+    with pytest.raises(DesignInvalid) as refused, rehearsal.private_ovsdb(broken, path):
+        pass
+    (found,) = refused.value.diagnostics
+    assert (found.file, found.message[:48]) == (str(path), "ovsdb-server cannot serve it: 'ovsdb-server: I/O")
+    assert found.message.endswith("/conf.db'")  # its copy of the backup
 
 
 def test_a_server_gone_before_it_is_stopped_is_no_error(tmp_path: Path) -> None:
