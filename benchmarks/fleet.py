@@ -132,7 +132,7 @@ def breakdown(design: Path, out: Path) -> None:
     assert isinstance(source, loader.SourceDocument)
     problems = timed("schema", lambda: schema.check_schema(source))
     assert problems == []
-    valid = timed("model", lambda: model.build_design(source.data, design.name))
+    valid = timed("model", lambda: model.build_design(source.data))
     assert isinstance(valid, model.Design)
     layouts = timed("layouts", lambda: tuple(resolve.layout_node(valid, node) for node in valid.nodes))
     assert isinstance(layouts, tuple)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import shlex
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TextIO, TypeVar
 
 from generator.diagnostics import DesignInvalid, Diagnostic
+from generator.nodes import selected_nodes, unknown_nodes_message
 from generator.pipeline import ValidDesign, validate_file
-from generator.render import OutputFile, map_design, owned_paths
+from generator.progress import Progress, color_wanted, counted, progress_delay, progress_line, progress_wanted
+from generator.render import OutputFile, map_design, owned_paths, selected_layouts
 from generator.reporting import make_reporter, printable_lines, say
 from generator.schema import schema_document
-from generator.writer import compare_files, stale_files, writing
+from generator.writer import Staged, TreeWriter, compare_files, refuse_linked_root, stale_files, writing
 
 T = TypeVar("T")
 EXIT_OK = 0
@@ -40,13 +44,14 @@ class Settings:
     prune: bool = False  # plan, rehearse: remove what the design does not mention, on managed bridges
     base_ref: str | None = None  # diff: read the old designs from this git revision
     color: bool = False
+    quiet: bool = False  # render: no progress line
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
 
 
 def use_color(stream: TextIO) -> bool:
-    """Color only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return stream.isatty() and "NO_COLOR" not in os.environ
+    """Colour on a terminal that shows it, or where FORCE_COLOR asks; never with NO_COLOR (generator.progress)."""
+    return color_wanted(stream, os.environ)
 
 
 def _read_line(file: str, line: int) -> str | None:
@@ -128,10 +133,10 @@ def _render_plan(settings: Settings, valid: list[ValidDesign]) -> list[PurePosix
     clash = _check_unique_names(valid)
     if clash:
         return clash
-    wanted = set(settings.nodes)
-    known = {layout.node.name for design in valid for layout in design.layouts}
-    if wanted - known:
-        return f"no node named {', '.join(sorted(wanted - known))} in the given designs"
+    unknown = unknown_nodes_message(settings.nodes, valid)
+    if unknown:
+        return unknown
+    wanted = set(selected_nodes(settings.nodes, valid))
     return [path for design in valid for path in owned_paths(design, wanted, settings.kinds)]
 
 
@@ -139,8 +144,10 @@ def _map_rendered(
     settings: Settings, valid: list[ValidDesign], consume: Callable[[list[OutputFile]], T]
 ) -> Iterator[T]:
     """`consume` of every design's files, a node at a time (in worker processes for large designs)."""
+    # --node matches node names whatever their case: filter by the names the designs spell.
+    wanted = set(selected_nodes(settings.nodes, valid))
     for design in valid:
-        yield from map_design(design, consume, set(settings.nodes), settings.kinds, settings.jobs)
+        yield from map_design(design, consume, wanted, settings.kinds, settings.jobs)
 
 
 def run_validate(settings: Settings) -> int:
@@ -158,15 +165,78 @@ def run_render(settings: Settings) -> int:
     folders = _render_plan(settings, valid)
     if isinstance(folders, str):
         return fail(settings, f"{folders}; nothing was written")
-    count = 0
+    files = nodes = 0
     with writing(settings.out, folders) as tree:
-        for staged in _map_rendered(settings, valid, tree.stage):
-            tree.record(staged)
-            count += staged.files
-        replaced = tree.commit()
-    what = f"{replaced} changed folder(s) or file(s)" if replaced else "nothing changed"
-    say(settings.stderr, f"rendered {count} files under {settings.out}/: {what}")
+        before = file_identities(settings.out, folders)
+        with _render_progress(settings, valid) as progress:
+            for staged, is_node in _map_rendered(settings, valid, functools.partial(_stage_files, tree)):
+                tree.record(staged)
+                files += staged.files
+                nodes += is_node
+                progress.advance(is_node)
+        tree.commit()
+        changed = changed_files(before, file_identities(settings.out, folders))
+    say(settings.stderr, render_summary(files, nodes, settings.out, changed))
     return EXIT_OK
+
+
+def _render_progress(settings: Settings, valid: list[ValidDesign]) -> contextlib.AbstractContextManager[Progress]:
+    """The progress line of a render: on a terminal, unless --quiet or TERM=dumb (generator.progress)."""
+    wanted = set(selected_nodes(settings.nodes, valid)) if settings.nodes else set()
+    total = sum(len(selected_layouts(design, wanted)) for design in valid)
+    shown = progress_wanted(settings.stderr, os.environ, settings.quiet)
+    return progress_line(settings.stderr, total, shown=shown, delay=progress_delay(os.environ))
+
+
+def _stage_files(tree: TreeWriter, files: list[OutputFile]) -> tuple[Staged, bool]:
+    """Stage one node's files (or the design's), in a worker for large designs; and whether they are a node's.
+
+    A node's files lie in its folder below the design's (`design/node/...`); the CSV and index do not."""
+    return tree.stage(files), bool(files) and files[0].path.count("/") >= 2
+
+
+def render_summary(files: int, nodes: int, out: Path, changed: int) -> str:
+    """The closing line: `rendered 32,002 files for 2,000 nodes under out/: 31 files changed`."""
+    what = f"{counted(changed, 'file')} changed" if changed else "no file changed"
+    return f"rendered {counted(files, 'file')} for {counted(nodes, 'node')} under {out}/: {what}"
+
+
+def file_identities(out: Path, roots: Iterable[PurePosixPath]) -> dict[str, int]:
+    """Every file under `roots` of `out` (relative path -> inode), read from the folder listings alone.
+
+    A render writes a changed file anew and hard-links an unchanged one (generator.writer), so
+    comparing these before and after a render tells exactly which files it added, changed or removed.
+    Links are not followed (the writer refuses them anyway)."""
+    identities: dict[str, int] = {}
+    for root in set(roots):
+        top = os.path.join(out, root)
+        try:
+            status = os.lstat(top)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(status.st_mode):
+            identities[str(root)] = status.st_ino
+            continue
+        pending = [str(root)]
+        while pending:
+            relative = pending.pop()
+            try:
+                listing = os.scandir(os.path.join(out, relative))
+            except OSError:
+                continue
+            with listing:
+                for entry in listing:
+                    path = f"{relative}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(path)
+                    else:
+                        identities[path] = entry.inode()
+    return identities
+
+
+def changed_files(before: dict[str, int], after: dict[str, int]) -> int:
+    """How many files were added, removed or replaced between two `file_identities`."""
+    return sum(1 for path in before.keys() | after.keys() if before.get(path) != after.get(path))
 
 
 def run_check(settings: Settings) -> int:
@@ -178,18 +248,45 @@ def run_check(settings: Settings) -> int:
     folders = _render_plan(settings, valid)
     if isinstance(folders, str):
         return fail(settings, folders)
+    missing = _missing_golden(settings)
+    if missing:  # every file would differ: say so, not with a diff of everything
+        return fail(settings, missing)
     diff: list[str] = []
     rendered: set[str] = set()
-    for compared in _map_rendered(settings, valid, functools.partial(compare_files, golden)):
-        diff += compared.lines
-        rendered.update(compared.paths)
+    with _render_progress(settings, valid) as progress:
+        for compared in _map_rendered(settings, valid, functools.partial(compare_files, golden)):
+            diff += compared.lines
+            rendered.update(compared.paths)
+            progress.advance(bool(compared.paths) and compared.paths[0].count("/") >= 2)
     diff += stale_files(golden, folders, rendered)
     if diff:
         settings.stdout.writelines(printable_lines(diff))
-        designs = " ".join(str(path) for path in settings.designs)
-        return fail(settings, f"{golden}/ is stale; run: ovsgen render {designs} -o {golden}")
+        return fail(settings, f"{golden}/ is stale; run: {_render_command(settings)}")
     say(settings.stderr, f"{golden}/ is up to date ({len(rendered)} files)")
     return EXIT_OK
+
+
+def _missing_golden(settings: Settings) -> str | None:
+    """What to say when golden/ is no folder to compare with (it does not exist, or is a file), or None.
+    A link is refused as everywhere golden/ is read (OSError, which the command line reports)."""
+    assert settings.golden is not None
+    golden = settings.golden
+    refuse_linked_root(golden)
+    if golden.is_dir():
+        return None
+    if golden.exists():
+        return (
+            f"golden folder {golden}/ does not exist: {golden} is a file; move it away, "
+            f"then create the folder with: {_render_command(settings)}"
+        )
+    return f"golden folder {golden}/ does not exist; create it with: {_render_command(settings)}"
+
+
+def _render_command(settings: Settings) -> str:
+    """The command that makes golden/ what check expects, ready to paste into a shell."""
+    assert settings.golden is not None
+    designs = " ".join(shlex.quote(str(path)) for path in settings.designs)
+    return f"ovsgen render {designs} -o {shlex.quote(str(settings.golden))}"
 
 
 def run_schema(settings: Settings) -> int:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
 from generator.app import EXIT_INVALID, EXIT_OK, Settings, fail, report, validate_designs
 from generator.changes import NodeChange, plan_designs, plan_from_host
 from generator.diagnostics import DesignInvalid
 from generator.hoststate import load_dump
+from generator.nodes import selected_nodes, unknown_nodes_message
 from generator.pipeline import ValidDesign
-from generator.rehearse import RehearsalUnavailable, is_database_file, rehearse
+from generator.rehearse import RehearsalUnavailable, is_database_file, not_a_start, rehearse
 from generator.render.diff_report import design_diff, render_diff_report
 from generator.render.ifcfg_plan import BACKUP, NEW, OLD
 from generator.render.plan_files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
@@ -22,9 +27,7 @@ from generator.writer import FolderShape, InTheWay, replace_folder
 
 
 def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None:
-    known = {layout.node.name for design in designs for layout in design.layouts}
-    unknown = sorted(set(settings.nodes) - known)
-    return f"no node named {', '.join(unknown)} in the given designs" if unknown else None
+    return unknown_nodes_message(settings.nodes, designs)
 
 
 def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> int:
@@ -53,7 +56,7 @@ SHOWN_IN_THE_WAY = 10  # entries named before "and N more": the advice matters m
 
 def _plan_writes(path: PurePosixPath, is_folder: bool) -> bool:
     """Whether a plan writes `path` (relative to its folder) as a folder or a file."""
-    if path.name.startswith("."):  # a plan writes no hidden name (staging and locks sit beside its folder)
+    if path.name.startswith("."):  # a plan writes no hidden name (its lock, in the folder, is not looked at)
         return False
     match path.parts:
         case (name,):
@@ -112,7 +115,7 @@ def run_plan(settings: Settings) -> int:
     unknown = _unknown_nodes(settings, valid)
     if unknown:
         return fail(settings, f"{unknown}; nothing was written")
-    changes = plan_designs(old, new, settings.nodes)
+    changes = plan_designs(old, new, selected_nodes(settings.nodes, valid))
     old_path, new_path = settings.designs
     return _write_plan(settings, changes, f"{comment_safe(old_path.name)} -> {comment_safe(new_path.name)}")
 
@@ -127,10 +130,10 @@ def _plan_from_host(settings: Settings, dump: Path) -> int:
     if not ok:
         return fail(settings, "nothing was written")
     (new,) = valid
-    (node,) = settings.nodes
     unknown = _unknown_nodes(settings, valid)
     if unknown:
         return fail(settings, f"{unknown}; nothing was written")
+    (node,) = selected_nodes(settings.nodes, valid)
     change = plan_from_host(host, new, node, prune=settings.prune)
     for reason in change.change.blocked:  # a step no rollback could undo: no plan at all
         say(settings.stderr, f"node {node}: {reason}")
@@ -140,12 +143,47 @@ def _plan_from_host(settings: Settings, dump: Path) -> int:
     return _write_plan(settings, [change], source)
 
 
+def base_ref_problem(ref: str) -> str | None:
+    """Why `ovsgen diff --base-ref REF` cannot read old designs, or None. Without this, a ref
+    missing from a shallow CI checkout made every node look added: a misleading review comment."""
+    try:
+        inside = _git("rev-parse", "--is-inside-work-tree")
+    except FileNotFoundError:
+        return "--base-ref reads the old designs with git, which is not installed"
+    if inside.returncode != 0 or inside.stdout.strip() != b"true":
+        return (
+            f"--base-ref reads the old designs from git, but {Path.cwd()} is not in a git checkout; "
+            "run ovsgen diff in the checkout, or compare two files: ovsgen diff OLD.yaml NEW.yaml"
+        )
+    # --verify --quiet: one object or nothing; REF^{commit}: a tag or branch must lead to a commit.
+    if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        return (
+            f"base revision {ref} is not in this checkout; in CI fetch it first: "
+            f"git fetch origin {_remote_branch(ref)} --depth=1 (or actions/checkout with fetch-depth: 0)"
+        )
+    return None
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], capture_output=True, check=False)
+
+
+def _remote_branch(ref: str) -> str:
+    """The branch to fetch for `ref`: origin/main and refs/remotes/origin/main are main of origin."""
+    for prefix in ("refs/remotes/origin/", "origin/", "refs/heads/"):
+        if ref.startswith(prefix):
+            return ref.removeprefix(prefix)
+    return ref
+
+
 def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]:
-    """The design at `ref` (None if it did not exist there), copied under its own name into `folder`."""
+    """The design at `ref` (None if it did not exist there), copied under its own name into `folder`.
+
+    The ref exists (base_ref_problem said so before): a design git cannot show there is new."""
     name = f"{ref}:{path}"
     # "./" makes git read the path relative to the working directory, as the user typed it.
     # --end-of-options: a revision can never be read as an option of git's (`--output=...`).
-    shown = subprocess.run(["git", "show", "--end-of-options", f"{ref}:./{path}"], capture_output=True, check=False)
+    shown = _git("show", "--end-of-options", f"{ref}:./{path}")
     if shown.returncode != 0:
         return None, name
     copy = folder / path.name
@@ -153,43 +191,79 @@ def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]
     return copy, name
 
 
-def run_diff(settings: Settings) -> int:
+def run_diff(settings: Settings, full: Path | None = None) -> int:
+    """The Markdown report on stdout; with `full`, the unified diff of every rendered file there."""
     with tempfile.TemporaryDirectory(prefix="ovsgen-base-") as folder:  # the old designs read from git
-        return _diff(settings, Path(folder))
+        return _diff(settings, Path(folder), full)
 
 
-def _diff(settings: Settings, folder: Path) -> int:
+def _diff(settings: Settings, folder: Path, full: Path | None) -> int:
     pairs: list[tuple[Path | None, str, Path]]
     if settings.base_ref is None:
         pairs = [(settings.designs[0], str(settings.designs[0]), settings.designs[1])]
     else:
         pairs = [(*_old_from_git(settings.base_ref, path, folder), path) for path in settings.designs]
-    diffs = []
+    valid: list[tuple[ValidDesign | None, str, ValidDesign, Path]] = []
     ok = True
     for old_path, old_name, new_path in pairs:
         old_valid, old_ok = validate_designs(settings, (old_path,), (old_name,)) if old_path else ([], True)
         new_valid, new_ok = validate_designs(settings, (new_path,))
         ok = ok and old_ok and new_ok
         if old_ok and new_ok:
-            old = old_valid[0] if old_valid else None
-            diffs.append(design_diff(old, new_valid[0], old_name if old else f"{old_name} (absent)", str(new_path)))
+            valid.append((old_valid[0] if old_valid else None, old_name, new_valid[0], new_path))
     if not ok:
-        return EXIT_INVALID
-    settings.stdout.write(render_diff_report(diffs))
+        return EXIT_INVALID  # every design was validated first: nothing is written
+    with _full_diff(full) as stream:
+        diffs = [
+            design_diff(old, new, name if old else f"{name} (absent)", str(path), full=stream, jobs=settings.jobs)
+            for old, name, new, path in valid
+        ]
+    settings.stdout.write(render_diff_report(diffs, str(full) if full is not None else None))
+    if full is not None:
+        say(settings.stderr, f"wrote the full diff to {full}")
     return EXIT_OK
+
+
+@contextmanager
+def _full_diff(path: Path | None) -> Iterator[TextIO | None]:
+    """A stream for --full, written beside `path` and renamed over it only when complete, so that
+    a failure or an interruption leaves no half file and no temporary one."""
+    if path is None:
+        yield None
+        return
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".ovsgen-tmp")
+    except OSError as error:  # named as the user gave it, not as the temporary file beside it
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.chmod(temporary, 0o666 & ~_umask())  # what a plain file write would give it
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def run_rehearse(settings: Settings) -> int:
     start, new_path = settings.designs
-    (node,) = settings.nodes
     from_database = is_database_file(start)
     valid, ok = validate_designs(settings, (new_path,) if from_database else (start, new_path))
     if not ok:
+        if not from_database and not any(design.source.file == str(start) for design in valid):
+            return fail(settings, not_a_start(start))  # garbage, an empty file, a JSON dump: say what it takes
         return EXIT_INVALID
     old, new = (None, valid[0]) if from_database else (valid[0], valid[1])
     unknown = _unknown_nodes(settings, valid)
     if unknown:
         return fail(settings, unknown)
+    node = selected_nodes(settings.nodes, valid)[-1]  # the new design's spelling when the two differ
     try:
         result = rehearse(start, old, new, node, prune=settings.prune)
     except RehearsalUnavailable as missing:

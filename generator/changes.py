@@ -9,6 +9,7 @@ design that only moved to another file name changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.model import Design, InternalNetwork, Network
@@ -16,6 +17,8 @@ from generator.ovsstate import EMPTY, OvsState, node_state
 from generator.pipeline import ValidDesign
 from generator.plan import NodePlan, Scope, carry_over, plan_node, with_untouched
 from generator.render import OutputFile, render_design
+from generator.render import ifcfg as ifcfg_files
+from generator.render import libvirt as libvirt_files
 from generator.render.ifcfg import render_ifcfg
 from generator.resolve import NodeLayout
 from generator.switchports import PortChange, design_switch_changes, host_switch_changes
@@ -63,8 +66,7 @@ def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
     return next((layout for layout in valid.layouts if layout.node.name == node), None)
 
 
-def _state(valid: ValidDesign | None, node: str) -> OvsState:
-    layout = _layout(valid, node)
+def _state(valid: ValidDesign | None, layout: NodeLayout | None) -> OvsState:
     return node_state(valid.design, layout) if valid is not None and layout is not None else EMPTY
 
 
@@ -82,22 +84,58 @@ def node_names(old: ValidDesign | None, new: ValidDesign | None) -> list[str]:
     return names + [layout.node.name for layout in old.layouts if layout.node.name not in names] if old else names
 
 
-def plan_designs(old: ValidDesign | None, new: ValidDesign | None, nodes: tuple[str, ...] = ()) -> list[NodeChange]:
+class NodeFiles:
+    """A design's rendered files by node and output folder, or rendered on demand per node.
+
+    A diff renders both designs whole anyway: handing those files over saves the plan a second
+    render of every node's ifcfg and libvirt files (and a scan of every node to find each one).
+    """
+
+    def __init__(self, valid: ValidDesign | None, rendered: Iterable[OutputFile] | None = None) -> None:
+        self.valid = valid
+        self.rendered: dict[tuple[str, str], list[OutputFile]] | None = None
+        if rendered is not None:
+            self.rendered = {}
+            for file in rendered:
+                parts = file.path.split("/", 3)  # design/node/folder/name, or a design-level file
+                if len(parts) == 4:
+                    self.rendered.setdefault((parts[1], parts[2]), []).append(file)
+
+    def files(self, node: str, kind: str, folder: str) -> list[OutputFile]:
+        """The node's files of output `kind`, which it writes under `folder`."""
+        if self.valid is None:
+            return []  # a node the design lacks renders no files
+        if self.rendered is not None:
+            return self.rendered.get((node, folder), [])
+        return _files(self.valid, node, kind)
+
+
+def plan_designs(
+    old: ValidDesign | None,
+    new: ValidDesign | None,
+    nodes: tuple[str, ...] = (),
+    rendered: tuple[Sequence[OutputFile], Sequence[OutputFile]] | None = None,
+) -> list[NodeChange]:
+    """What changes on each node (only `nodes` when given); `rendered`: both designs' files, when
+    the caller has them."""
+    before_files = NodeFiles(old, rendered[0] if rendered else None)
+    after_files = NodeFiles(new, rendered[1] if rendered else None)
+    old_layouts, new_layouts = _layouts(old), _layouts(new)
+    hosts = _host_bridges(old.design if old else None, new.design if new else None)
     result = []
     for name in node_names(old, new):
         if nodes and name not in nodes:
             continue
-        before, after = _state(old, name), _state(new, name)
-        hosts = _host_bridges(old.design if old else None, new.design if new else None)
+        before, after = _state(old, old_layouts.get(name)), _state(new, new_layouts.get(name))
         ports, bridges = _managed(before)
         managed = ports | _managed(after)[0]
         change = plan_node(name, before, after, Scope(ports, bridges, hosts, managed))
         ports, bridges = _managed(after)
         rollback = plan_node(name, after, before, Scope(ports, bridges, hosts, managed))
-        in_old, in_new = _layout(old, name) is not None, _layout(new, name) is not None
+        in_old, in_new = name in old_layouts, name in new_layouts
         status = "added" if not in_old else "removed" if not in_new else "changed"
-        ifcfg = _file_changes(old, new, name, "ifcfg")
-        networks = _network_changes(old, new, name)
+        ifcfg = _file_changes(before_files, after_files, name)
+        networks = _network_changes(old, new, before_files, after_files, name)
         switch = design_switch_changes(old, new, name)
         node_change = NodeChange(name, status, change, rollback, ifcfg, networks, switch_ports=switch)
         if status == "changed" and not node_change.has_changes:
@@ -106,10 +144,14 @@ def plan_designs(old: ValidDesign | None, new: ValidDesign | None, nodes: tuple[
     return result
 
 
+def _layouts(valid: ValidDesign | None) -> dict[str, NodeLayout]:
+    return {layout.node.name: layout for layout in valid.layouts} if valid is not None else {}
+
+
 def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) -> NodeChange:
     """Plan from what a host has now; objects the design does not mention stay unless `prune`."""
     # What the host has in the columns no design manages stays on every row the design keeps.
-    after = carry_over(host, _state(new, node))
+    after = carry_over(host, _state(new, _layout(new, node)))
     hosts = _host_bridges(new.design)
     # With --prune every host port the design lacks may go; plan_node still keeps bridges' own
     # ports, VM taps and the ports of bridges it does not remove.
@@ -197,21 +239,24 @@ def _compare(old_files: list[OutputFile], new_files: list[OutputFile]) -> list[F
             changes.append(FileChange(name, "delete", None, old=old[name]))
         elif name not in old:
             changes.append(FileChange(name, "add", new[name]))
-        elif without_header(old[name].text) != without_header(new[name].text):
+        elif old[name].text != new[name].text and without_header(old[name].text) != without_header(new[name].text):
             changes.append(FileChange(name, "change", new[name], old=old[name]))
     return changes
 
 
-def _file_changes(old: ValidDesign | None, new: ValidDesign | None, node: str, kind: str) -> tuple[FileChange, ...]:
-    return tuple(_compare(_files(old, node, kind), _files(new, node, kind)))
+def _file_changes(old: NodeFiles, new: NodeFiles, node: str) -> tuple[FileChange, ...]:
+    kind, folder = "ifcfg", ifcfg_files.FOLDER
+    return tuple(_compare(old.files(node, kind, folder), new.files(node, kind, folder)))
 
 
-def _network_changes(old: ValidDesign | None, new: ValidDesign | None, node: str) -> tuple[FileChange, ...]:
-    def xml(valid: ValidDesign | None) -> list[OutputFile]:
-        return [file for file in _files(valid, node, "libvirt") if file.path.endswith(".xml")]
+def _network_changes(
+    old: ValidDesign | None, new: ValidDesign | None, old_files: NodeFiles, new_files: NodeFiles, node: str
+) -> tuple[FileChange, ...]:
+    def xml(files: NodeFiles) -> list[OutputFile]:
+        return [file for file in files.files(node, "libvirt", libvirt_files.FOLDER) if file.path.endswith(".xml")]
 
     networks = []
-    for change in _compare(xml(old), xml(new)):
+    for change in _compare(xml(old_files), xml(new_files)):
         name = change.name.removesuffix(".xml")
         reason = _network_reason(_network(old, name), _network(new, name))
         networks.append(FileChange(change.name, change.action, change.file, reason, change.old))
@@ -249,3 +294,94 @@ def _network_words(old: Network, new: Network) -> list[str]:
     if _groups(old) != _groups(new):
         words.append("portgroups changed")
     return words
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    """Nodes whose changes are identical, in design order: one section of a plan or a diff.
+
+    "Identical" is decided on the structured change (generator.changes.change_key), in which
+    nothing names the node: a portgroup added on 1,000 nodes is one section, not 1,000.
+    """
+
+    changes: tuple[NodeChange, ...]
+    runs: tuple[tuple[str, str], ...]  # nodes that follow each other in the design: (first, last)
+
+    @property
+    def first(self) -> NodeChange:
+        """The group's first node: what the section shows stands for every node of it."""
+        return self.changes[0]
+
+    @property
+    def size(self) -> int:
+        return len(self.changes)
+
+    @property
+    def title(self) -> str:
+        """The section's heading: `Node c1`, or `1,000 nodes, kvm-00000 … kvm-00999` (three runs at most, then "…")."""
+        if self.size == 1:
+            return f"Node {self.first.node}"
+        shown = ", ".join(_run_text(run) for run in self.runs[:TITLE_RUNS])
+        more = ", …" if len(self.runs) > TITLE_RUNS else ""
+        return f"{self.size:,} nodes, {shown}{more}"
+
+    def node_list(self, limit: int | None = None) -> str:
+        """Every node of the group as runs ("kvm-00000 … kvm-00499, kvm-00501"); with `limit`,
+        that many runs and then how many nodes are left."""
+        runs = self.runs if limit is None else self.runs[:limit]
+        text = ", ".join(_run_text(run) for run in runs)
+        if len(runs) < len(self.runs):
+            listed = {change.node for change in self.changes[: self._nodes_in(runs)]}
+            text += f" and {self.size - len(listed):,} more"
+        return text
+
+    def _nodes_in(self, runs: tuple[tuple[str, str], ...]) -> int:
+        """How many of the group's nodes `runs` (its first runs) hold."""
+        names = [change.node for change in self.changes]
+        return names.index(runs[-1][1]) + 1 if runs else 0
+
+
+TITLE_RUNS = 3  # runs of nodes a section's heading names before "…"
+
+
+def _run_text(run: tuple[str, str]) -> str:
+    first, last = run
+    return first if first == last else f"{first} … {last}"
+
+
+def change_key(change: NodeChange) -> Hashable:
+    """Everything a plan or diff section says about a node's change, without the node's name
+    (and without the labels of its switch ports, which differ per node): equal keys, one section."""
+    return (
+        change.status,
+        change.host_known,
+        change.hostname,
+        change.system_id,
+        tuple(item.text for item in change.change.changes),
+        change.change.risks,
+        change.change.left_alone,
+        change.change.removed_bridges,
+        tuple((item.name, item.action, item.reason) for item in change.ifcfg),
+        tuple((item.name, item.action, item.reason) for item in change.networks),
+        tuple((port.nic, tuple((step.text, step.order) for step in port.steps)) for port in change.switch_ports),
+    )
+
+
+def group_changes(changes: Sequence[NodeChange], keys: Sequence[Hashable] | None = None) -> list[NodeGroup]:
+    """`changes` (in design order) grouped by `keys` (default: change_key of each), groups in
+    the order of their first node."""
+    found: dict[Hashable, list[int]] = {}
+    for index, key in enumerate(keys if keys is not None else map(change_key, changes)):
+        found.setdefault(key, []).append(index)
+    return [_group(changes, indices) for indices in found.values()]
+
+
+def _group(changes: Sequence[NodeChange], indices: list[int]) -> NodeGroup:
+    runs: list[tuple[int, int]] = []
+    for index in indices:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    named = tuple((changes[start].node, changes[end].node) for start, end in runs)
+    return NodeGroup(tuple(changes[index] for index in indices), named)

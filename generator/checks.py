@@ -1,24 +1,48 @@
 """Stage 4: semantic checks, the rules of SPEC section 3 the schema cannot express.
 
 Each check reads the typed design (and the per-node NIC layouts) and yields
-located diagnostics; messages start with the object they are about.
+located diagnostics; messages start with the object they are about. A finding
+about a node at a place all nodes share (host.gateway, a bridge's uplinks) is a
+NodeFinding: one bad shared setting on 2,000 nodes is one message naming the
+nodes, not 2,000 identical ones.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from ipaddress import IPv4Interface
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
 
 from generator.diagnostics import DesignPath, Diagnostic, Severity
 from generator.loader import SourceDocument
 from generator.model import Bridge, Design, Node, Portgroup
+from generator.nodes import fold, listed
 from generator.resolve import NodeLayout
 
 WARNING = Severity.WARNING
 MAX_BOND_MEMBERS = 8
 MAX_IFNAME = 15
+SHOWN_NODES = 3  # node names in a message about many nodes; the rest are counted
+SHOWN_DETAILS = 3  # differing details (subnets) in such a message
+
+
+@dataclass(frozen=True)
+class NodeFinding:
+    """A problem of one node, at a place other nodes may share; grouped with the same
+    problem of other nodes into one diagnostic (see `_node_diagnostics`).
+
+    `message` does not name the node. When the message holds something that differs
+    from node to node (its subnet), that part is also `detail`, and `several` is the
+    message for nodes whose details differ ("... outside their host subnets").
+    """
+
+    node: str
+    path: DesignPath
+    message: str
+    severity: Severity = Severity.ERROR
+    several: str | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,12 +59,36 @@ class Context:
         return self.doc.diagnostic(path, message, severity, key=key)
 
 
-Check = Callable[[Context], Iterator[Diagnostic]]
+Finding = Diagnostic | NodeFinding
+Check = Callable[[Context], Iterator[Finding]]
 
 
 def run_checks(doc: SourceDocument, design: Design, layouts: tuple[NodeLayout, ...]) -> list[Diagnostic]:
     context = Context(doc, design, layouts)
-    return [diagnostic for check in CHECKS for diagnostic in check(context)]
+    findings = [finding for check in CHECKS for finding in check(context)]
+    node_findings = [finding for finding in findings if isinstance(finding, NodeFinding)]
+    diagnostics = [finding for finding in findings if isinstance(finding, Diagnostic)]
+    return diagnostics + _node_diagnostics(context, node_findings)
+
+
+def _node_diagnostics(ctx: Context, findings: list[NodeFinding]) -> list[Diagnostic]:
+    """One diagnostic per problem at one place: for one node, or for all the nodes that have it."""
+    groups: dict[tuple[DesignPath, Severity, str], list[NodeFinding]] = {}
+    for finding in findings:
+        key = (finding.path, finding.severity, finding.several or finding.message)
+        groups.setdefault(key, []).append(finding)
+    return [_grouped(ctx, group) for group in groups.values()]
+
+
+def _grouped(ctx: Context, group: list[NodeFinding]) -> Diagnostic:
+    first = group[0]
+    if len(group) == 1:
+        return ctx.at(first.path, f"node {first.node}: {first.message}", first.severity)
+    names = [finding.node for finding in group]
+    details = list(dict.fromkeys(finding.detail for finding in group))
+    message = first.message if len(details) == 1 else f"{first.several} ({listed(details, SHOWN_DETAILS)})"
+    diagnostic = ctx.at(first.path, f"{len(names):,} nodes ({listed(names, SHOWN_NODES)}): {message}", first.severity)
+    return replace(diagnostic, nodes=tuple(names))
 
 
 # --- bridges and bonds ------------------------------------------------------
@@ -77,9 +125,9 @@ def check_bond_settings(ctx: Context) -> Iterator[Diagnostic]:
 
 def _given(ctx: Context, path: DesignPath, key: str) -> bool:
     """Whether the long form wrote `key` (the model fills defaults in)."""
-    node: object = ctx.doc.data
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else None
+    node: Any = ctx.doc.data
+    for part in path:  # the path of a model object: it is in the data
+        node = node[part]
     return isinstance(node, dict) and key in node
 
 
@@ -111,7 +159,8 @@ def check_names(ctx: Context) -> Iterator[Diagnostic]:
                 "characters; set bond: to a shorter name",
                 key=True,
             )
-    owners: dict[str, str] = {}
+    # Bridges come first and are mapping keys, never repeated: every clash is with a later name.
+    owners = {bridge.name: f"bridge '{bridge.name}'" for bridge in design.bridges}
     for name, what, path, key in _global_interfaces(ctx):
         if name in owners:
             yield ctx.at(path, f"{what} '{name}': the name is already used by {owners[name]}", key=key)
@@ -128,10 +177,8 @@ def check_names(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _global_interfaces(ctx: Context) -> Iterator[tuple[str, str, DesignPath, bool]]:
-    """(name, what, path, locate-key) for every interface the design names on all nodes."""
+    """(name, what, path, locate-key) for every interface the design names on all nodes, bridges aside."""
     design = ctx.design
-    for bridge in design.bridges:
-        yield bridge.name, "bridge", bridge.path, True
     for bridge in design.bridges:
         if _may_be_bond(bridge):
             path = (*bridge.path, "bond") if bridge.bond_given else bridge.path
@@ -167,7 +214,7 @@ def check_nic_sharing(ctx: Context) -> Iterator[Diagnostic]:
 # --- per node: NIC layout ---------------------------------------------------
 
 
-def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
+def check_layouts(ctx: Context) -> Iterator[Finding]:
     for layout in ctx.layouts:
         node = layout.node
         for shortfall in layout.shortfalls:
@@ -175,33 +222,32 @@ def check_layouts(ctx: Context) -> Iterator[Diagnostic]:
             path = (
                 (*spec.path, "nics", spec.names.index(shortfall.missing_name)) if shortfall.missing_name else spec.path
             )
-            yield ctx.at(path, f"node {node.name}: {shortfall.message}")
+            yield NodeFinding(node.name, path, shortfall.message)
         for uplink in layout.uplinks:
             bridge, spec = uplink.bridge, uplink.bridge.uplinks
             members = [nic.name for nic in uplink.nics]
             if spec.primary is not None and not spec.names and spec.primary not in members:
-                yield ctx.at(
+                yield NodeFinding(
+                    node.name,
                     (*spec.path, "primary"),
-                    f"node {node.name}: primary '{spec.primary}' is not a member of {bridge.name}'s uplinks "
-                    f"({', '.join(members)})",
+                    f"primary '{spec.primary}' is not a member of {bridge.name}'s uplinks ({', '.join(members)})",
                 )
             if not uplink.is_bond and (spec.mode_given or spec.has_lacp):
-                yield ctx.at(
+                yield NodeFinding(
+                    node.name,
                     spec.path,
-                    f"node {node.name}: bridge {bridge.name} has one uplink NIC ({members[0]}), a plain port; "
+                    f"bridge {bridge.name} has one uplink NIC ({members[0]}), a plain port; "
                     "its bond mode and LACP settings do not apply",
                     WARNING,
                 )
             if uplink.is_bond and len({nic.speed for nic in uplink.nics}) > 1:
                 speeds = ", ".join(f"{nic.name} {nic.speed}" for nic in uplink.nics)
-                yield ctx.at(
-                    spec.path, f"node {node.name}: bond {bridge.bond_name} mixes NIC speeds ({speeds})", WARNING
-                )
+                yield NodeFinding(node.name, spec.path, f"bond {bridge.bond_name} mixes NIC speeds ({speeds})", WARNING)
             if len(uplink.nics) > MAX_BOND_MEMBERS:
-                yield ctx.at(
+                yield NodeFinding(
+                    node.name,
                     spec.path,
-                    f"node {node.name}: bond {bridge.bond_name} has {len(uplink.nics)} members, "
-                    f"more than {MAX_BOND_MEMBERS}",
+                    f"bond {bridge.bond_name} has {len(uplink.nics)} members, more than {MAX_BOND_MEMBERS}",
                     WARNING,
                 )
         if not layout.shortfalls:
@@ -241,11 +287,10 @@ def check_references(ctx: Context) -> Iterator[Diagnostic]:
 # --- addresses --------------------------------------------------------------
 
 
-def check_addresses(ctx: Context) -> Iterator[Diagnostic]:
+def check_addresses(ctx: Context) -> Iterator[Finding]:
     design = ctx.design
     port_names = {port.name for port in design.internal_ports}
-    host_ips: dict[object, str] = {}
-    port_ips: dict[object, str] = {}
+    host_ips: dict[IPv4Address, str] = {}
     for node in design.nodes:
         if node.address is not None:
             yield from _usable(ctx, (*node.path, "address"), f"node {node.name}", node.address)
@@ -256,40 +301,62 @@ def check_addresses(ctx: Context) -> Iterator[Diagnostic]:
                 )
             host_ips.setdefault(node.address.ip, node.name)
             yield from _gateway(ctx, node)
-        yield from _node_ports(ctx, node, port_names, port_ips)
-    for network in design.internal_networks:
-        yield from _usable(ctx, (*network.path, "address"), f"internal network {network.name}", network.address)
-        clash = next(
-            (n for n in design.nodes if n.address is not None and n.address.network.overlaps(network.address.network)),
-            None,
-        )
-        if clash is not None and clash.address is not None:
-            yield ctx.at(
-                (*network.path, "address"),
-                f"internal network {network.name}: {network.address.network} overlaps the host subnet "
-                f"{clash.address.network} of node {clash.name}",
-            )
+    port_ips: dict[IPv4Address, str] = {}
+    for node in design.nodes:
+        yield from _node_ports(ctx, node, port_names, host_ips, port_ips)
+    yield from _internal_networks(ctx)
 
 
 def _usable(ctx: Context, path: DesignPath, what: str, address: IPv4Interface) -> Iterator[Diagnostic]:
-    network = address.network
+    reason = _reserved(address.ip, address.network)
+    if reason:
+        yield ctx.at(path, f"{what}: {address} is the {reason} of {address.network}")
+
+
+def _reserved(ip: IPv4Address, network: IPv4Network) -> str | None:
+    """Which address of `network` no host may have, if `ip` is one: on a /31 (RFC 3021)
+    and a /32 there is neither a network nor a broadcast address."""
     if network.prefixlen >= 31:
-        return
-    if address.ip == network.network_address:
-        yield ctx.at(path, f"{what}: {address} is the network address of {network}")
-    elif address.ip == network.broadcast_address:
-        yield ctx.at(path, f"{what}: {address} is the broadcast address of {network}")
+        return None
+    if ip == network.network_address:
+        return "network address"
+    if ip == network.broadcast_address:
+        return "broadcast address"
+    return None
 
 
-def _gateway(ctx: Context, node: Node) -> Iterator[Diagnostic]:
+def _gateway(ctx: Context, node: Node) -> Iterator[NodeFinding]:
     gateway = ctx.design.gateway_of(node)
-    if gateway is None or node.address is None or gateway in node.address.network:
+    if gateway is None or node.address is None:
         return
     path = (*node.path, "gateway") if node.gateway_override else ("host", "gateway")
-    yield ctx.at(path, f"node {node.name}: gateway {gateway} is outside the host subnet {node.address.network}")
+    subnet = node.address.network
+    reserved = _reserved(gateway, subnet)
+    if gateway == node.address.ip:
+        yield NodeFinding(node.name, path, f"gateway {gateway} is the node's own address")
+    elif gateway not in subnet:
+        outside = f"gateway {gateway} is outside"
+        yield NodeFinding(
+            node.name,
+            path,
+            f"{outside} the host subnet {subnet}",
+            several=f"{outside} their host subnets",
+            detail=str(subnet),
+        )
+    elif reserved:
+        what = f"gateway {gateway} is the {reserved} of"
+        yield NodeFinding(
+            node.name,
+            path,
+            f"{what} the host subnet {subnet}",
+            several=f"{what} their host subnets",
+            detail=str(subnet),
+        )
 
 
-def _node_ports(ctx: Context, node: Node, port_names: set[str], seen: dict[object, str]) -> Iterator[Diagnostic]:
+def _node_ports(
+    ctx: Context, node: Node, port_names: set[str], hosts: dict[IPv4Address, str], seen: dict[IPv4Address, str]
+) -> Iterator[Diagnostic]:
     given = {port.port for port in node.ports}
     for port in node.ports:
         if port.port not in port_names:
@@ -301,17 +368,56 @@ def _node_ports(ctx: Context, node: Node, port_names: set[str], seen: dict[objec
             )
             continue
         yield from _usable(ctx, port.path, f"node {node.name} port {port.port}", port.address)
-        if port.address.ip in seen:
+        ip = port.address.ip
+        if ip in hosts:
             yield ctx.at(
-                port.path, f"node {node.name}: address {port.address.ip} is already used by {seen[port.address.ip]}"
+                port.path, f"node {node.name}: address {ip} of port {port.port} is the host address of node {hosts[ip]}"
             )
-        seen.setdefault(port.address.ip, f"node {node.name} port {port.port}")
+        elif ip in seen:
+            yield ctx.at(port.path, f"node {node.name}: address {ip} is already used by {seen[ip]}")
+        seen.setdefault(ip, f"node {node.name} port {port.port}")
     for name in sorted(port_names - given):
         yield ctx.at(
             (*node.path, "ports") if node.ports else node.path,
             f"node {node.name}: internal port {name} has no address on this node "
             f"(add ports: {{{name}: <address/prefix>}})",
         )
+
+
+def _internal_networks(ctx: Context) -> Iterator[Diagnostic]:
+    """Each internal network needs a subnet of its own: not a node's host subnet, not another's."""
+    design = ctx.design
+    for index, network in enumerate(design.internal_networks):
+        path, subnet = (*network.path, "address"), network.address.network
+        yield from _usable(ctx, path, f"internal network {network.name}", network.address)
+        clash = next((n for n in design.nodes if n.address is not None and n.address.network.overlaps(subnet)), None)
+        if clash is not None and clash.address is not None:
+            yield ctx.at(
+                path,
+                f"internal network {network.name}: {subnet} overlaps the host subnet "
+                f"{clash.address.network} of node {clash.name}",
+            )
+        other = next((o for o in design.internal_networks[:index] if o.address.network.overlaps(subnet)), None)
+        if other is not None:
+            yield ctx.at(
+                path,
+                f"internal network {network.name}: {subnet} overlaps internal network {other.name} "
+                f"({other.address.network})",
+            )
+
+
+def check_macs(ctx: Context) -> Iterator[Diagnostic]:
+    """A MAC belongs to one NIC; the model holds MACs in lower case, so case does not hide a repeat."""
+    owners: dict[str, str] = {}
+    for node in ctx.design.nodes:
+        for nic in node.nics:
+            if nic.mac is None:
+                continue
+            if nic.mac in owners:
+                yield ctx.at(
+                    (*nic.path, "mac"), f"node {node.name}: MAC {nic.mac} of {nic.name} is already {owners[nic.mac]}"
+                )
+            owners.setdefault(nic.mac, f"{nic.name} of node {node.name}")
 
 
 # --- libvirt ----------------------------------------------------------------
@@ -364,10 +470,9 @@ def _portgroups(ctx: Context, network: str, typed: tuple[Portgroup, ...]) -> Ite
 
 
 def _duplicates(ctx: Context, named: list[tuple[str, DesignPath]], what: str) -> Iterator[Diagnostic]:
-    counts = Counter(name for name, _ in named)
     seen: set[str] = set()
     for name, path in named:
-        if counts[name] > 1 and name in seen:
+        if name in seen:
             yield ctx.at(path, f"{what} name '{name}' is used more than once")
         seen.add(name)
 
@@ -376,7 +481,7 @@ def check_nodes(ctx: Context) -> Iterator[Diagnostic]:
     seen: set[str] = set()
     for node in ctx.design.nodes:
         # Host names are case-insensitive, and so are some file systems the output lands on.
-        folded = node.name.lower()
+        folded = fold(node.name)
         if folded in seen:
             yield ctx.at((*node.path, "name"), f"node name '{node.name}' is used more than once")
         seen.add(folded)
@@ -390,6 +495,7 @@ CHECKS: tuple[Check, ...] = (
     check_layouts,
     check_mtu,
     check_addresses,
+    check_macs,
     check_networks,
     check_nodes,
 )

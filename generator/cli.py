@@ -14,6 +14,7 @@ import click
 
 from generator import __version__, app
 from generator.characters import forbidden_character, not_text_message
+from generator.completion import complete_node_names
 from generator.render import KINDS
 from generator.reporting import REPORTER_NAMES, printable, say
 
@@ -83,7 +84,13 @@ FORMAT = click.option(
     help="How problems are reported on stderr.",
 )
 NODES = click.option(
-    "--node", "nodes", multiple=True, metavar="NAME", type=PlainText(), help="Only this node (repeatable)."
+    "--node",
+    "nodes",
+    multiple=True,
+    metavar="NAME",
+    type=PlainText(),
+    help="Only this node (repeatable).",
+    shell_complete=complete_node_names,
 )
 JOBS = click.option(
     "-j",
@@ -92,6 +99,10 @@ JOBS = click.option(
     default=0,
     show_default="0: one per core for large designs",
     help="Processes that render nodes; designs under 200 nodes always render in one.",
+)
+
+QUIET = click.option(
+    "-q", "--quiet", is_flag=True, help="No progress line on a terminal (it never shows in a pipe or file)."
 )
 
 
@@ -143,7 +154,9 @@ def main() -> None:
 @STRICT
 @FORMAT
 def validate(**options: object) -> None:
-    """Check designs and report every problem with file:line:column.
+    """Check designs and report every problem.
+
+    Each problem is reported with its file:line:column and the line it is on.
 
     \b
     Example:
@@ -158,10 +171,14 @@ def validate(**options: object) -> None:
 @NODES
 @ONLY
 @JOBS
+@QUIET
 @STRICT
 @FORMAT
-def render(jobs: int, **options: object) -> None:
-    """Validate designs and write their files (nothing is written if any is invalid).
+def render(designs: tuple[Path, ...], out: Path, jobs: int, **options: object) -> None:
+    """Write the files of valid designs.
+
+    Validate designs and write their files under OUT/<design name>/; nothing is written if
+    any design is invalid. On a terminal, a run that lasts over a second shows its progress.
 
     \b
     Example:
@@ -169,22 +186,27 @@ def render(jobs: int, **options: object) -> None:
       ovsgen render designs/lacp-storage.yaml -o out/ --node kvm-s-1
       ovsgen render designs/*.yaml -o out/ --only sheet
     """
-    _run(app.run_render, jobs=jobs or os.cpu_count() or 1, **options)
+    _require_output_folder(out, designs)
+    _run(app.run_render, designs=designs, out=out, jobs=jobs or os.cpu_count() or 1, **options)
 
 
 @main.command()
 @DESIGNS
 @click.option(
     "--golden",
-    type=PlainPath(file_okay=False, path_type=Path),
+    type=PlainPath(path_type=Path),  # a file or nothing there: run_check says golden/ does not exist
+    metavar="DIRECTORY",
     required=True,
     help="Folder of checked-in output to compare with.",
 )
 @JOBS
+@QUIET
 @STRICT
 @FORMAT
 def check(jobs: int, **options: object) -> None:
-    """Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
+    """Compare golden output with the designs.
+
+    Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
 
     \b
     Example (in CI):
@@ -195,7 +217,9 @@ def check(jobs: int, **options: object) -> None:
 
 @main.command()
 def schema() -> None:
-    """Print the JSON Schema (draft 2020-12) of the design language.
+    """Print the design language's JSON Schema.
+
+    The schema is JSON Schema draft 2020-12.
 
     \b
     Example:
@@ -234,6 +258,30 @@ def _replaced_whole_problem(out: Path, inputs: tuple[Path, ...]) -> str | None:
     return None
 
 
+def _require_output_folder(out: Path, designs: tuple[Path, ...]) -> None:
+    """A usage error when render's `out` is a folder it must not write into: render replaces only
+    OUT/<design>/ folders, but a user who names /, the current folder or one of its parents, or the
+    folder of the designs, almost surely meant another (and a design's name could be a folder there)."""
+    problem = _replaced_whole_problem(out, designs)
+    if problem:
+        message = f"-o {out}: render writes OUT/<design>/ folders there, but {problem}; give another folder (-o NEW)"
+        raise click.UsageError(printable(message))
+
+
+def require_not_an_input(path: Path, inputs: tuple[Path, ...], option: str) -> None:
+    """A usage error when the file `path`, which a command writes (its option `option`, such as
+    `--full`), is one of the command's input files: through a link, a hard link or `..` alike.
+    Nothing has been written when it is raised."""
+    for source in inputs:
+        try:
+            same = path.resolve() == source.resolve() or (path.exists() and os.path.samefile(path, source))
+        except (OSError, RuntimeError) as error:  # a vanished working folder; a loop of links (RuntimeError)
+            raise click.UsageError(printable(f"{option} {path}: cannot tell which file it is: {error}")) from None
+        if same:
+            message = f"{option} {path}: this is {source}, which the command reads; give another file"
+            raise click.UsageError(printable(message))
+
+
 def _require_replaceable(out: Path, inputs: tuple[Path, ...], what: str) -> None:
     """A usage error when `out`, which the command replaces whole, could hold what is not its own."""
     problem = _replaced_whole_problem(out, inputs)
@@ -265,7 +313,9 @@ def _require_replaceable(out: Path, inputs: tuple[Path, ...], what: str) -> None
 def plan(
     designs: tuple[Path, ...], nodes: tuple[str, ...], from_host: Path | None, prune: bool, out: Path, **options: object
 ) -> None:
-    """Plan the change from OLD to NEW: per node change.sh, rollback.sh, libvirt-change.sh.
+    """Plan a change: change and rollback scripts.
+
+    Plan the change from OLD to NEW: per node change.sh, rollback.sh, libvirt-change.sh.
 
     \b
     Usage:
@@ -294,10 +344,21 @@ def plan(
     type=PlainText(),
     help="Read each old design from this git revision (git show REF:path).",
 )
+@click.option(
+    "--full",
+    metavar="FILE",
+    type=PlainPath(dir_okay=False, path_type=Path),
+    help=(
+        "Also write the unified diff of every rendered file to FILE (a CI artifact); the report "
+        "on stdout stays under a pull-request comment's 65,536 characters."
+    ),
+)
 @STRICT
 @FORMAT
-def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> None:
-    """Summarise a design change in Markdown for a pull request, with the rendered diffs.
+def diff(designs: tuple[Path, ...], base_ref: str | None, full: Path | None, **options: object) -> None:
+    """Sum up a design change for a pull request.
+
+    The summary is Markdown, with the rendered diffs.
 
     \b
     Usage:
@@ -311,19 +372,34 @@ def diff(designs: tuple[Path, ...], base_ref: str | None, **options: object) -> 
         _require(len(designs) == 2, "diff takes OLD and NEW designs (or --base-ref REF and designs)")
     for path in designs:
         _require(path.is_file(), f"no such design file: {path}")
-    _run(_changes().run_diff, designs=designs, base_ref=base_ref, **options)
+    if full is not None:
+        require_not_an_input(full, designs, "--full")
+    changes = _changes()
+    if base_ref is not None:
+        problem = changes.base_ref_problem(base_ref)
+        _require(problem is None, printable(problem or ""))
+    _run(functools.partial(changes.run_diff, full=full), designs=designs, base_ref=base_ref, **options)
 
 
 @main.command()
 @click.argument("designs", nargs=2, type=DESIGN_FILE, metavar="OLD_OR_DB NEW")
 @click.option(
-    "--node", "nodes", multiple=True, required=True, metavar="NAME", type=PlainText(), help="The node to rehearse."
+    "--node",
+    "nodes",
+    multiple=True,
+    required=True,
+    metavar="NAME",
+    type=PlainText(),
+    help="The node to rehearse.",
+    shell_complete=complete_node_names,
 )
 @click.option("--prune", is_flag=True, help="With a database file: rehearse a pruning plan.")
 @STRICT
 @FORMAT
 def rehearse(nodes: tuple[str, ...], **options: object) -> None:
-    """Rehearse a plan and its rollback on a private ovsdb-server; exit 0 only if every step held.
+    """Rehearse a plan and its rollback.
+
+    Both run on a private ovsdb-server; exit 0 only if every step held.
 
     OLD_OR_DB is the old design, or a host database file made with `ovsdb-client backup`.
 

@@ -7,7 +7,7 @@ values; only `generator.reporting` turns them into text.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # A position inside the design document: mapping keys and sequence indexes.
 DesignPath = tuple[str | int, ...]
@@ -28,6 +28,8 @@ class Diagnostic:
     path: DesignPath
     message: str
     severity: Severity = Severity.ERROR
+    # Every node a finding about many nodes is about (its message names the first few).
+    nodes: tuple[str, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -35,7 +37,7 @@ class Diagnostic:
 
     def escalated(self) -> Diagnostic:
         """The same finding as an error (for --strict)."""
-        return Diagnostic(self.file, self.line, self.column, self.path, self.message, Severity.ERROR)
+        return replace(self, severity=Severity.ERROR)
 
 
 def format_path(path: DesignPath) -> str:

@@ -14,6 +14,7 @@ Tests and other callers use `generator.cli.main`, which exits the usual way.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import signal
@@ -24,8 +25,8 @@ from typing import NoReturn
 def run() -> NoReturn:
     gc.disable()
     # A CI job's timeout or a `kill` sends SIGTERM: end as after Ctrl-C, through every `finally`,
-    # so that a rehearsal stops its private ovsdb-server and removes its folder.
-    signal.signal(signal.SIGTERM, _terminated)
+    # so that a render removes its staging folder and a rehearsal stops its private ovsdb-server.
+    signal.signal(signal.SIGTERM, functools.partial(_terminated, os.getpid()))
     from generator.cli import main
 
     gc.freeze()
@@ -40,7 +41,15 @@ def run() -> NoReturn:
     os._exit(_flushed(_exit_code(status)))
 
 
-def _terminated(signum: int, _frame: object) -> NoReturn:
+def _terminated(command: int, signum: int, _frame: object) -> NoReturn:
+    """End the command (process `command`) as Ctrl-C would, with exit code 128 + the signal's number.
+
+    A worker forked by a render inherits this handler; it has nothing of its own to clean up
+    (the command removes the staging folder the workers write into), and unwinding would only
+    print tracebacks about the pipes the command has closed: a worker ends at once, silently.
+    """
+    if os.getpid() != command:
+        os._exit(128 + signum)
     raise SystemExit(128 + signum)
 
 

@@ -41,15 +41,6 @@ class Uplinks:
     def has_lacp(self) -> bool:
         return self.lacp != "off"
 
-    @property
-    def intent(self) -> str:
-        """The uplinks as people say them: the shorthand, or a sentence for the long form."""
-        if self.shorthand is not None:
-            return self.shorthand
-        nics = ", ".join(self.names) if self.names else f"{self.count or 'all'}x{self.speed}"
-        lacp = f", LACP {self.lacp}" if self.has_lacp else ""
-        return f"{nics} {self.mode}{lacp}"
-
 
 @dataclass(frozen=True)
 class Bridge:
@@ -158,7 +149,6 @@ class Node:
 class Design:
     """A whole design: what every node shares, and the nodes."""
 
-    file_name: str  # base name of the design file, for headers
     name: str
     host: Host
     bridges: tuple[Bridge, ...]  # in name order (SPEC 2.2 processes them so)
@@ -174,10 +164,9 @@ class Design:
         return node.gateway_override or self.host.gateway
 
 
-def build_design(data: dict[str, Any], file_name: str) -> Design:
+def build_design(data: dict[str, Any]) -> Design:
     """The typed design from schema-valid data."""
     return Design(
-        file_name=file_name,
         name=data["name"],
         host=_host(data["host"]),
         bridges=tuple(_bridge(name, data["bridges"][name]) for name in sorted(data["bridges"])),

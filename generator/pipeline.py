@@ -53,7 +53,7 @@ def _validate(path: Path, *, strict: bool, display_name: str | None) -> ValidDes
     problems = check_schema(source)
     if problems:
         raise DesignInvalid(sorted(problems, key=sort_key))
-    design = build_design(source.data, file_name=path.name)
+    design = build_design(source.data)
     layouts = tuple(layout_node(design, node) for node in design.nodes)
     findings = sorted(run_checks(source, design, layouts), key=sort_key)
     if strict:

@@ -36,9 +36,9 @@ from pathlib import Path
 from lxml import etree
 
 from generator.changes import NodeChange, plan_designs, plan_from_host
-from generator.dbrows import Key, PlanScope, Rows, differences, expected_after_change, read_rows
+from generator.dbrows import ROOT, Key, PlanScope, Rows, differences, expected_after_change, read_rows
 from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.hoststate import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, parse_dump, shown
+from generator.hoststate import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, load_dump, parse_dump, shown
 from generator.ovsstate import OvsState
 from generator.pipeline import ValidDesign
 from generator.render import render_design
@@ -112,6 +112,20 @@ def is_database_file(path: Path) -> bool:
     """An OVSDB file (standalone or clustered) starts with its magic word; a design does not."""
     with path.open("rb") as handle:
         return handle.read(5) == b"OVSDB"
+
+
+def not_a_start(path: Path) -> str:
+    """What to say of a first file that is neither a database nor a valid design (the design's own
+    problems are reported before this): what it seems to be, and what rehearse takes instead."""
+    takes = "rehearse starts from an old design or a host's database made with: ovsdb-client backup"
+    try:
+        load_dump(path)
+    except DesignInvalid:
+        return f"{path} is neither a valid design nor an OVSDB database; {takes}; nothing was rehearsed"
+    return (
+        f"{path} is a dump (ovsdb-client dump --format=json), not a database; {takes} "
+        "(a dump is for: ovsgen plan --from-host); nothing was rehearsed"
+    )
 
 
 class PrivateOvsdb:
@@ -238,6 +252,18 @@ def refuse_foreign_schema(start: Path, server: PrivateOvsdb) -> None:
                 )
 
 
+def refuse_hostless_database(start: Path, server: PrivateOvsdb) -> None:
+    """Refuse a database without the Open_vSwitch row every host has (ovs-vswitchd makes it): one
+    made with `ovsdb-tool create`, say, is no host's, and a rehearsal from it would fail for that."""
+    _, rows = server.snapshot(f"{start} (read back by ovsdb-client dump)")
+    if not any(table == ROOT for table, _ in rows):
+        raise _refused(
+            str(start),
+            "the database has no Open_vSwitch row, so it is no host's database "
+            "(make it on the host with: ovsdb-client backup)",
+        )
+
+
 def _schema_type(schema: object, table: str, column: str) -> object:
     """A column's type as a schema's JSON spells it; None if the schema has no such column."""
     try:
@@ -343,6 +369,7 @@ def rehearse(start: Path, old: ValidDesign | None, new: ValidDesign, node: str, 
         if old is None:
             # Before anything runs: a backup's own schema could let any text into a script.
             refuse_foreign_schema(start, server)
+            refuse_hostless_database(start, server)
         reference = _reference(tools, new, node, workdir)
         if reference.built is not None and not reference.built.passed:
             report.steps.append(

@@ -116,19 +116,23 @@ class JsonReporter:
     """One JSON document: a list of diagnostics, for editors and CI annotations."""
 
     def report(self, diagnostics: Sequence[Diagnostic], stream: TextIO) -> None:
-        records = [
-            {
-                "file": d.file,
-                "line": d.line,
-                "column": d.column,
-                "severity": d.severity.value,
-                "path": format_path(d.path),
-                "message": d.message,
-            }
-            for d in diagnostics
-        ]
+        records = [_record(d) for d in diagnostics]
         json.dump(records, stream, indent=2)
         stream.write("\n")
+
+
+def _record(diagnostic: Diagnostic) -> dict[str, object]:
+    record: dict[str, object] = {
+        "file": diagnostic.file,
+        "line": diagnostic.line,
+        "column": diagnostic.column,
+        "severity": diagnostic.severity.value,
+        "path": format_path(diagnostic.path),
+        "message": diagnostic.message,
+    }
+    if diagnostic.nodes:  # a finding about many nodes: all of them, for tools (the message names a few)
+        record["nodes"] = list(diagnostic.nodes)
+    return record
 
 
 REPORTER_NAMES = ("text", "json")

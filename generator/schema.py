@@ -97,6 +97,11 @@ class _Rejected(Exception):  # stands in for fastjsonschema's exceptions
         super().__init__(message)  # the details fastjsonschema passes are not needed: jsonschema explains
 
 
+# use_default off: fastjsonschema would write the schema's documented defaults into the design,
+# and the model and the checks tell a key left out from one written (lacp_time needs LACP only
+# when written).
+_USE_DEFAULT = False
+
 _IMPORT_LINE = re.compile(r"^from fastjsonschema import .*$", re.MULTILINE)
 
 
@@ -111,14 +116,17 @@ def _generator_stamp() -> str:
 
 @functools.cache
 def _fast_validator() -> Callable[..., Any]:
-    stamp = f"{schema_text()}|{_generator_stamp()}|{__version__}|{sys.version}"
+    # Everything the generated code depends on: the schema, the generator, how it is called.
+    stamp = f"{schema_text()}|{_generator_stamp()}|use_default={_USE_DEFAULT}|{__version__}|{sys.version}"
     name = f"schema-validator-{hashlib.sha256(stamp.encode()).hexdigest()[:20]}.marshal"
     stored = cache.read(name)
     if stored is None:
         import fastjsonschema  # only when the cache is cold: generating costs ~60 ms
 
         # A fresh copy: fastjsonschema rewrites the $refs of the schema it is given.
-        source = fastjsonschema.compile_to_code(json.loads(schema_text()), formats=FORMAT_CHECKS)
+        source = fastjsonschema.compile_to_code(
+            json.loads(schema_text()), formats=FORMAT_CHECKS, use_default=_USE_DEFAULT
+        )
         entry = re.search(r"^def (\w+)", source, re.MULTILINE)
         assert entry is not None, "fastjsonschema generates functions"
         # The generated code imports fastjsonschema for two exception classes; _Rejected stands in.

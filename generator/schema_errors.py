@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -286,7 +287,54 @@ _MESSAGES: dict[str, Callable[[_Leaf], str]] = {
 def _message(error: ValidationError) -> str:
     """One sentence about one leaf error."""
     explain = _MESSAGES.get(str(error.validator))
-    return explain(_leaf(error)) if explain else str(error.message)
+    text = explain(_leaf(error)) if explain else str(error.message)
+    return text + _uplink_hint(error)
+
+
+# What people coming from Linux bonding or switch configs write for LACP.
+LACP_WORDS = frozenset({"lacp", "802.3ad"})
+# The shorthand as people mistype it: "2x10Gb", "2 x 25g", "2x10GbE lacp".
+_LOOSE_SHORTHAND = re.compile(r"\s*(\d+)\s*[x*]\s*(\d+)\s*g(?:bps|bit|be|b)?\s*(.*?)\s*", re.IGNORECASE)
+
+
+def _uplink_hint(error: ValidationError) -> str:
+    """What was probably meant, for a mistyped uplink shorthand or a long-form `mode: lacp`."""
+    value = error.instance
+    if not isinstance(value, str) or len(value) > SHOWN_LIMIT:
+        return ""
+    shorthand = _definition("uplink_shorthand")
+    if error.validator == "pattern" and error.schema == shorthand:
+        return _shorthand_hint(value, str(shorthand["pattern"]))
+    if error.validator == "enum" and tuple(error.absolute_path)[-2:] == ("uplinks", "mode") and _is_lacp(value):
+        return " (use mode: balance-tcp with lacp: active)"
+    return ""
+
+
+def _is_lacp(word: str) -> bool:
+    return word.lower() in LACP_WORDS
+
+
+def _definition(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = schema_document()["$defs"][name]
+    return found
+
+
+def _shorthand_hint(value: str, pattern: str) -> str:
+    loose = _LOOSE_SHORTHAND.fullmatch(value)
+    if loose is None:
+        return ""
+    count, speed, mode = loose.groups()
+    meant = f"{int(count)}x{int(speed)}G"
+    if mode:
+        modes = [str(known) for known in _definition("uplinks")["properties"]["mode"]["enum"]]
+        close = ["balance-tcp"] if _is_lacp(mode) else difflib.get_close_matches(mode.lower(), modes, n=1)
+        if not close:
+            return ""
+        meant += f" {close[0]}"
+    if re.fullmatch(pattern, meant) is None:
+        return ""  # no shorthand is close (a speed ovsgen does not know, a count of 0)
+    lacp = " the shorthand balance-tcp is LACP active, fast, with fallback" if _is_lacp(mode) else ""
+    return f" (did you mean '{meant}'?{lacp})"
 
 
 def _first_duplicate(values: list[Any]) -> object:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import Phase, settings
 
+from generator import cache
 from generator.pipeline import validate_file
 from generator.rehearse import RehearsalUnavailable, find_tools, private_ovsdb
 from generator.render import OutputFile, render_design
@@ -28,6 +31,40 @@ TEST_DESIGNS = sorted((Path(__file__).resolve().parent / "designs").glob("*.yaml
 ALL_DESIGNS = DESIGNS + TEST_DESIGNS
 SUPPORT = Path(__file__).resolve().parent / "support"
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
+# Hypothesis's explain phase reruns a failing example under a line tracer, and pytest then formats
+# the assertion's diff under that tracer too: for a test comparing rendered trees that took minutes
+# (seen: one failing example of test_security_paths ran past 150 s), so a failure looked like a
+# hang. Failures still shrink to a minimal example; only the explanation of its lines is left out.
+settings.register_profile("ovsgen", phases=[phase for phase in Phase if phase is not Phase.explain])
+settings.load_profile("ovsgen")
+
+CACHE_VARIABLE = "OVSGEN_CACHE_DIR"  # where ovsgen keeps its cache (generator/cache.py)
+# The run's own cache folder, and the OVSGEN_CACHE_DIR it replaced (None: it was unset).
+_RUN_CACHE = pytest.StashKey[tuple[str, str | None]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, and every ovsgen process a test starts (they inherit the environment), caches
+    in a folder of the run's own, never in the user's ~/.cache/ovsgen. Set here, before collection,
+    which already validates designs (and so reads the cache) to list their nodes."""
+    folder = tempfile.mkdtemp(prefix="ovsgen-test-cache-")
+    config.stash[_RUN_CACHE] = (folder, os.environ.get(CACHE_VARIABLE))
+    os.environ[CACHE_VARIABLE] = folder
+    cache.cache_dir.cache_clear()  # in case something asked before this hook ran
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, previous = config.stash.get(_RUN_CACHE, ("", None))
+    if not folder:
+        return
+    if previous is None:
+        os.environ.pop(CACHE_VARIABLE, None)
+    else:
+        os.environ[CACHE_VARIABLE] = previous
+    cache.cache_dir.cache_clear()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def require_tool(name: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from tests.conftest import require_tool, run
+from tests.conftest import rendered_files, require_tool, run
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -113,6 +113,45 @@ CHROMIUM_FLAGS = (
     # Nothing may leave the machine: no name resolves, so no connection is ever opened.
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+
+
+UPLINK_FORMS = """\
+version: 1
+name: uplink-words
+host: {bridge: br0, gateway: 10.0.0.1}
+bridges:
+  br0: {uplinks: {nics: 10G, mode: balance-slb}}
+  br1: {uplinks: {nics: 1G, count: 2, mode: active-backup}}
+  br2: {uplinks: {nics: [eth6, eth7, eth8], mode: balance-tcp, lacp: active}}
+  br3: {uplinks: {nics: 25G, count: 1}}
+  br4: {uplinks: {nics: [eth12]}}
+  br5: {uplinks: 2x40G balance-tcp}
+nodes:
+  - name: n1
+    address: 10.0.0.11/24
+    nics: {eth0: 10G, eth1: 10G, eth2: 1G, eth3: 1G, eth6: 25G, eth7: 25G, eth8: 25G, eth9: 25G,
+           eth10: 40G, eth11: 40G, eth12: 100G}
+"""
+
+
+def test_index_says_each_form_of_uplinks_in_words(tmp_path: Path) -> None:
+    """A speed selector without a count reads `all 10G NICs`, not `allx10G`; as GitHub shows the index."""
+    import cmarkgfm  # type: ignore[import-not-found,import-untyped,unused-ignore]  # the test extra has it
+
+    design = tmp_path / "uplinks.yaml"
+    design.write_text(UPLINK_FORMS)
+    index = next(file for file in rendered_files(design) if file.path == "uplink-words/index.md")
+    page = html.fromstring(cmarkgfm.github_flavored_markdown_to_html(index.text))
+    bridges = next(table for table in page.iter("table") if table.findtext("thead/tr/th") == "Bridge")
+    rows = {row[0].text_content(): row[1].text_content() for row in bridges.iterfind("tbody/tr")}
+    assert rows == {
+        "br0": "all 10G NICs, balance-slb",
+        "br1": "2 1G NICs, active-backup",
+        "br2": "eth6, eth7 and eth8, balance-tcp, LACP active",
+        "br3": "1 25G NIC",  # one NIC is a plain port: no bond mode
+        "br4": "eth12",
+        "br5": "2x40G balance-tcp",  # the shorthand as written
+    }
 
 
 def chromium_run(page: Path, output: str, tmp_path: Path) -> list[str]:

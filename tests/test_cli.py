@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +16,9 @@ from click.testing import CliRunner, Result
 
 from generator.cli import main
 from generator.diagnostics import Diagnostic, Severity
+from generator.render import OutputFile
 from generator.reporting import TextReporter
+from generator.resolve import NodeLayout
 from tests.conftest import DESIGNS, REPO
 
 INVALID = """version: 1
@@ -51,6 +58,147 @@ def test_help_has_an_example(command: list[str]) -> None:
     assert "Example" in result.stdout
 
 
+SHORT_HELP_WIDTH = 45  # what click's command list shows of a description on a narrow terminal
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_each_command_has_a_short_complete_sentence_for_the_command_list(name: str) -> None:
+    command = main.commands[name]
+    first = (command.help or "").split("\n\n")[0].strip()
+    assert "\n" not in first
+    assert len(first) <= SHORT_HELP_WIDTH, first
+    assert first.endswith(".")
+    assert command.get_short_help_str(SHORT_HELP_WIDTH) == first
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "200"])
+def test_the_command_list_of_help_shows_every_description_whole(columns: str) -> None:
+    """As a user sees it: the installed command's help, on terminals of a few widths."""
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": columns},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split("Commands:\n", 1)[1].splitlines()
+    assert sorted(line.split()[0] for line in listed) == sorted(main.commands)
+    for line in listed:
+        name, description = line.split(None, 1)
+        assert description == (main.commands[name].help or "").split("\n\n")[0].strip()
+
+
+def test_a_run_under_the_suite_leaves_the_users_cache_alone(tmp_path: Path) -> None:
+    """The suite points OVSGEN_CACHE_DIR at a folder of its own (conftest.py), in this process and in
+    every ovsgen process it starts: ~/.cache/ovsgen (here a stand-in home) is never created."""
+    from generator import cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {name: value for name, value in os.environ.items() if name != "XDG_CACHE_HOME"}
+    suite_cache = Path(env["OVSGEN_CACHE_DIR"])
+    assert not suite_cache.resolve().is_relative_to(Path.home().resolve() / ".cache")
+    assert cache.cache_dir() == suite_cache
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render", str(REPO / "designs/ahv-host.yaml"), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "HOME": str(home)},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(home.iterdir()) == []
+    assert any(suite_cache.iterdir())  # the run did cache: in the suite's folder
+
+
+def fleet(nodes: int) -> str:
+    """A synthetic fleet design of `nodes` nodes (benchmarks/fleet.py)."""
+    spec = importlib.util.spec_from_file_location("fleet", REPO / "benchmarks" / "fleet.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.fleet_design(nodes))
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:  # it ended
+        return []
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "code", "last_line"),
+    [(signal.SIGTERM, 128 + signal.SIGTERM, None), (signal.SIGINT, 1, "Aborted!")],
+    ids=["service-manager-stop", "ctrl-c"],
+)
+def test_a_parallel_render_stopped_as_a_group_ends_without_a_traceback(
+    tmp_path: Path, signal_number: int, code: int, last_line: str | None
+) -> None:
+    """A service manager stops every process of the service, Ctrl-C reaches every process of the
+    terminal's group: the workers leave the cleaning up and the message to ovsgen itself."""
+    design = tmp_path / "fleet.yaml"
+    design.write_text(fleet(400))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "render", str(design), "-o", str(tmp_path / "out"), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, like a service or a terminal's job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(children(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(children(process.pid)) >= 2, "the workers never started"
+        os.killpg(process.pid, signal_number)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert "Error" not in stderr
+    if last_line is not None:
+        assert stderr.splitlines()[-1] == last_line
+    assert not (tmp_path / "out" / "fleet-400").exists()  # OUT as it was: nothing was swapped in
+
+
+def test_a_worker_killed_mid_render_fails_the_render_instead_of_hanging_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OOM killer or a `kill -9` of one worker: the render stops with an error, OUT untouched."""
+    import generator.render as render_module
+    from generator import app
+
+    def killed_on_the_last_node(design: object, layout: NodeLayout, folder: str) -> list[OutputFile]:
+        if layout.node.name == "kvm-00199" and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return []
+
+    parent = os.getpid()
+    monkeypatch.setattr(
+        render_module,
+        "_KINDS",
+        tuple(
+            render_module.Kind(k.name, killed_on_the_last_node, k.node_paths) if k.name == "ovs" else k
+            for k in render_module._KINDS
+        ),
+    )
+    design = tmp_path / "fleet.yaml"
+    design.write_text(fleet(200))
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"a render worker \(process \d+\) ended before it sent its results"):
+        app.run_render(app.Settings(designs=(design,), out=tmp_path / "out", jobs=2))
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "out" / "fleet-200").exists()
+
+
 def test_validate_examples_exits_zero_with_warnings_on_stderr() -> None:
     result = invoke("validate", *map(str, DESIGNS))
     assert result.exit_code == 0
@@ -73,7 +221,7 @@ def test_invalid_design_message_has_location_source_line_and_caret(invalid_desig
         "      |                           ^",
         f"{invalid_design}:5:18: error: bridges.br0.uplinks: '2x10G active-bakup' is not '<count>x<speed> [mode]' "
         "such as '2x10G active-backup' (speeds 1G 10G 25G 40G 50G 100G; modes active-backup balance-slb "
-        "balance-tcp)",
+        "balance-tcp) (did you mean '2x10G active-backup'?)",
         "    5 |   br0: {uplinks: 2x10G active-bakup}",
         "      |                  ^",
     ]
@@ -139,7 +287,7 @@ def test_render_replaces_a_design_folder_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
     stale = out / "ahv-host" / "old-node" / "ovs" / "apply.sh"
     stale.parent.mkdir(parents=True)
-    stale.write_text("stale\n")
+    stale.write_text("# Generated by ovsgen from ahv-host.yaml for node old-node.\nstale\n")  # ovsgen's own
     other = out / "unrelated.txt"
     other.write_text("kept\n")
     assert invoke("render", str(REPO / "designs/ahv-host.yaml"), "-o", str(out)).exit_code == 0
@@ -160,13 +308,15 @@ def test_render_only_sheets_leaves_the_other_files_alone(tmp_path: Path) -> None
     design = str(REPO / "designs/ahv-host.yaml")
     assert invoke("render", design, "-o", str(out)).exit_code == 0
     apply_sh = out / "ahv-host/ahv-a-1/ovs/apply.sh"
-    apply_sh.write_text("edited by hand\n")
+    apply_sh.write_text(apply_sh.read_text() + "# edited by hand\n")  # headers kept: still ovsgen's files
+    edited = apply_sh.read_text()
     sheet = out / "ahv-host/ahv-a-1/build-sheet.md"
-    sheet.write_text("edited by hand\n")
+    rendered = sheet.read_text()
+    sheet.write_text(rendered + "edited by hand\n")
     result = invoke("render", design, "-o", str(out), "--only", "sheet")
     assert result.exit_code == 0, result.stderr
-    assert apply_sh.read_text() == "edited by hand\n"
-    assert sheet.read_text().startswith("<!-- Generated by ovsgen")
+    assert apply_sh.read_text() == edited
+    assert sheet.read_text() == rendered
     assert (out / "ahv-host/index.md").exists()
 
 
@@ -189,7 +339,9 @@ def test_render_only_rejects_unknown_kinds() -> None:
 def test_render_unknown_node_fails(tmp_path: Path) -> None:
     result = invoke("render", str(REPO / "designs/two-tier-cluster.yaml"), "-o", str(tmp_path), "--node", "nope")
     assert result.exit_code == 1
-    assert "ovsgen: no node named nope in the given designs; nothing was written" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "ovsgen: no node named nope in the given designs (nodes: kvm-a-1, kvm-a-2, kvm-a-3); nothing was written"
+    )
 
 
 def test_two_designs_with_one_name_are_refused(tmp_path: Path) -> None:
@@ -221,9 +373,13 @@ def test_check_reports_a_stale_golden_with_a_diff(tmp_path: Path) -> None:
 
 
 def test_check_reports_a_missing_golden(tmp_path: Path) -> None:
-    result = invoke("check", str(REPO / "designs/ahv-host.yaml"), "--golden", str(tmp_path / "empty"))
+    design, golden = str(REPO / "designs/ahv-host.yaml"), tmp_path / "empty"
+    result = invoke("check", design, "--golden", str(golden))
     assert result.exit_code == 1
-    assert "--- /dev/null\n+++ b/ahv-host/ahv-a-1/ovs/apply.sh\n" in result.stdout
+    assert result.stdout == ""  # no diff of every file: the folder is simply not there
+    assert result.stderr.splitlines()[-1] == (
+        f"ovsgen: golden folder {golden}/ does not exist; create it with: ovsgen render {design} -o {golden}"
+    )
 
 
 def test_schema_prints_the_schema() -> None:

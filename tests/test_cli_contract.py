@@ -61,8 +61,11 @@ def files_under(folder: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_color_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """NO_COLOR from the developer's shell must not decide what the colour tests see."""
-    monkeypatch.delenv("NO_COLOR", raising=False)
+    """NO_COLOR, FORCE_COLOR or TERM=dumb from the developer's shell (or a CI runner's) must not
+    decide what the colour tests see, nor a progress delay what a render prints."""
+    for name in ("NO_COLOR", "FORCE_COLOR", "OVSGEN_PROGRESS_DELAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
 
 
 # --- Help, version and defaults -----------------------------------------------------------------
@@ -86,7 +89,7 @@ def test_render_writes_into_out_by_default(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     result = invoke("render", str(AHV), "--only", "ifcfg")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines()[-1] == "ovsgen: rendered 4 files under out/: 1 changed folder(s) or file(s)"
+    assert result.stderr.splitlines()[-1] == "ovsgen: rendered 4 files for 1 node under out/: 4 files changed"
     assert files_under(tmp_path / "out") == [
         "ahv-host/ahv-a-1/network-scripts/ifcfg-bond0",
         "ahv-host/ahv-a-1/network-scripts/ifcfg-br0",
@@ -268,20 +271,48 @@ def test_render_says_how_many_files_it_wrote_and_what_changed(tmp_path: Path) ->
     assert first.exit_code == 0, first.stderr
     assert first.stdout == ""
     assert len(files_under(out)) == 85
-    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 85 files under {out}/: 3 changed folder(s) or file(s)"
+    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 85 files for 6 nodes under {out}/: 85 files changed"
     again = invoke("render", *map(str, DESIGNS), "-o", str(out))
-    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 85 files under {out}/: nothing changed"
-    (out / "ahv-host" / "index.md").write_text("edited\n")
-    one = invoke("render", str(AHV), "-o", str(out))
-    assert one.stderr.splitlines()[-1] == f"ovsgen: rendered 14 files under {out}/: 1 changed folder(s) or file(s)"
+    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 85 files for 6 nodes under {out}/: no file changed"
+    # The same file name elsewhere: the headers stay the same. A new gateway changes ifcfg-br0 alone.
+    moved = out.parent / AHV.name
+    moved.write_text(AHV.read_text().replace("gateway: 10.59.30.1\n", "gateway: 10.59.30.2\n"))
+    one = invoke("render", str(moved), "-o", str(out), "--only", "ifcfg")
+    assert one.stderr.splitlines()[-1] == f"ovsgen: rendered 4 files for 1 node under {out}/: 1 file changed"
+
+
+def test_render_counts_files_added_changed_and_removed(tmp_path: Path) -> None:
+    """A node taken out of the design takes its files with it; the count says how many went."""
+    out = tmp_path / "out"
+    design = tmp_path / CLUSTER.name  # the same file name: the headers stay the same
+    design.write_text(CLUSTER.read_text())
+    assert invoke("render", str(design), "-o", str(out)).exit_code == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    text = CLUSTER.read_text()
+    start = text.index("  - name: kvm-a-3")
+    end = text.find("\n  - name:", start + 1)
+    design.write_text(text[:start] + (text[end + 1 :] if end != -1 else ""))
+    result = invoke("render", str(design), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    after = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    changed = sum(1 for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert changed > len([path for path in before if "kvm-a-3" in path.parts])  # and the index and CSV
+    assert result.stderr.splitlines()[-1] == (
+        f"ovsgen: rendered {len(after)} files for 2 nodes under {out}/: {changed} files changed"
+    )
 
 
 def test_render_with_unknown_nodes_names_them_all_sorted(tmp_path: Path) -> None:
     result = invoke("render", str(CLUSTER), "-o", str(tmp_path / "out"), "--node", "zz", "--node", "kvm-a-1")
     result2 = invoke("render", str(CLUSTER), "-o", str(tmp_path / "out"), "--node", "zz", "--node", "aa")
     assert result.exit_code == result2.exit_code == 1
-    assert result.stderr.splitlines()[-1] == "ovsgen: no node named zz in the given designs; nothing was written"
-    assert result2.stderr.splitlines()[-1] == "ovsgen: no node named aa, zz in the given designs; nothing was written"
+    nodes = "(nodes: kvm-a-1, kvm-a-2, kvm-a-3)"
+    assert result.stderr.splitlines()[-1] == (
+        f"ovsgen: no node named zz in the given designs {nodes}; nothing was written"
+    )
+    assert result2.stderr.splitlines()[-1] == (
+        f"ovsgen: no node named aa, zz in the given designs {nodes}; nothing was written"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -426,7 +457,7 @@ def test_an_unwritable_output_folder_is_reported_with_its_path(tmp_path: Path) -
     blocker.write_text("kept\n")
     result = invoke("render", str(AHV), "-o", str(blocker / "out"))
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == f"ovsgen: Not a directory: {blocker}/.out.ovsgen.lock"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: Not a directory: {blocker}/out"
     assert blocker.read_text() == "kept\n"
 
 
@@ -532,11 +563,12 @@ def test_rendering_one_node_leaves_the_other_nodes_as_they_are(tmp_path: Path) -
     out = tmp_path / "out"
     assert invoke("render", str(CLUSTER), "-o", str(out)).exit_code == 0
     other = out / "two-tier-cluster" / "kvm-a-1" / "ovs" / "apply.sh"
-    other.write_text("edited by hand\n")
+    other.write_text(other.read_text() + "# edited by hand\n")  # its header kept: ovsgen's file still
+    edited = other.read_text()
     chosen = out / "two-tier-cluster" / "kvm-a-2" / "ovs" / "apply.sh"
     rendered = chosen.read_text()
-    chosen.write_text("edited by hand\n")
+    chosen.write_text(rendered + "# edited by hand\n")
     result = invoke("render", str(CLUSTER), "-o", str(out), "--node", "kvm-a-2")
-    assert result.stderr.splitlines()[-1] == f"ovsgen: rendered 17 files under {out}/: 1 changed folder(s) or file(s)"
-    assert other.read_text() == "edited by hand\n"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: rendered 17 files for 1 node under {out}/: 1 file changed"
+    assert other.read_text() == edited
     assert chosen.read_text() == rendered

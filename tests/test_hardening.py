@@ -182,6 +182,9 @@ def test_two_renders_at_once_leave_one_complete_result(tmp_path: Path) -> None:
     assert errors == []
     result = CliRunner().invoke(main, ["check", *designs, "--golden", str(out)])
     assert result.exit_code == 0, result.stdout
+    # The lock in OUT, removed by each run as it ends, still kept them apart; nothing is left.
+    assert os.listdir(tmp_path) == ["out"]
+    assert not (out / ".ovsgen.lock").exists()
 
 
 # --- script safety --------------------------------------------------------------

@@ -382,7 +382,10 @@ def test_a_plan_names_the_nodes_the_designs_do_not_have(tmp_path: Path) -> None:
     result = plan(BASE, MEMBER_ADDED, "--node", "c9", "--node", "c1", "--node", "a7", "-o", str(out))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == "ovsgen: no node named a7, c9 in the given designs; nothing was written"
+    assert (
+        result.stderr.splitlines()[-1]
+        == "ovsgen: no node named a7, c9 in the given designs (nodes: c1, c2); nothing was written"
+    )
     assert not out.exists()
 
 
@@ -435,7 +438,10 @@ def test_a_plan_from_a_dump_names_a_node_the_design_does_not_have(tmp_path: Path
     out = tmp_path / "plan"
     result = plan("--from-host", str(qos_host), BASE, "--node", "c7", "-o", str(out))
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == "ovsgen: no node named c7 in the given designs; nothing was written"
+    assert (
+        result.stderr.splitlines()[-1]
+        == "ovsgen: no node named c7 in the given designs (nodes: c1, c2); nothing was written"
+    )
     assert not out.exists()
 
 
@@ -513,7 +519,7 @@ def test_rehearse_names_a_node_the_designs_do_not_have() -> None:
     result = invoke("rehearse", BASE, MEMBER_ADDED, "--node", "c9")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == "ovsgen: no node named c9 in the given designs"
+    assert result.stderr.splitlines()[-1] == "ovsgen: no node named c9 in the given designs (nodes: c1, c2)"
 
 
 @pytest.mark.parametrize("which", ["old", "new"])
@@ -611,7 +617,7 @@ def test_a_plan_folder_named_through_dot_dot_is_the_folder_it_names(tmp_path: Pa
     result = plan(BASE, MEMBER_ADDED, "-o", str(folder / "sub" / ".."), cwd=elsewhere)
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in folder.iterdir()) == ["c1", "c2", "plan.md"]
-    assert sorted(os.listdir(tmp_path)) == [".plan.ovsgen.lock", "cwd", "plan"]
+    assert sorted(os.listdir(tmp_path)) == ["cwd", "plan"]  # nothing left beside it
 
 
 def test_a_loop_of_links_as_the_plan_folder_is_a_usage_error(tmp_path: Path) -> None:
@@ -657,12 +663,12 @@ def test_a_link_where_a_plan_writes_is_named_and_refused(tmp_path: Path) -> None
 def test_the_writer_replaces_the_current_folder_by_its_own_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The command line refuses `-o .`; the writer itself still puts its lock and staging beside it."""
+    """The command line refuses `-o .`; the writer itself still stages beside the folder it names."""
     folder = written_plan(tmp_path / "plan")
     monkeypatch.chdir(folder)
     assert replace_folder(Path("."), [OutputFile("plan.md", "<!-- new -->\n")], PLAN_FOLDER) is None
     assert files_under(folder) == ["plan.md"]
-    assert sorted(os.listdir(tmp_path)) == [".plan.ovsgen.lock", "plan"]
+    assert sorted(os.listdir(tmp_path)) == ["plan"]
 
 
 @pytest.mark.parametrize(("prune", "passed"), [(True, True), (False, False)])

@@ -24,7 +24,7 @@ def hostile_script(tmp_path: Path) -> Path:
         "bridges": {HOSTILE_BRIDGE: {"uplinks": {"nics": [HOSTILE_NIC, "eth3 x"]}, "bond": HOSTILE_BOND}},
         "nodes": [{"name": "n1", "nics": {HOSTILE_NIC: "10G", "eth3 x": "10G"}, "address": "10.0.0.11/24"}],
     }
-    design = build_design(data, "hostile.yaml")
+    design = build_design(data)
     (file,) = render_apply_script(design, layout_node(design, design.nodes[0]), "n1")
     script = tmp_path / "apply.sh"
     script.write_text(file.text)

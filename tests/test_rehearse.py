@@ -988,3 +988,87 @@ def test_a_node_new_to_libvirt_starts_with_no_networks(tmp_path: Path) -> None:
     assert {file.parts[0] for file in files} == {"lacp-storage", "state", "virsh"}
     designed = {file.parent for file in files if file.parts[0] == "lacp-storage"}
     assert designed == {Path("lacp-storage/kvm-s-1/libvirt")}  # the design's libvirt files only
+
+
+# --- a first file that is no database and no valid design ------------------------------------
+
+
+def rehearse_command(start: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`ovsgen rehearse START ahv-host.yaml --node ahv-a-1` as a user runs it."""
+    env = {**os.environ, "OVSGEN_CACHE_DIR": str(cwd / "cache")}
+    return run([sys.executable, "-m", "generator", "rehearse", str(start), str(AHV), "--node", NODE], cwd=cwd, env=env)
+
+
+NOT_A_START = {
+    "garbage": b"\x00\x9f\x92\x96 not text \xff\n",
+    "an empty file": b"",
+    "a broken design": AHV.read_bytes().replace(b"active-backup", b"active-bakup"),
+}
+NEITHER = (
+    "is neither a valid design nor an OVSDB database; rehearse starts from an old design or a host's "
+    "database made with: ovsdb-client backup; nothing was rehearsed"
+)
+
+
+@pytest.mark.parametrize("kind", NOT_A_START, ids=list(NOT_A_START))
+def test_a_first_file_that_is_neither_database_nor_design_is_named_with_what_rehearse_takes(
+    tmp_path: Path, kind: str
+) -> None:
+    start = tmp_path / "host.db"
+    start.write_bytes(NOT_A_START[kind])
+    result = rehearse_command(start, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{start}:")  # what is wrong with it as a design, where
+    assert result.stderr.endswith(f"ovsgen: {start} {NEITHER}\n")
+
+
+def test_a_json_dump_given_as_the_database_is_told_apart(ovsdb: Ovsdb, tmp_path: Path) -> None:
+    dump = tmp_path / "host.json"
+    dump.write_text(ovsdb.server.dump())
+    result = rehearse_command(dump, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.endswith(
+        f"ovsgen: {dump} is a dump (ovsdb-client dump --format=json), not a database; rehearse starts from "
+        "an old design or a host's database made with: ovsdb-client backup (a dump is for: "
+        "ovsgen plan --from-host); nothing was rehearsed\n"
+    )
+
+
+def _created_database(path: Path) -> None:
+    """A database with Open vSwitch's schema but no row at all, as `ovsdb-tool create` makes it."""
+    tools = rehearsal.find_tools()
+    subprocess.run([tools.paths["ovsdb-tool"], "create", str(path), str(tools.schema)], check=True)
+
+
+DATABASES_REFUSED: dict[str, tuple[Callable[[Path], object], str]] = {
+    "OVSDB then garbage": (
+        lambda path: path.write_bytes(b"OVSDB JSON \x00\x9f garbage\n"),
+        "not a standalone OVSDB database (make it with: ovsdb-client backup)",
+    ),
+    "a record cut short": (
+        lambda path: path.write_bytes(b"OVSDB JSON 400 0123456789abcdef0123456789abcdef01234567\n{}\n"),
+        "ovsdb-tool cannot read the database's name: ",
+    ),
+    "no host's database": (
+        _created_database,
+        "the database has no Open_vSwitch row, so it is no host's database "
+        "(make it on the host with: ovsdb-client backup)",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", DATABASES_REFUSED, ids=list(DATABASES_REFUSED))
+def test_a_database_file_rehearse_cannot_use_is_named_and_refused(tmp_path: Path, kind: str) -> None:
+    for tool in ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-vsctl"):
+        require_tool(tool)
+    make, message = DATABASES_REFUSED[kind]
+    start = tmp_path / "host.db"
+    make(start)
+    result = rehearse_command(start, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"\n{start}:1:1: error: {message}" in result.stderr
+    assert result.stderr.endswith("ovsgen: nothing was rehearsed\n")
+    assert result.stdout == ""

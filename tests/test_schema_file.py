@@ -66,3 +66,57 @@ def test_building_the_fast_validator_leaves_the_schema_as_written(monkeypatch: p
         assert schema.schema_document() == SCHEMA
     finally:
         schema._fast_validator.cache_clear()
+
+
+# The schema's identity for editors and tools: it names version 1 of the design language and
+# must not change while version 1 lasts (a new major version of the language gets a new one).
+SCHEMA_ID = "https://ovsgen.invalid/schemas/design.schema.json"
+
+
+def test_schema_id_is_stable() -> None:
+    assert SCHEMA["$id"] == SCHEMA_ID
+
+
+def test_top_level_schema_key_is_a_string_ovsgen_ignores() -> None:
+    declared = SCHEMA["properties"]["$schema"]
+    assert declared["type"] == "string"
+    assert "ignores" in declared["description"]
+
+
+def test_documented_defaults_are_the_model_defaults() -> None:
+    """A default lives in the model (it fills it in) and in the schema (editors and the reference
+    show it): the two agree."""
+    from generator import model
+
+    design = model.build_design(
+        {
+            "version": 1,
+            "name": "d",
+            "host": {"bridge": "br0"},
+            "bridges": {"br0": {"uplinks": {"nics": "10G"}}},
+            "networks": [{"name": "n", "bridge": "br0", "portgroups": [{"name": "p", "vlan": 5}]}],
+            "nodes": [{"name": "n1", "nics": {"eth0": "10G"}, "address": "dhcp"}],
+        }
+    )
+    uplinks = SCHEMA["$defs"]["uplinks"]["properties"]
+    spec = design.bridges[0].uplinks
+    assert design.host.mtu == SCHEMA["properties"]["host"]["properties"]["mtu"]["default"]
+    assert (spec.mode, spec.lacp) == (uplinks["mode"]["default"], uplinks["lacp"]["default"])
+    assert design.bridges[0].bond_name == SCHEMA["$defs"]["bridge"]["properties"]["bond"]["x-default"].replace(
+        "<bridge>", "br0"
+    )
+    assert design.networks[0].portgroups[0].default is SCHEMA["$defs"]["portgroup"]["properties"]["default"]["default"]
+
+
+def test_schema_check_does_not_write_defaults_into_the_design() -> None:
+    """fastjsonschema fills in `default`s unless told not to; the checks tell a key written
+    from one left out (`lacp_time` without LACP is an error only when written)."""
+    import copy
+
+    from generator.schema import check_schema
+
+    for design in sorted((REPO / "designs").glob("*.yaml")):
+        document = load_design(design)
+        before = copy.deepcopy(document.data)
+        assert check_schema(document) == []
+        assert document.data == before, design

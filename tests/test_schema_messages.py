@@ -140,6 +140,73 @@ CASES = {
         "address: 10.59.31.777/23",
         [f"ahv-host.yaml:39:14: '10.59.31.777/23' is not 'dhcp' or {CIDR}"],
     ),
+    # --- the uplink shorthand, mistyped: what was probably meant (issue 13, point 16)
+    "shorthand-mode-typo": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 2x1G balance-sbl",
+        [f"two-tier-cluster.yaml:15:14: '2x1G balance-sbl' is not {SHORTHAND} (did you mean '2x1G balance-slb'?)"],
+    ),
+    "shorthand-speed-case": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 2x1g",
+        [f"two-tier-cluster.yaml:15:14: '2x1g' is not {SHORTHAND} (did you mean '2x1G'?)"],
+    ),
+    "shorthand-spaced-units": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 02 X 25GbE Active-Backup",
+        [
+            f"two-tier-cluster.yaml:15:14: '02 X 25GbE Active-Backup' is not {SHORTHAND} "
+            "(did you mean '2x25G active-backup'?)"
+        ],
+    ),
+    "shorthand-lacp": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 2x1G LACP",
+        [
+            f"two-tier-cluster.yaml:15:14: '2x1G LACP' is not {SHORTHAND} (did you mean '2x1G balance-tcp'? "
+            "the shorthand balance-tcp is LACP active, fast, with fallback)"
+        ],
+    ),
+    "shorthand-unknown-speed": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 2x3G balance-slb",
+        [f"two-tier-cluster.yaml:15:14: '2x3G balance-slb' is not {SHORTHAND}"],
+    ),
+    "shorthand-no-bond-mode-close": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: 2x1G round-robin",
+        [f"two-tier-cluster.yaml:15:14: '2x1G round-robin' is not {SHORTHAND}"],
+    ),
+    "shorthand-not-like-one": (
+        "two-tier-cluster.yaml",
+        "uplinks: 2x1G balance-slb",
+        "uplinks: two 1G NICs",
+        [f"two-tier-cluster.yaml:15:14: 'two 1G NICs' is not {SHORTHAND}"],
+    ),
+    "long-form-mode-lacp": (
+        "ahv-host.yaml",
+        "mode: active-backup",
+        "mode: lacp",
+        [f"ahv-host.yaml:17:13: 'lacp' is not {MODES} (use mode: balance-tcp with lacp: active)"],
+    ),
+    "long-form-mode-802.3ad": (
+        "ahv-host.yaml",
+        "mode: active-backup",
+        "mode: 802.3ad",
+        [f"ahv-host.yaml:17:13: '802.3ad' is not {MODES} (use mode: balance-tcp with lacp: active)"],
+    ),
+    "lacp-elsewhere-gets-no-mode-hint": (
+        "ahv-host.yaml",
+        "mode: active-backup",
+        "mode: active-backup\n      lacp_time: lacp",
+        ["ahv-host.yaml:18:18: 'lacp' is not one of 'slow', 'fast'"],
+    ),
     # --- the one alternative whose type fits explains itself ---------------
     "fitting-alternative": (
         "ahv-host.yaml",
@@ -234,7 +301,7 @@ CASES = {
         "version: 1\ncolour: red\n",
         [
             "ahv-host.yaml:5:1: unknown key 'colour'; known keys: "
-            "bridges, host, internal_networks, internal_ports, name, networks, nodes, version"
+            "$schema, bridges, host, internal_networks, internal_ports, name, networks, nodes, version"
         ],
     ),
     "unknown-key-did-you-mean": (

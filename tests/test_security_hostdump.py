@@ -1393,7 +1393,12 @@ def test_a_failed_read_of_the_private_database_is_a_located_error(
     with pytest.raises(DesignInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     assert [(*located(d), d.file) for d in refused.value.diagnostics] == [
-        (1, 1, "ovsdb-client dump failed: 'ovsdb-client: connection refused'", "ovsdb-client dump")
+        (
+            1,
+            1,
+            "ovsdb-client dump failed: 'ovsdb-client: connection refused'",
+            f"{backup} (read back by ovsdb-client dump)",
+        )
     ]
 
 

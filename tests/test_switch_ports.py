@@ -414,7 +414,7 @@ def small_design(draw: st.DrawFn) -> dict[str, Any]:
 
 def needs_of(data: dict[str, Any]) -> dict[str, PortNeeds]:
     """The design's needs per switch port, by the port's label (a recabled NIC has two)."""
-    built = build_design(data, "d.yaml")
+    built = build_design(data)
     needs = design_needs(built, layout_node(built, built.nodes[0]))
     return {f"n1 {nic} ({port.switch})": port for nic, port in needs.items()}
 

@@ -110,7 +110,8 @@ def test_bad_shorthand(tmp_path: Path) -> None:
             "error",
             "bridges.br0.uplinks",
             "'2x10Gb active-backup' is not '<count>x<speed> [mode]' such as '2x10G active-backup' "
-            "(speeds 1G 10G 25G 40G 50G 100G; modes active-backup balance-slb balance-tcp)",
+            "(speeds 1G 10G 25G 40G 50G 100G; modes active-backup balance-slb balance-tcp) "
+            "(did you mean '2x10G active-backup'?)",
         ),
     ]
 
@@ -1156,6 +1157,258 @@ def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
     """
     assert problems_in(tmp_path, text, strict=True) == [
         (8, 34, "error", "nodes[0].nics.eth4", "node n1: NIC eth4 (1G) is not used by any bridge"),
+    ]
+
+
+# --- gateways (issue 13, point 12) ------------------------------------------
+
+
+def one_node(address: str, gateway: str) -> str:
+    """A one-node design whose shared host.gateway (line 3, column 30) and address are given."""
+    return f"""
+    version: 1
+    name: t
+    host: {{bridge: br0, gateway: {gateway}}}
+    bridges:
+      br0: {{uplinks: 2x10G active-backup}}
+    nodes:
+      - name: n1
+        nics: {{eth0: 10G, eth1: 10G}}
+        address: {address}
+    """
+
+
+@pytest.mark.parametrize(
+    ("address", "gateway", "message"),
+    [
+        ("10.0.0.11/24", "10.0.0.0", "gateway 10.0.0.0 is the network address of the host subnet 10.0.0.0/24"),
+        ("10.0.0.11/24", "10.0.0.255", "gateway 10.0.0.255 is the broadcast address of the host subnet 10.0.0.0/24"),
+        ("10.0.0.11/24", "10.0.0.11", "gateway 10.0.0.11 is the node's own address"),
+        ("10.0.0.5/30", "10.0.0.7", "gateway 10.0.0.7 is the broadcast address of the host subnet 10.0.0.4/30"),
+        # On a /31 (RFC 3021) both addresses are hosts: the only wrong gateway is the node itself.
+        ("10.0.0.0/31", "10.0.0.0", "gateway 10.0.0.0 is the node's own address"),
+        ("10.0.0.5/32", "10.0.0.5", "gateway 10.0.0.5 is the node's own address"),
+        ("10.0.0.5/32", "10.0.0.1", "gateway 10.0.0.1 is outside the host subnet 10.0.0.5/32"),
+    ],
+)
+def test_gateway_that_no_host_can_use(tmp_path: Path, address: str, gateway: str, message: str) -> None:
+    assert problems_in(tmp_path, one_node(address, gateway)) == [
+        (3, 30, "error", "host.gateway", f"node n1: {message}"),
+    ]
+
+
+@pytest.mark.parametrize(("address", "gateway"), [("10.0.0.0/31", "10.0.0.1"), ("10.0.0.1/31", "10.0.0.0")])
+def test_the_other_address_of_a_31_is_a_gateway(tmp_path: Path, address: str, gateway: str) -> None:
+    assert problems_in(tmp_path, one_node(address, gateway)) == []
+
+
+def test_a_node_gateway_is_checked_where_it_is_written(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0, gateway: 10.0.0.1}
+    bridges:
+      br0: {uplinks: 1x10G}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.0.11/24}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.0.12/24, gateway: 10.0.0.255}
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            8,
+            67,
+            "error",
+            "nodes[1].gateway",
+            "node n2: gateway 10.0.0.255 is the broadcast address of the host subnet 10.0.0.0/24",
+        ),
+    ]
+
+
+# --- MACs and internal addresses (issue 13, point 13) -------------------------
+
+
+def test_same_mac_on_two_nodes_in_any_case(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: {nics: [eth2]}}
+    nodes:
+      - name: n1
+        nics: {eth2: {speed: 10G, mac: "0c:c4:7a:58:91:50"}}
+        address: 10.0.0.11/24
+      - name: n2
+        nics: {eth2: {speed: 10G, mac: "0C:C4:7A:58:91:50"}}
+        address: 10.0.0.12/24
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            11,
+            36,
+            "error",
+            "nodes[1].nics.eth2.mac",
+            "node n2: MAC 0c:c4:7a:58:91:50 of eth2 is already eth2 of node n1",
+        ),
+    ]
+
+
+def test_same_mac_on_two_nics_of_one_node(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 3x10G}
+    nodes:
+      - name: n1
+        nics:
+          eth0: {speed: 10G, mac: "aa:bb:cc:dd:ee:01"}
+          eth1: {speed: 10G, mac: "aa:bb:cc:dd:ee:02"}
+          eth2: {speed: 10G, mac: "AA:BB:CC:DD:EE:01"}
+        address: 10.0.0.11/24
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            11,
+            31,
+            "error",
+            "nodes[0].nics.eth2.mac",
+            "node n1: MAC aa:bb:cc:dd:ee:01 of eth2 is already eth0 of node n1",
+        ),
+    ]
+
+
+def test_internal_networks_overlapping_each_other(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 1x10G}
+    internal_networks:
+      - {name: wide, bridge: virbr0, address: 192.168.0.1/16}
+      - {name: apart, bridge: virbr1, address: 172.16.0.1/24}
+      - {name: inside, bridge: virbr2, address: 192.168.5.1/24}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.3.11/24}
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            9,
+            45,
+            "error",
+            "internal_networks[2].address",
+            "internal network inside: 192.168.5.0/24 overlaps internal network wide (192.168.0.0/16)",
+        ),
+    ]
+
+
+def test_internal_port_address_of_another_nodes_host(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 1x10G}
+    internal_ports:
+      - {name: storage0, bridge: br0, vlan: 20}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.0.11/24, ports: {storage0: 10.0.0.12/24}}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.0.12/24, ports: {storage0: 10.0.1.11/24}}
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            9,
+            76,
+            "error",
+            "nodes[0].ports.storage0",
+            "node n1: address 10.0.0.12 of port storage0 is the host address of node n2",
+        ),
+    ]
+
+
+def test_internal_port_address_of_another_nodes_port(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 1x10G}
+    internal_ports:
+      - {name: storage0, bridge: br0, vlan: 20}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.0.11/24, ports: {storage0: 10.0.1.11/24}}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.0.12/24, ports: {storage0: 10.0.1.11/24}}
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            10,
+            76,
+            "error",
+            "nodes[1].ports.storage0",
+            "node n2: address 10.0.1.11 is already used by node n1 port storage0",
+        ),
+    ]
+
+
+# --- one message for one bad shared setting (issue 13, point 15) ------------
+
+
+def fleet(count: int, gateway: str, subnets: int = 1) -> str:
+    """A design of `count` nodes spread over `subnets` /16s, sharing host.gateway (line 3, column 30)."""
+    nodes = "".join(
+        f"  - {{name: n{i}, nics: {{eth0: 10G, eth1: 10G}}, "
+        f"address: 10.{i % subnets}.{i // subnets // 200}.{i // subnets % 200 + 10}/16}}\n"
+        for i in range(count)
+    )
+    return (
+        f"version: 1\nname: t\nhost: {{bridge: br0, gateway: {gateway}}}\n"
+        f"bridges:\n  br0: {{uplinks: 2x10G active-backup}}\nnodes:\n{nodes}"
+    )
+
+
+def test_a_shared_gateway_outside_every_subnet_is_one_error(tmp_path: Path) -> None:
+    assert problems_in(tmp_path, fleet(1750, "10.9.0.1")) == [
+        (
+            3,
+            30,
+            "error",
+            "host.gateway",
+            "1,750 nodes (n0, n1, n2 and 1,747 more): gateway 10.9.0.1 is outside the host subnet 10.0.0.0/16",
+        ),
+    ]
+
+
+def test_a_shared_gateway_outside_several_subnets_names_them(tmp_path: Path) -> None:
+    # The gateway is in 10.0.0.0/16, the subnet of n0 and n5: the other eight nodes are reported.
+    assert problems_in(tmp_path, fleet(10, "10.0.0.1", subnets=5)) == [
+        (
+            3,
+            30,
+            "error",
+            "host.gateway",
+            "8 nodes (n1, n2, n3 and 5 more): gateway 10.0.0.1 is outside their host subnets "
+            "(10.1.0.0/16, 10.2.0.0/16, 10.3.0.0/16 and 1 more)",
+        ),
+    ]
+
+
+def test_two_nodes_with_one_shortfall_are_one_error_naming_both(tmp_path: Path) -> None:
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 2x10G}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.0.11/24}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.0.12/24}
+      - {name: n3, nics: {eth0: 1G}, address: 10.0.0.13/24}
+    """
+    assert problems_in(tmp_path, text) == [
+        (5, 18, "error", "bridges.br0.uplinks", "2 nodes (n1, n2): bridge br0 needs 2 free 10G NICs, found 1 (eth0)"),
+        (5, 18, "error", "bridges.br0.uplinks", "node n3: bridge br0 needs 2 free 10G NICs, found 0"),
     ]
 
 

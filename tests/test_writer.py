@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -16,7 +17,7 @@ from generator import writer
 from generator.cli import main
 from generator.pipeline import validate_file
 from generator.render import OutputFile, owned_paths, render_design
-from generator.writer import compare_files, replace_folder, write_tree, writing
+from generator.writer import compare_files, replace_folder, writing
 from tests.conftest import REPO
 
 CLUSTER = REPO / "designs" / "two-tier-cluster.yaml"
@@ -24,7 +25,15 @@ CLUSTER = REPO / "designs" / "two-tier-cluster.yaml"
 
 def render(out: Path, design: Path = CLUSTER) -> int:
     valid = validate_file(design)
-    return write_tree(out, render_design(valid), owned_paths(valid))
+    return writer.write_tree(out, render_design(valid), owned_paths(valid))
+
+
+def anything(path: str) -> bool:
+    """Toy files carry no ovsgen header: the tests of the writer's mechanics let it replace them."""
+    return True
+
+
+write_tree = functools.partial(writer.write_tree, owns=anything)
 
 
 def stats(folder: Path) -> dict[str, tuple[int, int]]:
@@ -71,8 +80,9 @@ def test_a_change_replaces_only_what_changed_and_keeps_unchanged_files(tmp_path:
 def test_a_failed_swap_puts_everything_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     render(out)
-    (out / "two-tier-cluster/kvm-a-1/ovs/apply.sh").write_text("edited\n")
-    (out / "two-tier-cluster/kvm-a-2/ovs/apply.sh").write_text("edited\n")
+    for node in ("kvm-a-1", "kvm-a-2"):  # edited by hand, header kept: still ovsgen's to replace
+        with (out / f"two-tier-cluster/{node}/ovs/apply.sh").open("a") as script:
+            script.write("edited\n")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     real_replace, calls = os.replace, []
 
@@ -161,7 +171,7 @@ def test_an_unchanged_file_swapped_for_a_link_meanwhile_is_never_followed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A race: the old file checked as unchanged becomes a link to a secret before it is hard-linked.
-    The link itself may land in OUT (the next run refuses it), never the secret's file."""
+    The secret's file is never linked; the commit, which looks at what it replaces, refuses the link."""
     out, secret = tmp_path / "out", tmp_path / "secret"
     secret.write_text("AWS_SECRET_ACCESS_KEY=x\n")
     write_tree(out, SMALL, D)
@@ -175,7 +185,8 @@ def test_an_unchanged_file_swapped_for_a_link_meanwhile_is_never_followed(
         return same
 
     monkeypatch.setattr(writer, "_same_file", racing_same_file)
-    write_tree(out, [OutputFile("d/n/a.txt", "A\n"), *SMALL[1:]], D)
+    with pytest.raises(OSError, match=LINK_REFUSED):
+        write_tree(out, [OutputFile("d/n/a.txt", "A\n"), *SMALL[1:]], D)
     assert secret.stat().st_nlink == 1  # no hard link to the secret anywhere
     assert not any(path.samefile(secret) for path in out.rglob("*") if not path.is_symlink())
 
@@ -264,12 +275,12 @@ def test_staged_files_wait_hidden_beside_out(tmp_path: Path) -> None:
     with writing(out, D) as tree:
         tree.record(tree.stage(SMALL))
         beside = sorted(name for name in os.listdir(tmp_path) if name != "out")
-        staging = [name for name in beside if (tmp_path / name).is_dir()]
-        assert [name.startswith(".out.ovsgen") for name in beside] == [True, True]  # the lock, the staging
-        assert len(staging) == 1
-        assert (tmp_path / staging[0] / "d/n/b.sh").read_text() == "#!/bin/sh\n"
+        assert [name.startswith(".out.ovsgen-") for name in beside] == [True]  # the staging; the lock is in OUT
+        assert os.listdir(out) == [".ovsgen.lock"]
+        assert (tmp_path / beside[0] / "new/d/n/b.sh").read_text() == "#!/bin/sh\n"
         assert tree.commit() == 1
-    assert sorted(os.listdir(tmp_path)) == [".out.ovsgen.lock", "out"]
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # nothing left beside OUT
+    assert sorted(os.listdir(out)) == ["d"]  # nor the lock in it
 
 
 def test_a_render_that_changed_nothing_survives_its_staging_folder_being_cleaned_away(tmp_path: Path) -> None:
@@ -299,7 +310,7 @@ def test_a_plan_folder_is_replaced_whole_keeping_unchanged_files(
     assert contents(plan) == {"change.sh": (b"#!/bin/sh\n", 0o755), "rollback.sh": (b"r\n", 0o644)}
     assert stats(plan)["change.sh"] == kept  # linked from the old plan: same inode and mtime
     assert stat.S_IMODE(plan.stat().st_mode) == 0o755
-    assert sorted(os.listdir(tmp_path)) == [".plan.ovsgen.lock", "cwd", "plan"]
+    assert sorted(os.listdir(tmp_path)) == ["cwd", "plan"]
 
 
 def test_a_plan_is_staged_hidden_beside_its_folder_and_a_failure_leaves_the_old_one(tmp_path: Path) -> None:
@@ -309,14 +320,14 @@ def test_a_plan_is_staged_hidden_beside_its_folder_and_a_failure_leaves_the_old_
     def failing() -> Iterator[OutputFile]:
         yield OutputFile("plan.md", "new\n")
         beside = sorted(name for name in os.listdir(tmp_path) if name != "plan")
-        assert [name.startswith(".plan.ovsgen") for name in beside] == [True, True]
-        assert [(tmp_path / name / "plan.md").read_text() for name in beside if (tmp_path / name).is_dir()] == ["new\n"]
+        assert [name.startswith(".plan.ovsgen-") for name in beside] == [True]  # the staging; the lock is in OUT
+        assert (tmp_path / beside[0] / "new/plan.md").read_text() == "new\n"
         raise RuntimeError("the renderer failed")
 
     with pytest.raises(RuntimeError, match="the renderer failed"):
         replace_folder(plan, failing())
     assert contents(plan) == {"plan.md": (b"old\n", 0o644)}
-    assert sorted(os.listdir(tmp_path)) == [".plan.ovsgen.lock", "plan"]
+    assert sorted(os.listdir(tmp_path)) == ["plan"]
 
 
 # --- check --golden ------------------------------------------------------------------
@@ -444,3 +455,22 @@ def test_refusals_carry_the_errno_the_kernel_would_give(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="is not a name ovsgen writes; remove it") as named:
         writer.stale_files(golden, D, set())
     assert named.value.errno == errno.EINVAL
+
+
+def test_the_writer_names_out_by_its_own_name_and_refuses_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line refuses `-o .` and `-o /`; the writer itself stages beside `.` under the
+    folder's own name, and refuses / before it makes or locks anything."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    assert write_tree(Path("."), SMALL, D) == 1
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+    assert contents(out)["d/top.md"] == (b"t\n", 0o644)
+    with pytest.raises(OSError, match="is the root folder") as root:
+        write_tree(Path("/"), SMALL, D)
+    assert (root.value.errno, root.value.strerror) == (
+        errno.EINVAL,
+        "/ is the root folder; ovsgen writes only into folders below it",
+    )

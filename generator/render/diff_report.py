@@ -1,81 +1,319 @@
 """`ovsgen diff`: a Markdown summary of what a design change does, for pull requests.
 
-Per node: the changes in plain words (from the change plan), the risk note,
-and the unified diff of every rendered file that changes, folded in
-<details> blocks so that a review comment stays readable.
+The report must fit one pull-request comment whatever the change. Nodes whose changes are
+identical share one section (generator.changes.group_changes; for a diff, their host files must
+also change identically but for the node's name), showing the first node's file diffs. The
+build sheet's HTML page and wiring diagram are summarised by the Markdown sheet's diff, the CSV by
+its row counts. The whole report stays under the comment limit: node sections come before file
+diffs, and whatever does not fit is cut with a last line that says what and how to get it
+(`ovsgen diff --full FILE`: the unified diff of every rendered file, for a CI artifact).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
-from generator.changes import NodeChange, plan_designs, without_header
+from generator.changes import NodeChange, NodeGroup, change_key, group_changes, plan_designs, without_header
 from generator.pipeline import ValidDesign
-from generator.render import OutputFile, render_design
+from generator.render import KINDS, OutputFile, render_design
 from generator.render.plan_files import describe_files, describe_networks
-from generator.render.templating import template
+from generator.render.sheets import NODE_FILES
+from generator.render.templating import macro
+
+SHEET_KIND = "sheet"  # generator.render's kind of the build sheets, diagram, CSV and index
+
+COMMENT_LIMIT = 65_536  # characters GitHub takes in a pull-request comment
+# The report stays this far below the limit: room for the title or link a CI job adds.
+REPORT_BUDGET = COMMENT_LIMIT - 1_536
+MARKDOWN_SHEET = "build-sheet.md"
+# Said by build-sheet.md in Markdown: their diffs are summarised, never printed (--full has them).
+SUMMARISED_SHEETS = tuple(name for name in NODE_FILES if name != MARKDOWN_SHEET)
+PORTS_NAMED = 10  # switch ports a line of the summary names before "and N more"
+RUNS_NAMED = 20  # runs of node names a section lists before "and N more"
 
 
 @dataclass(frozen=True)
 class FileDiff:
     """One file's diff between two renders."""
 
-    path: str
+    path: str  # relative to the design folder
     lines: str  # the unified diff
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+
+@dataclass(frozen=True)
+class LineCounts:
+    """A design-wide file said by how many of its lines go and come (build-sheet.csv: a row each)."""
+
+    path: str
+    removed: int
+    added: int
+
+
+def _line_counts(path: str, old: OutputFile | None, new: OutputFile | None) -> LineCounts:
+    # Lines compared as multisets, not by difflib: a row changed on each of 1,000 nodes made
+    # difflib's matching take seconds, for two numbers.
+    before = Counter(old.text.splitlines() if old else [])
+    after = Counter(new.text.splitlines() if new else [])
+    return LineCounts(path, (before - after).total(), (after - before).total())
+
+
+@dataclass(frozen=True)
+class GroupDiff:
+    """A section of the report: a group of nodes, and its first node's files that change."""
+
+    group: NodeGroup
+    files: list[FileDiff]  # host files (ifcfg, ovs, libvirt), then build-sheet.md
+    summarised: list[str]  # names of the sheet files said by build-sheet.md
+
+    @property
+    def changed(self) -> int:
+        return len(self.files) + len(self.summarised)
+
+    @property
+    def names(self) -> list[str]:
+        return [file.path.partition("/")[2] for file in self.files] + self.summarised
 
 
 @dataclass(frozen=True)
 class DesignDiff:
-    """What changed in a design between two revisions: its sources, node changes and file diffs."""
+    """What changed in a design between two revisions: its sources, node sections and design files."""
 
     title: str
     old_source: str
     new_source: str
     changes: list[NodeChange]
-    node_diffs: dict[str, list[FileDiff]]
-    design_diffs: list[FileDiff]
+    groups: list[GroupDiff]
+    design_diffs: list[FileDiff]  # printed: index.md
+    design_summaries: list[LineCounts]  # counted: build-sheet.csv
 
 
-def _by_path(valid: ValidDesign | None) -> dict[str, OutputFile]:
+def _rendered(valid: ValidDesign | None, kinds: tuple[str, ...], nodes: set[str], jobs: int) -> list[OutputFile]:
+    """The design's files of these kinds, of `nodes` (all when empty); none for a missing design."""
     if valid is None:
-        return {}
-    # Paths without the design name, so that a renamed design still compares file by file.
-    return {file.path.partition("/")[2]: file for file in render_design(valid)}
+        return []
+    known = {layout.node.name for layout in valid.layouts}
+    if nodes and not nodes & known:
+        nodes = {""}  # none of its nodes is shown (removed ones): still its design-level files
+    return render_design(valid, nodes, kinds, jobs)
 
 
-def _file_diffs(old: ValidDesign | None, new: ValidDesign | None) -> list[FileDiff]:
-    before, after = _by_path(old), _by_path(new)
-    diffs = []
-    for path in sorted(before.keys() | after.keys(), key=lambda path: path.split("/")):  # folder by folder
-        old_text = before[path].text if path in before else ""
-        new_text = after[path].text if path in after else ""
-        if without_header(old_text) == without_header(new_text):
-            continue
-        lines = difflib.unified_diff(
-            old_text.splitlines(keepends=True),
-            new_text.splitlines(keepends=True),
-            fromfile=f"a/{path}" if path in before else "/dev/null",
-            tofile=f"b/{path}" if path in after else "/dev/null",
+def _by_node(files: list[OutputFile]) -> dict[str, dict[str, OutputFile]]:
+    """Files by node ("" for design-level files), keyed by their path without the design name,
+    so that a renamed design still compares file by file."""
+    found: dict[str, dict[str, OutputFile]] = {}
+    for file in files:
+        path = file.path.partition("/")[2]
+        node, _, rest = path.partition("/")
+        found.setdefault(node if rest else "", {})[path] = file
+    return found
+
+
+def _differs(old: OutputFile | None, new: OutputFile | None) -> bool:
+    if old is None or new is None:
+        return True
+    # Equal texts (the common case) need no look at the header comments.
+    return old.text != new.text and without_header(old.text) != without_header(new.text)
+
+
+def _changed_paths(old: dict[str, OutputFile], new: dict[str, OutputFile]) -> list[str]:
+    paths = sorted(old.keys() | new.keys(), key=lambda path: path.split("/"))  # folder by folder
+    return [path for path in paths if _differs(old.get(path), new.get(path))]
+
+
+def _unified(path: str, old: OutputFile | None, new: OutputFile | None, prefix: str = "") -> FileDiff:
+    lines = difflib.unified_diff(
+        old.text.splitlines(keepends=True) if old else [],
+        new.text.splitlines(keepends=True) if new else [],
+        fromfile=f"a/{prefix}{path}" if old else "/dev/null",
+        tofile=f"b/{prefix}{path}" if new else "/dev/null",
+    )
+    text = "".join(lines)
+    # The report closes a code fence after the diff: it must start on a line of its own.
+    return FileDiff(path, text if text.endswith("\n") else text + "\n")
+
+
+def _is_sheet(path: str) -> bool:
+    return path.rpartition("/")[2] in NODE_FILES and path.count("/") == 1
+
+
+def _text_without_name(file: OutputFile | None, node: str) -> bytes | None:
+    """A digest of the file's text with the node's name (as a whole word) replaced: what decides
+    "identical". A digest, not the text: 1,000 added nodes would otherwise keep a copy of every file."""
+    if file is None:
+        return None
+    text = re.sub(rf"(?<![\w.-]){re.escape(node)}(?![\w-])", "\0", file.text)
+    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=20).digest()
+
+
+class _NodeDiffs:
+    """Each node's changed files, and the key that groups nodes whose changes are identical.
+
+    The key holds the node's host files (ifcfg, ovs, libvirt), not its build sheets: they say what
+    the structured change and the host files say, with the node's own switch-port labels, which
+    differ on every node. So the sheets (half of a render) are rendered only for the first node of
+    each section, and for every node only when --full asks for every diff.
+    """
+
+    def __init__(self, change: NodeChange, old: dict[str, OutputFile], new: dict[str, OutputFile]) -> None:
+        self.change = change
+        self.old, self.new = old, new
+        self.paths = _changed_paths(old, new)
+        # Both texts of each changed host file, the node's name taken out: equal for two nodes
+        # exactly when their diffs are (and far cheaper than diffing every node's files).
+        node = change.node
+        host = tuple(
+            (path.partition("/")[2], _text_without_name(old.get(path), node), _text_without_name(new.get(path), node))
+            for path in self.paths
         )
-        text = "".join(lines)
-        # The report closes a code fence after the diff: it must start on a line of its own.
-        diffs.append(FileDiff(path, text if text.endswith("\n") else text + "\n"))
-    return diffs
+        self.key: Hashable = (change_key(change), host)
+
+    def add_sheets(self, old: dict[str, OutputFile], new: dict[str, OutputFile]) -> None:
+        """Take in the node's build sheets, rendered once its section is known."""
+        self.old, self.new = {**self.old, **old}, {**self.new, **new}
+        self.paths = _changed_paths(self.old, self.new)
+
+    def section(self, group: NodeGroup) -> GroupDiff:
+        """The group's section, with this (its first) node's diffs."""
+        files = [self.diff(path) for path in self.paths if not _is_sheet(path)]
+        summarised = []
+        for path in self.paths:
+            name = path.rpartition("/")[2]
+            if name == MARKDOWN_SHEET and _is_sheet(path):
+                files.append(self.diff(path))
+            elif name in SUMMARISED_SHEETS and _is_sheet(path):
+                summarised.append(name)
+        return GroupDiff(group, files, summarised)
+
+    def diff(self, path: str, prefix: str = "") -> FileDiff:
+        """The unified diff of one of the node's files; `prefix`: before its path in the ---/+++ lines."""
+        return _unified(path, self.old.get(path), self.new.get(path), prefix)
 
 
-def design_diff(old: ValidDesign | None, new: ValidDesign | None, old_source: str, new_source: str) -> DesignDiff:
-    changes = plan_designs(old, new)
-    diffs = _file_diffs(old, new)
-    node_names = {change.node for change in changes}
-    node_diffs = {name: [d for d in diffs if d.path.split("/", 1)[0] == name] for name in node_names}
-    design_diffs = [d for d in diffs if d.path.split("/", 1)[0] not in node_names]
+HOST_KINDS = tuple(kind for kind in KINDS if kind != SHEET_KIND)
+
+
+def design_diff(
+    old: ValidDesign | None,
+    new: ValidDesign | None,
+    old_source: str,
+    new_source: str,
+    *,
+    full: TextIO | None = None,
+    jobs: int = 1,
+) -> DesignDiff:
+    """The report's part about one design; with `full`, also writes there the unified diff of
+    every rendered file that changes, node by node. `jobs`: processes that render large designs."""
     either = new or old
     assert either is not None, "a diff needs at least one of the two designs"
-    return DesignDiff(either.design.name, old_source, new_source, changes, node_diffs, design_diffs)
+    before, after = _rendered(old, HOST_KINDS, set(), jobs), _rendered(new, HOST_KINDS, set(), jobs)
+    changes = plan_designs(old, new, rendered=(before, after))
+    old_files, new_files = _by_node(before), _by_node(after)
+    nodes = [_NodeDiffs(change, old_files.get(change.node, {}), new_files.get(change.node, {})) for change in changes]
+    groups = group_changes(changes, [node.key for node in nodes])
+    first = {node.change.node: node for node in nodes}
+    # Sheets of the nodes shown (all with --full); the design-level sheets (CSV, index) come with them.
+    shown = set() if full is not None else {group.first.node for group in groups}
+    old_sheets = _by_node(_rendered(old, (SHEET_KIND,), shown, jobs))
+    new_sheets = _by_node(_rendered(new, (SHEET_KIND,), shown, jobs))
+    for node in nodes if full is not None else [first[name] for name in shown]:
+        node.add_sheets(old_sheets.get(node.change.node, {}), new_sheets.get(node.change.node, {}))
+    sections = [first[group.first.node].section(group) for group in groups]
+    old_design, new_design = old_sheets.get("", {}), new_sheets.get("", {})
+    design_paths = _changed_paths(old_design, new_design)
+    printed = [_unified(p, old_design.get(p), new_design.get(p)) for p in design_paths if p.endswith(".md")]
+    counted = [_line_counts(p, old_design.get(p), new_design.get(p)) for p in design_paths if not p.endswith(".md")]
+    if full is not None:
+        _write_full(full, either.design.name, nodes, (old_design, new_design, design_paths))
+    return DesignDiff(either.design.name, old_source, new_source, changes, sections, printed, counted)
 
 
-def render_diff_report(diffs: list[DesignDiff]) -> str:
-    return template("diff.md.j2").render(
-        diffs=diffs, describe_files=describe_files, describe_networks=describe_networks
-    )
+def _write_full(
+    full: TextIO,
+    design: str,
+    nodes: list[_NodeDiffs],
+    design_files: tuple[dict[str, OutputFile], dict[str, OutputFile], list[str]],
+) -> None:
+    """Every changed file's unified diff, paths from the output folder (a/<design>/<node>/...)."""
+    for node in nodes:
+        for path in node.paths:
+            full.write(node.diff(path, f"{design}/").lines)
+    old, new, paths = design_files
+    for path in paths:
+        full.write(_unified(path, old.get(path), new.get(path), f"{design}/").lines)
+
+
+def _utf16_length(text: str) -> int:
+    """Length as GitHub counts it (JavaScript string length): characters beyond the BMP count twice."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+@dataclass
+class _Piece:
+    """A self-contained part of the report (whole Markdown blocks), with a shorter form."""
+
+    full: str
+    short: str  # the same without file diffs ("" when it has none)
+    nodes: int = 0  # nodes of the section (0: not a node section)
+    diffs: int = 0  # file diffs the full form shows and the short one does not
+
+
+def _pieces(diffs: list[DesignDiff]) -> Iterator[_Piece]:
+    head = macro("diff.md.j2", "design_head")
+    section = macro("diff.md.j2", "group_section")
+    design_files = macro("diff.md.j2", "design_files")
+    words: dict[str, Callable[..., list[str]]] = {"files": describe_files, "networks": describe_networks}
+    yield _Piece(macro("diff.md.j2", "title")(), "")
+    for diff in diffs:
+        yield _Piece(head(diff, PORTS_NAMED), "")
+        for item in diff.groups:
+            full = section(item, words, RUNS_NAMED, True)
+            short = section(item, words, RUNS_NAMED, False) if item.files else ""
+            yield _Piece(full, short, item.group.size, len(item.files))
+        if diff.design_diffs or diff.design_summaries:
+            full = design_files(diff, True)
+            short = design_files(diff, False) if diff.design_diffs else ""
+            yield _Piece(full, short, 0, len(diff.design_diffs))
+
+
+def render_diff_report(diffs: list[DesignDiff], full_name: str | None = None) -> str:
+    """The Markdown report, under REPORT_BUDGET characters; `full_name`: where --full wrote the
+    whole diff, if it was given."""
+    pieces = list(_pieces(diffs))
+    lengths = [(_utf16_length(piece.full), _utf16_length(piece.short or piece.full)) for piece in pieces]
+    cut_note = macro("diff.md.j2", "cut_note")
+    # Room for the note saying what was cut: its longest form, with every count at its largest.
+    budget = REPORT_BUDGET - _utf16_length(cut_note(10**9, 10**9, 10**9, full_name or ""))
+    shown: list[str] = []
+    used = 0
+    shortened = 0
+    for index, piece in enumerate(pieces):
+        rest = sum(short for _, short in lengths[index + 1 :])  # the others at least in short form
+        full, short = lengths[index]
+        if used + full + rest <= budget:
+            shown.append(piece.full)
+            used += full
+        elif used + short <= budget:
+            shown.append(piece.short or piece.full)
+            used += short
+            shortened += piece.diffs
+        else:
+            return "".join(shown) + cut_note(*_cut(pieces[index:]), shortened, full_name or "")
+    if shortened:
+        return "".join(shown) + cut_note(0, 0, shortened, full_name or "")
+    return "".join(shown)
+
+
+def _cut(pieces: Sequence[_Piece]) -> tuple[int, int]:
+    """Node sections and nodes in `pieces`."""
+    sections = [piece for piece in pieces if piece.nodes]
+    return len(sections), sum(piece.nodes for piece in sections)

@@ -33,7 +33,7 @@ def render_ifcfg(
     what a host has in the columns no design manages (generator.plan.carry_over), so that the
     files a plan from a host dump installs keep what change.sh kept."""
     state = state if state is not None else node_state(design, layout)
-    header = header_comment(design.file_name, layout.node.name)
+    header = header_comment(design.name, layout.node.name)
     folder = f"{node_folder}/{FOLDER}"
     return [
         OutputFile(f"{folder}/ifcfg-{device}", _text(header, summary, settings))

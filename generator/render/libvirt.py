@@ -17,7 +17,7 @@ FOLDER = "libvirt"
 
 def render_libvirt(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
     folder = f"{node_folder}/{FOLDER}"
-    header = header_comment(design.file_name, layout.node.name)
+    header = header_comment(design.name, layout.node.name)
     files = [
         OutputFile(f"{folder}/{network.name}.xml", _xml(header, _ovs_network_xml(network)))
         for network in design.networks

@@ -25,7 +25,7 @@ FOLDER = "ovs"
 def render_apply_script(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
     state = node_state(design, layout)
     text = ovs_script(
-        header=header_comment(design.file_name, layout.node.name),
+        header=header_comment(design.name, layout.node.name),
         script="apply.sh",
         node=layout.node.name,
         purpose=(

@@ -1,9 +1,10 @@
 """The files of `ovsgen plan`: per node change.sh, rollback.sh, libvirt-change.sh,
-the ifcfg files and network XML to install, and one plan.md for all nodes."""
+the ifcfg files and network XML to install, and one plan.md for all nodes, in which nodes whose
+changes are identical share one section (generator.changes.group_changes)."""
 
 from __future__ import annotations
 
-from generator.changes import FileChange, NodeChange
+from generator.changes import FileChange, NodeChange, group_changes
 from generator.plan import NodePlan
 from generator.render.files import OutputFile
 from generator.render.ifcfg_plan import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
@@ -39,6 +40,7 @@ def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
         header=plan_header(source, None),
         source=source,
         changes=changes,
+        groups=group_changes(changes),
         describe_files=describe_files,
         describe_networks=describe_networks,
     )

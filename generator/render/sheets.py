@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from generator.model import DEFAULT_MTU, Design, Network
+from generator.model import DEFAULT_MTU, Design, Network, Uplinks
 from generator.render.files import OutputFile
 from generator.render.templating import MarkdownText, header_comment, markdown_text, template
 from generator.render.wiring import render_wiring_svg
@@ -70,7 +70,7 @@ DESIGN_FILES = ("build-sheet.csv", "index.md")
 
 def render_node_sheets(design: Design, layout: NodeLayout, folder: str) -> list[OutputFile]:
     sheet = node_sheet(design, layout)
-    header = header_comment(design.file_name, layout.node.name)
+    header = header_comment(design.name, layout.node.name)
     sections = node_sections(sheet)
     title = f"Build sheet: {layout.node.name}"
     subtitle = f"Design {design.name}"  # the file name is in the header comment only: renames stay quiet
@@ -214,7 +214,7 @@ def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: 
     """The fleet CSV and the index; both always cover every node of the design."""
     sheets = [node_sheet(design, layout) for layout in layouts]
     index = template("index.md.j2").render(
-        header=header_comment(design.file_name, None),
+        header=header_comment(design.name, None),
         title=f"Design {design.name}",
         subtitle=f"{len(layouts)} node(s); each has a build sheet, a printable page and a wiring diagram.",
         sections=design_sections(design, layouts),
@@ -261,9 +261,35 @@ def _bridge_rows(design: Design) -> list[tuple[str, ...]]:
             part for part in (f"VLANs {tagged}" if tagged else "", f"untagged: {untagged}" if untagged else "") if part
         )
         rows.append(
-            (bridge.name, bridge.uplinks.intent, bridge.bond_name, str(bridge.mtu or DEFAULT_MTU), carries or NONE)
+            (
+                bridge.name,
+                uplinks_in_words(bridge.uplinks),
+                bridge.bond_name,
+                str(bridge.mtu or DEFAULT_MTU),
+                carries or NONE,
+            )
         )
     return rows
+
+
+def uplinks_in_words(uplinks: Uplinks) -> str:
+    """A bridge's uplinks as people say them: the shorthand as written (`2x10G active-backup`),
+    else which NICs (`eth2 and eth3`, `2 10G NICs`, `all 10G NICs`), the bond mode, and LACP if on."""
+    if uplinks.shorthand is not None:
+        return uplinks.shorthand
+    if uplinks.count == 1 or len(uplinks.names) == 1:
+        return _uplink_nics(uplinks)  # a plain port: no bond, so no mode
+    lacp = f", LACP {uplinks.lacp}" if uplinks.has_lacp else ""
+    return f"{_uplink_nics(uplinks)}, {uplinks.mode}{lacp}"
+
+
+def _uplink_nics(uplinks: Uplinks) -> str:
+    if uplinks.names:
+        *first, last = uplinks.names
+        return f"{', '.join(first)} and {last}" if first else last
+    if uplinks.count is None:
+        return f"all {uplinks.speed} NICs"
+    return f"{uplinks.count} {uplinks.speed} NIC{'' if uplinks.count == 1 else 's'}"
 
 
 def _node_row(design: Design, layout: NodeLayout) -> tuple[str, ...]:

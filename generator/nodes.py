@@ -1,0 +1,50 @@
+"""Which nodes `--node` selects: one rule for render, check, plan, diff and rehearse.
+
+Node names compare case-insensitively, as the duplicate-name check compares them
+(host names are case-insensitive): `--node AHV-A-1` selects the node the design
+calls ahv-a-1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the semantic checks import this module, and the pipeline imports them
+    from generator.pipeline import ValidDesign
+
+SHOWN_NODE_NAMES = 10  # valid names listed after an unknown --node; more are counted
+
+
+def fold(name: str) -> str:
+    """The form node names are compared in (the duplicate-name check uses the same)."""
+    return name.lower()
+
+
+def design_node_names(designs: Iterable[ValidDesign]) -> list[str]:
+    """Every node name of the designs, in design order, each spelling once."""
+    return list(dict.fromkeys(layout.node.name for design in designs for layout in design.layouts))
+
+
+def selected_nodes(wanted: Iterable[str], designs: Sequence[ValidDesign]) -> tuple[str, ...]:
+    """The designs' own spellings of the wanted names (all of them when a name is spelt
+    differently in two designs), in design order; names no design has are left out."""
+    folded = {fold(name) for name in wanted}
+    return tuple(name for name in design_node_names(designs) if fold(name) in folded)
+
+
+def unknown_nodes_message(wanted: Iterable[str], designs: Sequence[ValidDesign]) -> str | None:
+    """What is wrong with the wanted names (those no design has, and the valid ones); None if nothing."""
+    names = design_node_names(designs)
+    known = {fold(name) for name in names}
+    unknown = sorted({name for name in wanted if fold(name) not in known})
+    if not unknown:
+        return None
+    return f"no node named {', '.join(unknown)} in the given designs (nodes: {listed(names, SHOWN_NODE_NAMES)})"
+
+
+def listed(names: Sequence[str], shown: int) -> str:
+    """`a, b, c and 1,747 more`: the first `shown` names and how many others."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"
