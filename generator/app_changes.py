@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from generator.diagnostics import DesignInvalid
 from generator.hoststate import load_dump
 from generator.nodes import selected_nodes, unknown_nodes_message
 from generator.pipeline import ValidDesign
-from generator.rehearse import RehearsalUnavailable, is_database_file, not_a_start, rehearse
+from generator.rehearse import RehearsalUnavailable, dump_not_database, is_database_file, not_a_start, rehearse
 from generator.render.diff_report import design_diff, render_diff_report
 from generator.render.ifcfg_plan import BACKUP, NEW, OLD
 from generator.render.plan_files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
@@ -157,11 +158,17 @@ def base_ref_problem(ref: str) -> str | None:
         )
     # --verify --quiet: one object or nothing; REF^{commit}: a tag or branch must lead to a commit.
     if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
-        return (
-            f"base revision {ref} is not in this checkout; in CI fetch it first: "
-            f"git fetch origin {_remote_branch(ref)} --depth=1 (or actions/checkout with fetch-depth: 0)"
-        )
+        return f"base revision {ref} is not in this checkout; in CI fetch it first: {_fetch_advice(ref)}"
     return None
+
+
+def _fetch_advice(ref: str) -> str:
+    """How to fetch `ref` in a shallow CI checkout: a branch by name; anything else (`main~5`,
+    a commit id) only with the history that holds it."""
+    branch = _remote_branch(ref)
+    if re.fullmatch(r"[A-Za-z0-9._/-]+", branch) and not re.fullmatch(r"[0-9a-f]{7,64}", branch):
+        return f"git fetch origin {branch} --depth=1 (or actions/checkout with fetch-depth: 0)"
+    return "git fetch --unshallow origin (or actions/checkout with fetch-depth: 0)"
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -251,14 +258,23 @@ def _umask() -> int:
     return mask
 
 
+def _rehearse_refused(settings: Settings, start: Path, valid: list[ValidDesign], from_database: bool) -> int:
+    """After the designs' problems: for a first file that is no design at all (garbage, an empty
+    file), say what rehearse takes."""
+    if not from_database and not any(design.source.file == str(start) for design in valid):
+        return fail(settings, not_a_start(start))
+    return EXIT_INVALID
+
+
 def run_rehearse(settings: Settings) -> int:
     start, new_path = settings.designs
     from_database = is_database_file(start)
+    dumped = None if from_database else dump_not_database(start)
+    if dumped:
+        return fail(settings, dumped)
     valid, ok = validate_designs(settings, (new_path,) if from_database else (start, new_path))
     if not ok:
-        if not from_database and not any(design.source.file == str(start) for design in valid):
-            return fail(settings, not_a_start(start))  # garbage, an empty file, a JSON dump: say what it takes
-        return EXIT_INVALID
+        return _rehearse_refused(settings, start, valid, from_database)
     old, new = (None, valid[0]) if from_database else (valid[0], valid[1])
     unknown = _unknown_nodes(settings, valid)
     if unknown:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.model import Design, InternalNetwork, Network
 from generator.ovsstate import EMPTY, OvsState, node_state
@@ -97,7 +97,7 @@ class NodeFiles:
         if rendered is not None:
             self.rendered = {}
             for file in rendered:
-                parts = file.path.split("/", 3)  # design/node/folder/name, or a design-level file
+                parts = file.path.split("/")  # design/node/folder/name, or a design-level file
                 if len(parts) == 4:
                     self.rendered.setdefault((parts[1], parts[2]), []).append(file)
 
@@ -212,9 +212,8 @@ def _bridge_devices(host: OvsState, bridge: str) -> list[str]:
     return [bridge, *(port.name for port in ports), *nics]
 
 
-def _files(valid: ValidDesign | None, node: str, kind: str) -> list[OutputFile]:
-    # A node the design lacks renders no files.
-    return render_design(valid, [node], [kind]) if valid is not None else []
+def _files(valid: ValidDesign, node: str, kind: str) -> list[OutputFile]:
+    return render_design(valid, [node], [kind])
 
 
 # A whole line that is a header comment (templating.header_comment in a shell, ifcfg, XML, SVG,
@@ -246,7 +245,32 @@ def _compare(old_files: list[OutputFile], new_files: list[OutputFile]) -> list[F
 
 def _file_changes(old: NodeFiles, new: NodeFiles, node: str) -> tuple[FileChange, ...]:
     kind, folder = "ifcfg", ifcfg_files.FOLDER
-    return tuple(_compare(old.files(node, kind, folder), new.files(node, kind, folder)))
+    found = _compare(old.files(node, kind, folder), new.files(node, kind, folder))
+    return tuple(replace(item, reason=_ifcfg_reason(item)) if item.action == "change" else item for item in found)
+
+
+def _ifcfg_reason(change: FileChange) -> str:
+    """A changed ifcfg file's settings in words (`IPADDR 172.16.0.7 -> 172.17.0.7, MTU=9000 added`),
+    so that a reviewer sees the values without opening the diff, and nodes whose values differ
+    are never one section."""
+    assert change.old is not None
+    assert change.file is not None
+    old, new = _ifcfg_settings(change.old.text), _ifcfg_settings(change.file.text)
+    words = []
+    for key in dict.fromkeys([*old, *new]):  # in file order, old keys first
+        if key not in new:
+            words.append(f"{key}={old[key]} removed")
+        elif key not in old:
+            words.append(f"{key}={new[key]} added")
+        elif old[key] != new[key]:
+            words.append(f"{key} {old[key]} -> {new[key]}")
+    return ", ".join(words)
+
+
+def _ifcfg_settings(text: str) -> dict[str, str]:
+    """An ifcfg file's KEY=value lines (values as written, quotes included); comments left out."""
+    pairs = (line.partition("=") for line in text.splitlines() if line and not line.startswith("#"))
+    return {key: value for key, sign, value in pairs if sign}
 
 
 def _network_changes(

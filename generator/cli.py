@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,8 +98,7 @@ JOBS = click.option(
     "--jobs",
     type=click.IntRange(min=0),
     default=0,
-    show_default="0: one per core for large designs",
-    help="Processes that render nodes; designs under 200 nodes always render in one.",
+    help="Processes that render nodes (default: one per core); designs under 200 nodes always render in one.",
 )
 
 QUIET = click.option(
@@ -128,6 +128,11 @@ def _run(command: Callable[[app.Settings], int], **options: object) -> None:
     """Options arrive under the names of Settings fields; the command does the rest."""
     try:
         code = command(_settings(**options))
+    except BrokenPipeError:
+        # The reader went away (`ovsgen check ... | head`): as a shell tool does, end quietly, with
+        # the exit status of SIGPIPE; stdout goes to /dev/null so its last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
     except OSError as error:
         # Unwritable output, unreadable golden: the user's environment, not a bug.
         where = f": {error.filename}" if error.filename else ""
@@ -140,7 +145,8 @@ def _run(command: Callable[[app.Settings], int], **options: object) -> None:
 @click.version_option(__version__, prog_name="ovsgen")
 def main() -> None:
     """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files,
-    ovs-vsctl change scripts and libvirt networks.
+    ovs-vsctl scripts, libvirt networks and build sheets; plan, rehearse and review
+    changes (change and rollback scripts, pull-request diffs).
 
     \b
     Example:
@@ -212,6 +218,11 @@ def check(jobs: int, **options: object) -> None:
     Example (in CI):
       ovsgen check designs/*.yaml --golden golden/
     """
+    golden, designs = options["golden"], options["designs"]
+    assert isinstance(golden, Path)
+    assert isinstance(designs, tuple)
+    # `--golden mine.yaml`: the advice to render into it would lose the design.
+    require_not_an_input(golden, designs, "--golden", "the golden folder")
     _run(app.run_check, jobs=jobs or os.cpu_count() or 1, **options)
 
 
@@ -268,7 +279,7 @@ def _require_output_folder(out: Path, designs: tuple[Path, ...]) -> None:
         raise click.UsageError(printable(message))
 
 
-def require_not_an_input(path: Path, inputs: tuple[Path, ...], option: str) -> None:
+def require_not_an_input(path: Path, inputs: tuple[Path, ...], option: str, instead: str = "another file") -> None:
     """A usage error when the file `path`, which a command writes (its option `option`, such as
     `--full`), is one of the command's input files: through a link, a hard link or `..` alike.
     Nothing has been written when it is raised."""
@@ -278,7 +289,7 @@ def require_not_an_input(path: Path, inputs: tuple[Path, ...], option: str) -> N
         except (OSError, RuntimeError) as error:  # a vanished working folder; a loop of links (RuntimeError)
             raise click.UsageError(printable(f"{option} {path}: cannot tell which file it is: {error}")) from None
         if same:
-            message = f"{option} {path}: this is {source}, which the command reads; give another file"
+            message = f"{option} {path}: this is {source}, which the command reads; give {instead}"
             raise click.UsageError(printable(message))
 
 
@@ -315,7 +326,9 @@ def plan(
 ) -> None:
     """Plan a change: change and rollback scripts.
 
-    Plan the change from OLD to NEW: per node change.sh, rollback.sh, libvirt-change.sh.
+    Plan the change from OLD to NEW: per node the OVS change.sh and rollback.sh, and where
+    they change, ifcfg-change.sh/ifcfg-rollback.sh and libvirt-change.sh/libvirt-rollback.sh,
+    with plan.md saying what changes, in which order, and what the switch team does.
 
     \b
     Usage:

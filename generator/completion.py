@@ -7,6 +7,7 @@ traceback into the user's prompt, so it offers no names instead.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from collections.abc import Iterable
@@ -48,8 +49,10 @@ def _reparsed(ctx: click.Context, incomplete: str) -> dict[str, object]:
         args.pop()
     if args and args[-1] == "--node":
         args.pop()
+    # While the user presses Tab, the shell has not expanded `designs/*.yaml` yet: expand it here.
+    args = [name for word in args for name in (sorted(glob.glob(word)) or [word])]
     try:
-        return dict(ctx.command.make_context(ctx.info_name, args, parent=ctx.parent, resilient_parsing=True).params)
+        return dict(ctx.command.make_context(ctx.info_name, args, resilient_parsing=True).params)
     except Exception:  # the words as the user typed them so far: anything may be wrong with them
         return {}
 
@@ -63,7 +66,7 @@ def _node_names(path: Path) -> list[str]:
         data = load_design(path).data
     except Exception:  # a missing, unreadable or broken design: no names, and nothing printed
         return []
-    nodes = data.get("nodes") if isinstance(data, dict) else None
+    nodes = data.get("nodes")  # load_design refuses a design that is not a mapping
     if not isinstance(nodes, list):
         return []
     names = [node.get("name") for node in nodes if isinstance(node, dict)]

@@ -65,9 +65,12 @@ def read_back(value: Cell) -> str:
         return str(value) if value != "" else UNSET
     if not value:
         return UNSET
+    # OVSDB keeps sets and maps sorted (by key), and ovs-vsctl prints them so: whatever order a
+    # design or dump gave, the expectation is in the database's.
     if isinstance(value[0], tuple):
-        return "{" + ", ".join(f"{pair[0]}={pair[1]}" for pair in value if isinstance(pair, tuple)) + "}"
-    return "[" + ", ".join(str(atom) for atom in value) + "]"
+        pairs = sorted(pair for pair in value if isinstance(pair, tuple))
+        return "{" + ", ".join(f"{key}={atom}" for key, atom in pairs) + "}"
+    return "[" + ", ".join(str(atom) for atom in sorted(value)) + "]"
 
 
 def _set_columns(table: str, record: str, columns: Columns) -> list[Command]:

@@ -16,6 +16,7 @@ The environment decides as other tools do:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -62,7 +63,7 @@ def progress_delay(environ: Mapping[str, str]) -> float:
         delay = float(environ.get(DELAY_VARIABLE, DEFAULT_DELAY))
     except ValueError:
         return DEFAULT_DELAY
-    return delay if 0 <= delay < float("inf") else DEFAULT_DELAY
+    return delay if 0 <= delay < math.inf else DEFAULT_DELAY
 
 
 def counted(count: int, singular: str, plural: str | None = None) -> str:

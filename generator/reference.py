@@ -99,7 +99,7 @@ def _join(where: str, key: str) -> str:
 
 def _placeholder(where: str) -> str:
     """`bridges` -> `bridge`, `nics` -> `nic`: the name a mapping's keys stand for."""
-    last = where.rsplit(".", 1)[-1].removesuffix("[]")
+    last = where.rpartition(".")[2].removesuffix("[]")
     return last.removesuffix("es") if last.endswith("ches") else last.removesuffix("s")
 
 
@@ -238,14 +238,13 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"usage: python -m generator.reference [--check] FILE\n  e.g. {REGENERATE}\n")
         return 2
     path = Path(paths[0])
-    page = reference_markdown()
+    page = reference_markdown().encode()
     if check:
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != page:
+        if not path.is_file() or path.read_bytes() != page:
             sys.stderr.write(f"{path} is not what the schema generates; run: {REGENERATE}\n")
             return 1
         return 0
-    path.write_text(page, encoding="utf-8")
+    path.write_bytes(page)
     return 0
 
 

@@ -114,16 +114,25 @@ def is_database_file(path: Path) -> bool:
         return handle.read(5) == b"OVSDB"
 
 
+_TAKES = "rehearse starts from an old design or a host's database made with: ovsdb-client backup"
+
+
 def not_a_start(path: Path) -> str:
-    """What to say of a first file that is neither a database nor a valid design (the design's own
-    problems are reported before this): what it seems to be, and what rehearse takes instead."""
-    takes = "rehearse starts from an old design or a host's database made with: ovsdb-client backup"
+    """What to say of a first file that is neither a database, a dump nor a valid design (the
+    design's own problems are reported before this)."""
+    return f"{path} is neither a valid design nor an OVSDB database; {_TAKES}; nothing was rehearsed"
+
+
+def dump_not_database(path: Path) -> str | None:
+    """What to say when the first file is a host dump (`ovsdb-client dump --format=json`), the
+    input of `plan --from-host`, instead of a database; None when it is no dump. Told before the
+    file is read as a design, whose YAML errors about a JSON dump would only mislead."""
     try:
         load_dump(path)
     except DesignInvalid:
-        return f"{path} is neither a valid design nor an OVSDB database; {takes}; nothing was rehearsed"
+        return None
     return (
-        f"{path} is a dump (ovsdb-client dump --format=json), not a database; {takes} "
+        f"{path} is a dump (ovsdb-client dump --format=json), not a database; {_TAKES} "
         "(a dump is for: ovsgen plan --from-host); nothing was rehearsed"
     )
 

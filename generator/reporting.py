@@ -61,6 +61,17 @@ class Reporter(Protocol):
     def report(self, diagnostics: Sequence[Diagnostic], stream: TextIO) -> None: ...
 
 
+def _not_shown(counts: collections.Counter[Severity]) -> str:
+    """The closing line of a file with more diagnostics than are shown: "fix these first" only
+    when errors are among them (warnings alone do not stop a run)."""
+    errors, warnings = counts[Severity.ERROR], counts[Severity.WARNING]
+    if not errors:
+        return f"{warnings:,} more warning(s) not shown"
+    if not warnings:
+        return f"{errors:,} more error(s) not shown; fix these first"
+    return f"{errors:,} more error(s) and {warnings:,} more warning(s) not shown; fix these first"
+
+
 class TextReporter:
     """`file:line:col: error: path: message`, then the line and a caret under the column."""
 
@@ -70,14 +81,15 @@ class TextReporter:
 
     def report(self, diagnostics: Sequence[Diagnostic], stream: TextIO) -> None:
         shown: collections.Counter[str] = collections.Counter()
+        hidden: dict[str, collections.Counter[Severity]] = {}
         for diagnostic in diagnostics:
             shown[diagnostic.file] += 1
             if shown[diagnostic.file] <= SHOWN_PER_FILE:
                 stream.write(self.format(diagnostic))
-        for file, count in shown.items():
-            if count > SHOWN_PER_FILE:
-                more = count - SHOWN_PER_FILE
-                stream.write(f"{printable(file)}: {more} more problem(s) not shown; fix these first\n")
+            else:
+                hidden.setdefault(diagnostic.file, collections.Counter())[diagnostic.severity] += 1
+        for file, counts in hidden.items():
+            stream.write(f"{printable(file)}: {_not_shown(counts)}\n")
 
     def format(self, diagnostic: Diagnostic) -> str:
         severity = diagnostic.severity.value

@@ -305,7 +305,7 @@ def _uplink_hint(error: ValidationError) -> str:
     shorthand = _definition("uplink_shorthand")
     if error.validator == "pattern" and error.schema == shorthand:
         return _shorthand_hint(value, str(shorthand["pattern"]))
-    if error.validator == "enum" and tuple(error.absolute_path)[-2:] == ("uplinks", "mode") and _is_lacp(value):
+    if error.validator == "enum" and error.schema == _definition("uplinks")["properties"]["mode"] and _is_lacp(value):
         return " (use mode: balance-tcp with lacp: active)"
     return ""
 
@@ -327,7 +327,7 @@ def _shorthand_hint(value: str, pattern: str) -> str:
     meant = f"{int(count)}x{int(speed)}G"
     if mode:
         modes = [str(known) for known in _definition("uplinks")["properties"]["mode"]["enum"]]
-        close = ["balance-tcp"] if _is_lacp(mode) else difflib.get_close_matches(mode.lower(), modes, n=1)
+        close = ["balance-tcp"] if _is_lacp(mode) else difflib.get_close_matches(mode.lower(), modes)
         if not close:
             return ""
         meant += f" {close[0]}"

@@ -68,7 +68,8 @@ def written_by_render(path: str) -> bool:
     head = _head(path)
     if head is None:
         return False
-    first, second, *_ = [*head.split(b"\n", 2), b"", b""]
+    first, _, rest = head.partition(b"\n")
+    second = rest.partition(b"\n")[0]
     if GENERATED_MARK in first or GENERATED_MARK in second:
         return True
     from generator.render.sheets import CSV_COLUMNS  # only for a file without the header
@@ -154,7 +155,7 @@ class TreeWriter:
         for file in files:
             path = file.path
             folder = path.rpartition("/")[0]
-            unit = folder_units.get(folder) if path not in self.roots else None
+            unit = folder_units.get(folder)
             if unit is None:
                 unit = self.unit_of(path)
                 if unit != path:  # a folder's unit holds all its files; a file that is a unit, only itself
@@ -692,7 +693,7 @@ def _made_by(marker: Path, made_by: Callable[[str], bool]) -> bool:
     try:  # fstat before reading: os.fdopen itself refuses a folder's descriptor
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return False
-        head = os.read(descriptor, 4096)  # a header line is far shorter
+        head = os.read(descriptor, GENERATED_HEAD)
     finally:
         os.close(descriptor)
     return made_by(head.partition(b"\n")[0].decode(errors="replace"))

@@ -20,11 +20,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.changes import group_changes
+from generator.changes import group_changes, plan_designs
+from generator.pipeline import validate_file
 from tests.conftest import REPO, require_tool, run
 
 COMMENT_LIMIT = 65_536
 NODES = 300
+CHANGES = REPO / "tests" / "designs" / "changes"
 
 
 def cmark() -> Any:
@@ -253,3 +255,41 @@ def test_groups_partition_the_nodes_in_runs_of_design_order(keys: list[int]) -> 
         assert covered == indices
         assert all(int(b[0][1:]) > int(a[1][1:]) + 1 for a, b in zip(group.runs, group.runs[1:], strict=False))
         assert group.node_list().count("…") == sum(first != last for first, last in group.runs)
+        for limit in (1, 2, 3):
+            named = [i for first, last in group.runs[:limit] for i in range(int(first[1:]), int(last[1:]) + 1)]
+            text = group.node_list(limit)
+            more = f" and {group.size - len(named):,} more" if limit < len(group.runs) else ""
+            assert text == ", ".join(run_text for run_text in group.node_list().split(", ")[:limit]) + more
+
+
+def test_a_groups_title_and_node_list_name_runs_of_consecutive_nodes() -> None:
+    nodes = [SimpleNamespace(node=f"kvm-{index:02d}") for index in range(12)]
+    first, second = group_changes(nodes, [0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0])  # type: ignore[arg-type]
+    assert first.size == 8
+    assert first.title == "8 nodes, kvm-00 … kvm-02, kvm-04, kvm-06 … kvm-07, …"
+    assert first.node_list() == "kvm-00 … kvm-02, kvm-04, kvm-06 … kvm-07, kvm-10 … kvm-11"
+    assert first.node_list(1) == "kvm-00 … kvm-02 and 5 more"
+    assert first.node_list(3) == "kvm-00 … kvm-02, kvm-04, kvm-06 … kvm-07 and 2 more"
+    assert first.node_list(4) == first.node_list(20) == first.node_list()
+    assert second.title == "4 nodes, kvm-03, kvm-05, kvm-08 … kvm-09"  # three runs: no "…"
+    assert second.node_list(2) == "kvm-03, kvm-05 and 2 more"
+    (alone,) = group_changes(nodes[:1], [0])  # type: ignore[arg-type]
+    assert alone.title == "Node kvm-00"
+    many = [SimpleNamespace(node=f"n{index:04d}") for index in range(1_200)]
+    (everyone,) = group_changes(many, [0] * 1_200)  # type: ignore[arg-type]
+    assert everyone.title == "1,200 nodes, n0000 … n1199"
+    halves = group_changes(many, [index % 2 for index in range(1_200)])  # type: ignore[arg-type]
+    assert halves[0].node_list(1) == "n0000 and 599 more"
+    assert halves[1].node_list(2) == "n0001, n0003 and 598 more"
+
+
+def test_nodes_with_the_same_change_are_grouped_without_keys() -> None:
+    base, vlan10 = (validate_file(CHANGES / f"{name}.yaml") for name in ("base", "host-vlan-10"))
+    (both,) = group_changes(plan_designs(base, vlan10))
+    assert both.title == "2 nodes, c1 … c2"
+    assert [change.node for change in both.changes] == ["c1", "c2"]
+    grown = group_changes(plan_designs(base, validate_file(CHANGES / "node-added.yaml")))
+    assert [(group.title, group.first.status) for group in grown] == [
+        ("2 nodes, c1 … c2", "unchanged"),
+        ("Node c3", "added"),
+    ]

@@ -138,7 +138,10 @@ def test_every_file_of_a_node_and_plan_md_say_which_plan_made_them() -> None:
 
 def test_plan_md_words_each_file_and_network_step() -> None:
     text = plan_files(node_change("base", "member-added"))["plan.md"].text
-    assert "- write (changed) ifcfg-br1-up\n- write (new) ifcfg-eth4\n" in text
+    assert (
+        '- write (changed) ifcfg-br1-up (BOND_IFACES "eth0 eth1" -> "eth0 eth1 eth4")\n- write (new) ifcfg-eth4\n'
+        in text
+    )
     removed = plan_files(node_change("bridge-added", "base"))["plan.md"].text
     assert "- delete ifcfg-br2\n- delete ifcfg-eth4\n" in removed
     networks = plan_files(node_change("base", "networks-changed"))["plan.md"].text

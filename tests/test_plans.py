@@ -41,6 +41,14 @@ PAIRS = [
     ("member-added", "base", "c2", ["eth4 leaves br1-up (br1-up rebuilt in the same transaction)"]),
     ("base", "bridge-added", "c1", ["bridge br2 added", "uplink eth4 added on br2"]),
     ("bridge-added", "base", "c1", ["bridge br2 removed with its ports eth4"]),
+    # A new LACP bond: its other_config is read back in the database's (key) order, not the design's.
+    (
+        "base",
+        "lacp-bridge-added",
+        "c1",
+        ["bridge br2 added", "bond br2-up added on br2: eth4, eth5 (balance-tcp, LACP active fast with fallback)"],
+    ),
+    ("lacp-bridge-added", "base", "c2", ["bridge br2 removed with its ports br2-up"]),
     ("base", "host-vlan-10", "c1", ["br0 host port: VLAN untagged -> 10"]),
     ("host-vlan-10", "host-vlan-20", "c2", ["br0 host port: VLAN 10 -> 20"]),
     ("host-vlan-20", "base", "c1", ["br0 host port: VLAN 20 -> untagged"]),

@@ -576,10 +576,24 @@ def test_the_text_reporter_shows_a_hundred_problems_per_file_and_counts_the_rest
     TextReporter(lambda _file, _line: None, color=False).report([*many, *other], stream)
     lines = stream.getvalue().splitlines()
     assert lines[:100] == [f"a.yaml:{line}:1: error: problem {line}" for line in range(1, 101)]
-    assert lines[100:] == ["b.yaml:1:1: error: only one", "a.yaml: 150 more problem(s) not shown; fix these first"]
+    assert lines[100:] == ["b.yaml:1:1: error: only one", "a.yaml: 150 more error(s) not shown; fix these first"]
     exactly = io.StringIO()
     TextReporter(lambda _file, _line: None, color=False).report(many[:100], exactly)
     assert exactly.getvalue().splitlines() == lines[:100]
+
+
+def test_hidden_warnings_alone_do_not_ask_to_fix_them_first() -> None:
+    """A large design that renders with one unused NIC per node: the count, no call to stop."""
+    warned = [Diagnostic("a.yaml", line, 1, (), f"w {line}", Severity.WARNING) for line in range(1, 1101)]
+    both = [*warned[:150], Diagnostic("a.yaml", 2000, 1, (), "bad"), Diagnostic("a.yaml", 2001, 1, (), "worse")]
+    for diagnostics, last in (
+        (warned, "a.yaml: 1,000 more warning(s) not shown"),
+        (both, "a.yaml: 2 more error(s) and 50 more warning(s) not shown; fix these first"),
+    ):
+        stream = io.StringIO()
+        TextReporter(lambda _file, _line: None, color=False).report(diagnostics, stream)
+        lines = stream.getvalue().splitlines()
+        assert (len(lines), lines[-1]) == (101, last)
 
 
 def test_the_schema_check_stops_after_a_thousand_problems(tmp_path: Path) -> None:
@@ -593,7 +607,7 @@ def test_the_schema_check_stops_after_a_thousand_problems(tmp_path: Path) -> Non
     assert "the schema check stopped after 1000 problems; fix these first" in messages
     result = invoke("validate", str(design))
     assert result.stderr.count("error:") == 100
-    assert result.stderr.endswith("flood.yaml: 901 more problem(s) not shown; fix these first\n")
+    assert result.stderr.endswith("flood.yaml: 901 more error(s) not shown; fix these first\n")
 
 
 def test_designs_and_dumps_are_read_only_from_regular_files_not_links(tmp_path: Path) -> None:

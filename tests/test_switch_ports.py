@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from generator.changes import NodeChange, plan_designs, plan_from_host
+from generator.changes import NodeChange, group_changes, plan_designs, plan_from_host
 from generator.hoststate import load_dump
 from generator.model import build_design
 from generator.ovsstate import OWNED, BridgeState, InterfaceState, OvsState, PortState
@@ -188,12 +189,18 @@ def labelled(folder: Path, labels: dict[tuple[str, str], str]) -> tuple[Path, Pa
 GROUPED = f"- {', '.join(BR1)}: allow VLAN 35\n"
 
 
+def _first_node_section(text: str) -> int:
+    """Where the first node section starts: `## Node c1`, or `## 2 nodes, c1 … c2` for a group."""
+    found = re.search(r"^## (Node |[0-9][0-9,]* nodes, )", text, flags=re.MULTILINE)
+    assert found, text
+    return found.start()
+
+
 def test_plan_md_has_the_grouped_switch_section_first(tmp_path: Path) -> None:
     result = invoke("plan", str(CHANGES / "base.yaml"), str(CHANGES / "switch-vlan-35.yaml"), "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     text = (tmp_path / "plan.md").read_text()
-    section = text.index("## Switch ports (network team)")
-    assert section < text.index("## Node c1")
+    assert text.index("## Switch ports (network team)") < _first_node_section(text)
     assert "Switch first, before change.sh runs (what the host is about to use must be ready):\n" + GROUPED in text
     assert "Host first" not in text
 
@@ -202,7 +209,7 @@ def test_diff_md_has_the_grouped_switch_section(tmp_path: Path) -> None:
     result = invoke("diff", str(CHANGES / "switch-vlan-35.yaml"), str(CHANGES / "base.yaml"))
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert text.index("## Switch ports (network team)") < text.index("## Node c1")
+    assert text.index("## Switch ports (network team)") < _first_node_section(text)
     removed = f"- {', '.join(BR1)}: remove VLAN 35\n"
     assert "Host first, after change.sh has run (what goes is no longer used by the host):\n" + removed in text
     assert "Switch first" not in text
@@ -223,7 +230,7 @@ def test_plan_orders_switch_first_before_host_first(tmp_path: Path) -> None:
 
 def test_the_node_section_lists_each_port_with_its_order() -> None:
     (change,) = plan_designs(design("base"), design("networks-changed"), ("c1",))
-    section = macro("_switch_ports.md.j2", "switch_ports")(change)
+    section = macro("_switch_ports.md.j2", "switch_ports")(*group_changes([change]))
     assert section == (
         '\nSwitch ports (network team; "switch first": before change.sh, "host first": after it):\n'
         f"- {BR1[0]}: allow VLANs 33, 41 (switch first)\n"
@@ -232,7 +239,7 @@ def test_the_node_section_lists_each_port_with_its_order() -> None:
         f"- {BR1[1]}: remove VLANs 32, 40 (host first)\n"
     )
     (quiet,) = plan_designs(design("base"), design("base"), ("c1",))
-    assert macro("_switch_ports.md.j2", "switch_ports")(quiet).endswith(":\n- no change\n")
+    assert macro("_switch_ports.md.j2", "switch_ports")(*group_changes([quiet])).endswith(":\n- no change\n")
 
 
 @pytest.fixture(scope="module")

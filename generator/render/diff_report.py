@@ -36,6 +36,7 @@ MARKDOWN_SHEET = "build-sheet.md"
 SUMMARISED_SHEETS = tuple(name for name in NODE_FILES if name != MARKDOWN_SHEET)
 PORTS_NAMED = 10  # switch ports a line of the summary names before "and N more"
 RUNS_NAMED = 20  # runs of node names a section lists before "and N more"
+NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,8 @@ class DesignDiff:
 
 def _rendered(valid: ValidDesign | None, kinds: tuple[str, ...], nodes: set[str], jobs: int) -> list[OutputFile]:
     """The design's files of these kinds, of `nodes` (all when empty); none for a missing design."""
-    if valid is None:
-        return []
-    known = {layout.node.name for layout in valid.layouts}
-    if nodes and not nodes & known:
-        nodes = {""}  # none of its nodes is shown (removed ones): still its design-level files
-    return render_design(valid, nodes, kinds, jobs)
+    # Nodes the design lacks (removed ones) select none of its nodes: still its design-level files.
+    return render_design(valid, nodes, kinds, jobs) if valid is not None else []
 
 
 def _by_node(files: list[OutputFile]) -> dict[str, dict[str, OutputFile]]:
@@ -126,7 +123,7 @@ def _differs(old: OutputFile | None, new: OutputFile | None) -> bool:
 
 
 def _changed_paths(old: dict[str, OutputFile], new: dict[str, OutputFile]) -> list[str]:
-    paths = sorted(old.keys() | new.keys(), key=lambda path: path.split("/"))  # folder by folder
+    paths = sorted(old.keys() | new.keys())
     return [path for path in paths if _differs(old.get(path), new.get(path))]
 
 
@@ -137,13 +134,9 @@ def _unified(path: str, old: OutputFile | None, new: OutputFile | None, prefix: 
         fromfile=f"a/{prefix}{path}" if old else "/dev/null",
         tofile=f"b/{prefix}{path}" if new else "/dev/null",
     )
-    text = "".join(lines)
-    # The report closes a code fence after the diff: it must start on a line of its own.
-    return FileDiff(path, text if text.endswith("\n") else text + "\n")
-
-
-def _is_sheet(path: str) -> bool:
-    return path.rpartition("/")[2] in NODE_FILES and path.count("/") == 1
+    # A file's last line without a newline is marked as git does; the report closes a code fence
+    # after the diff, which must start on a line of its own.
+    return FileDiff(path, "".join(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}" for line in lines))
 
 
 def _text_without_name(file: OutputFile | None, node: str) -> bytes | None:
@@ -152,7 +145,7 @@ def _text_without_name(file: OutputFile | None, node: str) -> bytes | None:
     if file is None:
         return None
     text = re.sub(rf"(?<![\w.-]){re.escape(node)}(?![\w-])", "\0", file.text)
-    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=20).digest()
+    return hashlib.blake2b(text.encode()).digest()  # no lone surrogates: validation refuses them
 
 
 class _NodeDiffs:
@@ -184,15 +177,11 @@ class _NodeDiffs:
 
     def section(self, group: NodeGroup) -> GroupDiff:
         """The group's section, with this (its first) node's diffs."""
-        files = [self.diff(path) for path in self.paths if not _is_sheet(path)]
-        summarised = []
-        for path in self.paths:
-            name = path.rpartition("/")[2]
-            if name == MARKDOWN_SHEET and _is_sheet(path):
-                files.append(self.diff(path))
-            elif name in SUMMARISED_SHEETS and _is_sheet(path):
-                summarised.append(name)
-        return GroupDiff(group, files, summarised)
+        # A node's file names tell its sheets from its host files (ifcfg-*, *.sh, *.xml).
+        names = [path.rpartition("/")[2] for path in self.paths]
+        files = [self.diff(path) for path, name in zip(self.paths, names, strict=True) if name not in NODE_FILES]
+        files += [self.diff(path) for path, name in zip(self.paths, names, strict=True) if name == MARKDOWN_SHEET]
+        return GroupDiff(group, files, [name for name in names if name in SUMMARISED_SHEETS])
 
     def diff(self, path: str, prefix: str = "") -> FileDiff:
         """The unified diff of one of the node's files; `prefix`: before its path in the ---/+++ lines."""
@@ -262,7 +251,7 @@ class _Piece:
     """A self-contained part of the report (whole Markdown blocks), with a shorter form."""
 
     full: str
-    short: str  # the same without file diffs ("" when it has none)
+    short: str = ""  # the same without file diffs ("": the full form is its shortest)
     nodes: int = 0  # nodes of the section (0: not a node section)
     diffs: int = 0  # file diffs the full form shows and the short one does not
 
@@ -272,17 +261,14 @@ def _pieces(diffs: list[DesignDiff]) -> Iterator[_Piece]:
     section = macro("diff.md.j2", "group_section")
     design_files = macro("diff.md.j2", "design_files")
     words: dict[str, Callable[..., list[str]]] = {"files": describe_files, "networks": describe_networks}
-    yield _Piece(macro("diff.md.j2", "title")(), "")
+    yield _Piece(macro("diff.md.j2", "title")())
     for diff in diffs:
-        yield _Piece(head(diff, PORTS_NAMED), "")
+        yield _Piece(head(diff, PORTS_NAMED))
         for item in diff.groups:
-            full = section(item, words, RUNS_NAMED, True)
-            short = section(item, words, RUNS_NAMED, False) if item.files else ""
+            full, short = section(item, words, RUNS_NAMED, True), section(item, words, RUNS_NAMED, False)
             yield _Piece(full, short, item.group.size, len(item.files))
         if diff.design_diffs or diff.design_summaries:
-            full = design_files(diff, True)
-            short = design_files(diff, False) if diff.design_diffs else ""
-            yield _Piece(full, short, 0, len(diff.design_diffs))
+            yield _Piece(design_files(diff, True), design_files(diff, False), 0, len(diff.design_diffs))
 
 
 def render_diff_report(diffs: list[DesignDiff], full_name: str | None = None) -> str:

@@ -1,0 +1,102 @@
+"""Edges of the command line a user meets in a shell: a reader that goes away, and a golden
+folder that is one of the designs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+DESIGNS = sorted(str(path) for path in (REPO / "designs").glob("*.yaml"))
+
+
+def test_a_reader_that_goes_away_ends_check_quietly_with_the_status_of_sigpipe(tmp_path: Path) -> None:
+    """`ovsgen check ... | head`: no "Broken pipe" message, no traceback; exit 128+SIGPIPE as a shell tool's."""
+    golden = tmp_path / "golden"
+    golden.mkdir()  # empty: every rendered file is a difference, far more than a pipe holds
+    env = {**os.environ, "OVSGEN_CACHE_DIR": str(tmp_path / "cache")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "generator", "check", *DESIGNS, "--golden", str(golden)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as check:
+        assert check.stdout is not None
+        assert check.stderr is not None
+        assert check.stdout.readline().startswith(b"--- ")
+        check.stdout.close()  # what `head -1` does after its line
+        errors = check.stderr.read().decode()
+        code = check.wait(timeout=120)
+    assert code == 141
+    assert "Broken pipe" not in errors
+    assert "Traceback" not in errors
+
+
+def test_a_golden_folder_that_is_a_design_is_a_usage_error(tmp_path: Path) -> None:
+    design = tmp_path / "mine.yaml"
+    design.write_bytes((REPO / "designs" / "ahv-host.yaml").read_bytes())
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "check", str(design), "--golden", str(design)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "OVSGEN_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: --golden {design}: this is {design}, which the command reads; give the golden folder"
+    )
+    assert design.read_bytes() == (REPO / "designs" / "ahv-host.yaml").read_bytes()
+
+
+def _diff_base_ref(repo: Path, ref: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "diff", "--base-ref", ref, "d.yaml"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "OVSGEN_CACHE_DIR": str(cache)},
+    )
+
+
+def test_the_fetch_advice_for_a_missing_base_is_a_command_that_can_work(tmp_path: Path) -> None:
+    """A branch is fetched by name; `main~5` or a commit id is no refspec: fetch the history."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "d.yaml").write_bytes((REPO / "designs" / "ahv-host.yaml").read_bytes())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "d.yaml"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=repo, check=True)
+    advice = {
+        "origin/release-2": "git fetch origin release-2 --depth=1 (or actions/checkout with fetch-depth: 0)",
+        "main~5": "git fetch --unshallow origin (or actions/checkout with fetch-depth: 0)",
+        "0123456789abcdef0123": "git fetch --unshallow origin (or actions/checkout with fetch-depth: 0)",
+    }
+    for ref, expected in advice.items():
+        result = _diff_base_ref(repo, ref, tmp_path / "cache")
+        assert result.returncode == 2, ref
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: base revision {ref} is not in this checkout; in CI fetch it first: {expected}"
+        )
+
+
+def test_node_completion_expands_a_glob_the_shell_has_not_expanded_yet(tmp_path: Path) -> None:
+    """`ovsgen render designs/*.yaml --node kvm-<Tab>`: bash hands the word over as typed."""
+    env = {
+        **os.environ,
+        "OVSGEN_CACHE_DIR": str(tmp_path / "cache"),
+        "_OVSGEN_COMPLETE": "bash_complete",
+        "COMP_WORDS": "ovsgen render designs/*.yaml --node kvm-",
+        "COMP_CWORD": "4",
+    }
+    ovsgen = Path(sys.executable).parent / "ovsgen"  # the installed command, as a shell finds it
+    result = subprocess.run([ovsgen], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"plain,{name}" for name in ("kvm-s-1", "kvm-s-2", "kvm-a-1", "kvm-a-2", "kvm-a-3")
+    ]
