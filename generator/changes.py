@@ -350,19 +350,14 @@ class NodeGroup:
         return f"{self.size:,} nodes, {shown}{more}"
 
     def node_list(self, limit: int | None = None) -> str:
-        """Every node of the group as runs ("kvm-00000 … kvm-00499, kvm-00501"); with `limit`,
-        that many runs and then how many nodes are left."""
+        """Every node of the group as runs ("kvm-00000 … kvm-00499, kvm-00501"); with `limit` (at
+        least 1), that many runs and then how many nodes are left."""
         runs = self.runs if limit is None else self.runs[:limit]
         text = ", ".join(_run_text(run) for run in runs)
-        if len(runs) < len(self.runs):
-            listed = {change.node for change in self.changes[: self._nodes_in(runs)]}
-            text += f" and {self.size - len(listed):,} more"
+        if len(runs) < len(self.runs):  # the nodes listed: those up to the last run's last one
+            listed = [change.node for change in self.changes].index(runs[-1][1]) + 1
+            text += f" and {self.size - listed:,} more"
         return text
-
-    def _nodes_in(self, runs: tuple[tuple[str, str], ...]) -> int:
-        """How many of the group's nodes `runs` (its first runs) hold."""
-        names = [change.node for change in self.changes]
-        return names.index(runs[-1][1]) + 1 if runs else 0
 
 
 TITLE_RUNS = 3  # runs of nodes a section's heading names before "…"

@@ -397,6 +397,17 @@ def _internal_networks(ctx: Context) -> Iterator[Diagnostic]:
                 f"internal network {network.name}: {subnet} overlaps the host subnet "
                 f"{clash.address.network} of node {clash.name}",
             )
+        port = next(
+            ((n, a) for n in design.nodes for a in n.ports if a.address.network.overlaps(subnet)),
+            None,
+        )
+        if port is not None:
+            node, address = port
+            yield ctx.at(
+                path,
+                f"internal network {network.name}: {subnet} overlaps the subnet {address.address.network} "
+                f"of port {address.port} on node {node.name}",
+            )
         other = next((o for o in design.internal_networks[:index] if o.address.network.overlaps(subnet)), None)
         if other is not None:
             yield ctx.at(

@@ -105,6 +105,7 @@ def test_full_writes_every_nodes_every_changed_file_and_the_report_is_the_same(
         assert found == [f"node-0000{i}" for i in range(4)], kind
         assert len(re.findall(rf"^--- a/fleet/node-\d{{5}}/{re.escape(kind)}$", text, flags=re.MULTILINE)) == 4
     assert re.findall(r"^\+\+\+ b/fleet/(\S+)$", text, flags=re.MULTILINE)[-2:] == ["build-sheet.csv", "index.md"]
+    assert re.findall(r"^--- a/fleet/(\S+)$", text, flags=re.MULTILINE)[-2:] == ["build-sheet.csv", "index.md"]
     assert text.endswith("\n")
     # Nothing unchanged is in it (the ovs and ifcfg files of the nodes stay as they were).
     assert "ovs/" not in text

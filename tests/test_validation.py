@@ -1304,6 +1304,34 @@ def test_internal_networks_overlapping_each_other(tmp_path: Path) -> None:
     ]
 
 
+def test_an_internal_network_overlapping_an_internal_ports_subnet(tmp_path: Path) -> None:
+    """libvirt's NAT network on virbr0 and a storage port in the same subnet: routes would clash."""
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 1x10G}
+    internal_ports:
+      - {name: stor0, bridge: br0, vlan: 20}
+    internal_networks:
+      - {name: apart, bridge: virbr1, address: 192.168.9.1/24}
+      - {name: local, bridge: virbr0, address: 172.16.0.1/16}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.3.11/24, ports: {stor0: 10.20.0.11/24}}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.3.12/24, ports: {stor0: 172.16.0.12/24}}
+    """
+    assert problems_in(tmp_path, text) == [
+        (
+            10,
+            44,
+            "error",
+            "internal_networks[1].address",
+            "internal network local: 172.16.0.0/16 overlaps the subnet 172.16.0.0/24 of port stor0 on node n2",
+        ),
+    ]
+
+
 def test_internal_port_address_of_another_nodes_host(tmp_path: Path) -> None:
     text = """
     version: 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -164,9 +165,9 @@ class _NodeDiffs:
         # Both texts of each changed host file, the node's name taken out: equal for two nodes
         # exactly when their diffs are (and far cheaper than diffing every node's files).
         node = change.node
+        # (Their paths need no place in it: change_key names the files, and a file's text its kind.)
         host = tuple(
-            (path.partition("/")[2], _text_without_name(old.get(path), node), _text_without_name(new.get(path), node))
-            for path in self.paths
+            (_text_without_name(old.get(path), node), _text_without_name(new.get(path), node)) for path in self.paths
         )
         self.key: Hashable = (change_key(change), host)
 
@@ -178,9 +179,9 @@ class _NodeDiffs:
     def section(self, group: NodeGroup) -> GroupDiff:
         """The group's section, with this (its first) node's diffs."""
         # A node's file names tell its sheets from its host files (ifcfg-*, *.sh, *.xml).
-        names = [path.rpartition("/")[2] for path in self.paths]
-        files = [self.diff(path) for path, name in zip(self.paths, names, strict=True) if name not in NODE_FILES]
-        files += [self.diff(path) for path, name in zip(self.paths, names, strict=True) if name == MARKDOWN_SHEET]
+        names = [posixpath.basename(path) for path in self.paths]
+        files = [self.diff(path) for path in self.paths if posixpath.basename(path) not in NODE_FILES]
+        files += [self.diff(path) for path in self.paths if posixpath.basename(path) == MARKDOWN_SHEET]
         return GroupDiff(group, files, [name for name in names if name in SUMMARISED_SHEETS])
 
     def diff(self, path: str, prefix: str = "") -> FileDiff:
@@ -203,7 +204,7 @@ def design_diff(
     """The report's part about one design; with `full`, also writes there the unified diff of
     every rendered file that changes, node by node. `jobs`: processes that render large designs."""
     either = new or old
-    assert either is not None, "a diff needs at least one of the two designs"
+    assert either is not None  # a diff needs at least one of the two designs
     before, after = _rendered(old, HOST_KINDS, set(), jobs), _rendered(new, HOST_KINDS, set(), jobs)
     changes = plan_designs(old, new, rendered=(before, after))
     old_files, new_files = _by_node(before), _by_node(after)
