@@ -86,3 +86,19 @@ def test_a_group_of_unchanged_nodes_says_only_that_nothing_changes() -> None:
     text = invoke("diff", base, base).stdout
     assert "## 2 nodes, c1 … c2: unchanged\n\nNothing changes on these 2 nodes: c1 … c2.\n" in text
     assert "The same changes" not in text
+
+
+def test_diff_sections_leave_the_script_explanations_to_the_plan(tmp_path: Path) -> None:
+    """A pull-request comment holds what changes; how the layer scripts run is plan.md's to say,
+    once per section there. What reaches running VMs stays in both."""
+    old, new = str(CHANGES / "base.yaml"), str(CHANGES / "networks-changed.yaml")
+    diff = invoke("diff", old, new).stdout
+    out = tmp_path / "plan"
+    assert invoke("plan", old, new, "-o", str(out)).exit_code == 0
+    plan = (out / "plan.md").read_text()
+    explained = "`libvirt-change.sh --check`, then `--apply` (`VIRSH=...` chooses the connection)."
+    assert explained not in diff
+    assert plan.count(explained) == 1
+    running = "- running VMs on vm-vlan40 keep what they have now (retagged: VLAN 40 -> 41)\n"
+    assert running in diff
+    assert running in plan
