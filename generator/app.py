@@ -153,7 +153,7 @@ def _map_rendered(
 def run_validate(settings: Settings) -> int:
     valid, _, ok = _validate_all(settings)
     if ok:
-        names = ", ".join(f"{v.source.file} ({len(v.design.nodes)} nodes)" for v in valid)
+        names = ", ".join(f"{v.source.file} ({counted(len(v.design.nodes), 'node')})" for v in valid)
         say(settings.stderr, f"valid: {names}")
     return EXIT_OK if ok else EXIT_INVALID
 

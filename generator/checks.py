@@ -43,6 +43,10 @@ class NodeFinding:
     severity: Severity = Severity.ERROR
     several: str | None = None
     detail: str = ""
+    # Where the problem is the same for every node when its path is each node's own (a NIC of
+    # the same name left unused on every node): grouped on this, shown at the first node's path.
+    place: DesignPath | None = None
+    key: bool = False  # the caret under the key, not the value
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def _node_diagnostics(ctx: Context, findings: list[NodeFinding]) -> list[Diagnos
     """One diagnostic per problem at one place: for one node, or for all the nodes that have it."""
     groups: dict[tuple[DesignPath, Severity, str], list[NodeFinding]] = {}
     for finding in findings:
-        key = (finding.path, finding.severity, finding.several or finding.message)
+        key = (finding.place or finding.path, finding.severity, finding.several or finding.message)
         groups.setdefault(key, []).append(finding)
     return [_grouped(ctx, group) for group in groups.values()]
 
@@ -83,11 +87,12 @@ def _node_diagnostics(ctx: Context, findings: list[NodeFinding]) -> list[Diagnos
 def _grouped(ctx: Context, group: list[NodeFinding]) -> Diagnostic:
     first = group[0]
     if len(group) == 1:
-        return ctx.at(first.path, f"node {first.node}: {first.message}", first.severity)
+        return ctx.at(first.path, f"node {first.node}: {first.message}", first.severity, key=first.key)
     names = [finding.node for finding in group]
     details = list(dict.fromkeys(finding.detail for finding in group))
     message = first.message if len(details) == 1 else f"{first.several} ({listed(details, SHOWN_DETAILS)})"
-    diagnostic = ctx.at(first.path, f"{len(names):,} nodes ({listed(names, SHOWN_NODES)}): {message}", first.severity)
+    summary = f"{len(names):,} nodes ({listed(names, SHOWN_NODES)}): {message}"
+    diagnostic = ctx.at(first.path, summary, first.severity, key=first.key)
     return replace(diagnostic, nodes=tuple(names))
 
 
@@ -252,10 +257,12 @@ def check_layouts(ctx: Context) -> Iterator[Finding]:
                 )
         if not layout.shortfalls:
             for nic in layout.unused_nics:
-                yield ctx.at(
+                yield NodeFinding(
+                    node.name,
                     nic.path,
-                    f"node {node.name}: NIC {nic.name} ({nic.speed}) is not used by any bridge",
+                    f"NIC {nic.name} ({nic.speed}) is not used by any bridge",
                     WARNING,
+                    place=("nodes", "*", "nics", nic.name),
                     key=True,
                 )
 

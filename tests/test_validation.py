@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.pipeline import validate_file
 from tests.validation_helpers import problems_in
 
 # A small valid design; each test writes its own variant in full so that the
@@ -1482,3 +1483,35 @@ def test_semantic_problems_are_reported_together(tmp_path: Path) -> None:
         (7, "networks[0].bridge"),
         (9, "nodes[0].address"),
     ]
+
+
+def test_a_nic_left_unused_on_every_node_is_one_warning(tmp_path: Path) -> None:
+    """A fleet whose nodes all have a spare eno2 gets one warning naming the nodes, at the first
+    node's NIC; a NIC of the same name but another speed is another warning."""
+    nodes = "\n".join(
+        f"      - {{name: n{i}, nics: {{eth0: 10G, eno2: {speed}}}, address: 10.0.3.{10 + i}/24}}"
+        for i, speed in enumerate(["1G", "1G", "1G", "1G", "10G"])
+    )
+    text = f"""
+    version: 1
+    name: t
+    host: {{bridge: br0}}
+    bridges:
+      br0: {{uplinks: {{nics: [eth0]}}}}
+    nodes:
+{nodes}
+    """
+    valid_path = tmp_path / "design.yaml"
+    assert problems_in(tmp_path, text) == [
+        (
+            7,
+            34,
+            "warning",
+            "nodes[0].nics.eno2",
+            "4 nodes (n0, n1, n2 and 1 more): NIC eno2 (1G) is not used by any bridge",
+        ),
+        (11, 34, "warning", "nodes[4].nics.eno2", "node n4: NIC eno2 (10G) is not used by any bridge"),
+    ]
+    (grouped, single) = validate_file(valid_path).warnings
+    assert grouped.nodes == ("n0", "n1", "n2", "n3")
+    assert single.nodes == ()
