@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import shlex
 import stat
@@ -20,7 +19,7 @@ from generator.pipeline import ValidDesign, validate_file
 from generator.progress import Progress, color_wanted, counted, progress_delay, progress_line, progress_wanted
 from generator.render import OutputFile, map_design, owned_paths, selected_layouts
 from generator.reporting import make_reporter, printable_lines, say
-from generator.schema import schema_document
+from generator.schema import schema_text
 from generator.writer import Staged, TreeWriter, compare_files, refuse_linked_root, stale_files, writing
 
 T = TypeVar("T")
@@ -290,6 +289,7 @@ def _render_command(settings: Settings) -> str:
 
 
 def run_schema(settings: Settings) -> int:
-    json.dump(schema_document(), settings.stdout, indent=2)
-    settings.stdout.write("\n")
+    # The file itself, byte for byte: `ovsgen schema > design.schema.json` in a design repository
+    # then matches the checkout's schemas/design.schema.json exactly.
+    settings.stdout.write(schema_text())
     return EXIT_OK

@@ -100,3 +100,15 @@ def test_node_completion_expands_a_glob_the_shell_has_not_expanded_yet(tmp_path:
     assert result.stdout.splitlines() == [
         f"plain,{name}" for name in ("kvm-s-1", "kvm-s-2", "kvm-a-1", "kvm-a-2", "kvm-a-3")
     ]
+
+
+def test_the_printed_schema_is_the_schema_file_byte_for_byte(tmp_path: Path) -> None:
+    """`ovsgen schema > design.schema.json` in a design repository equals the checkout's file."""
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "schema"],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "OVSGEN_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == (REPO / "schemas" / "design.schema.json").read_bytes()
