@@ -40,7 +40,7 @@ def reference_markdown(schema: Schema | None = None) -> str:
     for section in _sections(schema):
         lines += _section_lines(schema, section)
     lines += _value_type_lines(schema)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _preamble(schema: Schema) -> Iterator[str]:
@@ -61,7 +61,7 @@ def _preamble(schema: Schema) -> Iterator[str]:
 
 
 def _draft(schema: Schema) -> str:
-    found = re.search(r"draft/([0-9-]+)/", str(schema.get("$schema", "")))
+    found = re.search(r"draft/([0-9-]+)/", str(schema.get("$schema")))
     return f"draft {found.group(1)}" if found else "draft"
 
 
@@ -81,8 +81,7 @@ def _walk(root: Schema, node: Schema, where: str) -> Iterator[Section]:
 
 
 def _children(root: Schema, node: Schema, where: str) -> Iterator[Section]:
-    """Sections under a value: list items, mapping values, and each alternative of oneOf/anyOf."""
-    node = _resolved(root, node)
+    """Sections under a (resolved) value: list items, mapping values, and each alternative of oneOf/anyOf."""
     if isinstance(node.get("items"), dict):
         yield from _walk(root, node["items"], f"{where}[]")
     if isinstance(node.get("additionalProperties"), dict):
@@ -136,8 +135,7 @@ def _heading(where: str) -> str:
 
 def _anchor(where: str) -> str:
     """The id GitHub gives a heading: lower case, punctuation but '-' and '_' dropped, spaces as '-'."""
-    text = "Top level" if where == "top level" else where
-    return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+    return re.sub(r"[^\w\- ]", "", where.lower()).replace(" ", "-")
 
 
 def _code(text: str) -> str:
@@ -206,7 +204,7 @@ def _inline_type(root: Schema, node: Schema, links: dict[int, str]) -> str:
 def _value_type_lines(root: Schema) -> list[str]:
     lines = ["## Value types", "", "The types the tables above link to.", ""]
     for name, node in root["$defs"].items():
-        if "properties" in node or "oneOf" in node:
+        if "properties" in node or "oneOf" in node or "anyOf" in node:
             continue  # mappings have their own section; alternatives are spelled out where used
         lines += [f"### {name}", "", _escape(str(node.get("description", ""))), ""]
         lines += [f"- {rule}" for rule in _constraints(node)]

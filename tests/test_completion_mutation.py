@@ -181,3 +181,22 @@ def test_only_names_a_shell_takes_as_one_word(tmp_path: Path, monkeypatch: pytes
     design(tmp_path, "d.yaml", *names)
     offered = complete(["ovsgen", "render", "d.yaml", "--node", ""], tmp_path, monkeypatch)
     assert offered == ["ok-1", "9", "Z", longest]
+
+
+def test_a_pattern_the_shell_has_not_expanded_yet_names_its_designs(
+    designs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ovsgen render *.yaml --node <Tab>`: bash hands the word over as typed; its designs in name order."""
+    for name in ("c", "e", "d", "f"):
+        design(designs, f"{name}.yaml", f"{name}-1")
+    words = ["ovsgen", "render", "*.yaml", "--node", ""]
+    assert complete(words, designs, monkeypatch) == [
+        *("rack1-n1", "rack1-n2", "Rack2-n1", "rack2-n2", "RACK1-N1"),
+        *("c-1", "d-1", "e-1", "f-1"),
+    ]
+    assert complete(["ovsgen", "render", "[ab].yaml", "--node", "rack1"], designs, monkeypatch) == [
+        "rack1-n1",
+        "rack1-n2",
+        "RACK1-N1",
+    ]
+    assert complete(["ovsgen", "render", "*.yml", "--node", ""], designs, monkeypatch) == []  # matches nothing
