@@ -40,7 +40,8 @@ def unknown_nodes_message(wanted: Iterable[str], designs: Sequence[ValidDesign])
     unknown = sorted({name for name in wanted if fold(name) not in known})
     if not unknown:
         return None
-    return f"no node named {', '.join(unknown)} in the given designs (nodes: {listed(names, SHOWN_NODE_NAMES)})"
+    named = "no node named" if len(unknown) == 1 else "no nodes named"
+    return f"{named} {', '.join(unknown)} in the given designs (nodes: {listed(names, SHOWN_NODE_NAMES)})"
 
 
 def listed(names: Sequence[str], shown: int) -> str:

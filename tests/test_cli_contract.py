@@ -311,7 +311,7 @@ def test_render_with_unknown_nodes_names_them_all_sorted(tmp_path: Path) -> None
         f"ovsgen: no node named zz in the given designs {nodes}; nothing was written"
     )
     assert result2.stderr.splitlines()[-1] == (
-        f"ovsgen: no node named aa, zz in the given designs {nodes}; nothing was written"
+        f"ovsgen: no nodes named aa, zz in the given designs {nodes}; nothing was written"
     )
     assert not (tmp_path / "out").exists()
 

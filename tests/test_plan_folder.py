@@ -384,7 +384,7 @@ def test_a_plan_names_the_nodes_the_designs_do_not_have(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert (
         result.stderr.splitlines()[-1]
-        == "ovsgen: no node named a7, c9 in the given designs (nodes: c1, c2); nothing was written"
+        == "ovsgen: no nodes named a7, c9 in the given designs (nodes: c1, c2); nothing was written"
     )
     assert not out.exists()
 

@@ -112,7 +112,7 @@ def test_node_names_match_in_any_case_and_keep_the_designs_spelling() -> None:
 def test_an_unknown_node_is_answered_with_the_valid_names() -> None:
     designs = valid(CLUSTER)
     assert unknown_nodes_message(("zz", "kvm-a-1", "aa"), designs) == (
-        "no node named aa, zz in the given designs (nodes: kvm-a-1, kvm-a-2, kvm-a-3)"
+        "no nodes named aa, zz in the given designs (nodes: kvm-a-1, kvm-a-2, kvm-a-3)"
     )
 
 
