@@ -352,7 +352,7 @@ class NodeGroup:
     def node_list(self, limit: int | None = None) -> str:
         """Every node of the group as runs ("kvm-00000 … kvm-00499, kvm-00501"); with `limit` (at
         least 1), that many runs and then how many nodes are left."""
-        runs = self.runs if limit is None else self.runs[:limit]
+        runs = self.runs[:limit]  # all of them when None
         text = ", ".join(_run_text(run) for run in runs)
         if len(runs) < len(self.runs):  # the nodes listed: those up to the last run's last one
             listed = [change.node for change in self.changes].index(runs[-1][1]) + 1

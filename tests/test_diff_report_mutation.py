@@ -265,6 +265,9 @@ def test_diffs_that_do_not_fit_are_left_out_first_from_the_last_sections(one_cha
     assert github_length(report) <= COMMENT_LIMIT - ROOM_FOR_CI
     # Sections in order: the first ones whole while every later one still fits in short form.
     assert shown_full(report) == [20_000, 20_000, 500]
+    # What comes before the sections is the same as in a report that is not cut.
+    whole = render_diff_report([padded(one_change, [500])])
+    assert report.partition("\n## ")[0] == whole.partition("\n## ")[0]
     assert report.count("that change (1; diffs left out to fit a pull-request comment): pad") == 2
     assert "- index.md changes (diff left out to fit a pull-request comment)" in report
     assert "- build-sheet.csv: 8 line(s) removed, 8 added" in report
@@ -279,16 +282,16 @@ def test_diffs_that_do_not_fit_are_left_out_first_from_the_last_sections(one_cha
 def test_sections_that_do_not_fit_even_without_diffs_are_cut_and_counted(one_change: DesignDiff) -> None:
     # Sections with no file diff at all (the short form is the whole section), many of them.
     group = replace(one_change.groups[0], files=[], summarised=[])
-    diff = replace(one_change, groups=[group] * 60)
-    report = render_diff_report([diff, diff])
+    diff = replace(one_change, groups=[group] * 150)
+    report = render_diff_report([diff])
     assert github_length(report) <= COMMENT_LIMIT - ROOM_FOR_CI
     assert report.startswith("# ovsgen diff\n")
     assert report.count("# Design fleet") == 1
     shown = len(headings(report)) - 1  # less the switch ports
-    assert 10 < shown < 60
+    assert 10 < shown < 150
     last = report.rstrip("\n").splitlines()
-    # The cut ones: the rest of the first design's sections, the second design (not a section).
-    cut = 120 - shown
+    # The cut ones: the rest of the sections, then the design-wide files (not a section).
+    cut = 150 - shown
     assert last[-2] == f"{CUT} {cut:,} more section(s) of {cut * 4:,} node(s) are not shown."
     assert last[-1] == HINT
     # The design-wide files come after a design's sections: here they are cut with it.
@@ -296,7 +299,7 @@ def test_sections_that_do_not_fit_even_without_diffs_are_cut_and_counted(one_cha
 
 
 def test_a_cut_also_counts_the_diffs_left_out_before_it(one_change: DesignDiff) -> None:
-    diff = padded(one_change, [30_000, 30_000] + [0] * 60)
+    diff = padded(one_change, [30_000, 30_000] + [0] * 150)
     report = render_diff_report([diff])
     assert github_length(report) <= COMMENT_LIMIT - ROOM_FOR_CI
     last = report.rstrip("\n").splitlines()
@@ -304,8 +307,8 @@ def test_a_cut_also_counts_the_diffs_left_out_before_it(one_change: DesignDiff) 
     counts = r" ([\d,]+) more section\(s\) of ([\d,]+) node\(s\) and the diffs of (\d+) rendered file\(s\)"
     match = re.fullmatch(re.escape(CUT) + counts + r" are not shown\.", last[-2])
     assert match, last[-2]
-    assert int(match[1]) == 62 - shown
-    assert int(match[2].replace(",", "")) == 4 * (62 - shown)
+    assert int(match[1]) == 152 - shown
+    assert int(match[2].replace(",", "")) == 4 * (152 - shown)
     # Even the sections' short forms do not all fit: none shows its diff, and each shown one
     # counts its file among those left out.
     assert shown_full(report) == []
@@ -364,7 +367,7 @@ def test_a_report_filled_to_the_last_character_still_leaves_the_room_and_says_wh
 
     def report(size: int) -> str:
         first = replace(empty, files=[FileDiff("node-00000/" + "p" * size, "+x\n")])
-        return render_diff_report([replace(one_change, groups=[first] + [empty] * 130)], full_name)
+        return render_diff_report([replace(one_change, groups=[first] + [empty] * 200)], full_name)
 
     def sections(size: int) -> int:
         return len(headings(report(size)))
@@ -378,6 +381,7 @@ def test_a_report_filled_to_the_last_character_still_leaves_the_room_and_says_wh
     fullest = report(low)
     assert github_length(fullest) <= COMMENT_LIMIT - ROOM_FOR_CI
     assert github_length(report(high)) <= COMMENT_LIMIT - ROOM_FOR_CI
-    cut = 131 - (most - 1)
+    cut = 201 - (most - 1)
+    assert cut >= 100  # counts of three digits and more
     assert f"{cut:,} more section(s) of {cut * 4:,} node(s) and the diffs of 1 rendered file(s)" in fullest
     assert fullest.rstrip("\n").endswith(f"`{full_name}`.")

@@ -215,8 +215,8 @@ def design_diff(
     shown = set() if full is not None else {group.first.node for group in groups}
     old_sheets = _by_node(_rendered(old, (SHEET_KIND,), shown, jobs))
     new_sheets = _by_node(_rendered(new, (SHEET_KIND,), shown, jobs))
-    for node in nodes if full is not None else [first[name] for name in shown]:
-        node.add_sheets(old_sheets.get(node.change.node, {}), new_sheets.get(node.change.node, {}))
+    for name in (old_sheets.keys() | new_sheets.keys()) - {""}:
+        first[name].add_sheets(old_sheets.get(name, {}), new_sheets.get(name, {}))
     sections = [first[group.first.node].section(group) for group in groups]
     old_design, new_design = old_sheets.get("", {}), new_sheets.get("", {})
     design_paths = _changed_paths(old_design, new_design)
