@@ -244,7 +244,8 @@ class _Workspace:
 
     def __init__(self, out: Path) -> None:
         self.path = tempfile.mkdtemp(prefix=_workspace_prefix(out.name), dir=out.parent)
-        self.descriptor = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # Read-only (0), not inherited (os.open's default); a link put there meanwhile is refused.
+        self.descriptor = os.open(self.path, os.O_DIRECTORY | os.O_NOFOLLOW)
         fcntl.flock(self.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
         self.new = f"{self.path}/new"
         self.old = f"{self.path}/old"
@@ -736,7 +737,7 @@ class _Stager:
                 view = view[os.write(descriptor, view) :]
         finally:
             os.close(descriptor)
-        if mode & ~self.umask != mode:
+        if mode & self.umask:  # the umask took bits away
             os.chmod(target, mode)
 
     def link_unchanged(self, path: str, data: bytes, mode: int) -> bool:

@@ -9,6 +9,7 @@ import fcntl
 import os
 import re
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -272,6 +273,14 @@ def test_out_that_is_a_file_is_refused_and_stays(tmp_path: Path) -> None:
     assert entries(tmp_path) == ["out"]
 
 
+def opened(fd: str) -> int:
+    """The inode open as descriptor `fd` of this process (0 when it is closed meanwhile)."""
+    try:
+        return os.stat(f"/proc/self/fd/{fd}").st_ino
+    except OSError:
+        return 0
+
+
 def test_a_run_waiting_for_the_lock_locks_the_file_there_once_the_first_is_done(tmp_path: Path) -> None:
     out = tmp_path / "out"
     order: list[str] = []
@@ -288,7 +297,12 @@ def test_a_run_waiting_for_the_lock_locks_the_file_there_once_the_first_is_done(
     with writing(out, D) as tree:
         thread.start()
         inside.set()
-        thread.join(0.3)  # the second run waits for the lock meanwhile
+        lock = (out / writer.LOCK).stat().st_ino
+        for _ in range(500):  # until the second run has the lock file open (it then waits for the lock)
+            if sum(opened(fd) == lock for fd in os.listdir("/proc/self/fd")) > 1:
+                break
+            thread.join(0.01)
+        thread.join(0.1)
         assert thread.is_alive()
         order.append("first")
         tree.record(tree.stage(OURS))
@@ -555,3 +569,37 @@ def test_files_that_are_units_of_their_own_in_one_folder_are_replaced_one_by_one
     assert write_tree(out, [files[0], OutputFile("d/sheet.md", MARK + "S\n"), OURS[0]], roots) == 1
     assert (out / "d/index.md").stat().st_ino == inode
     assert (out / "d/sheet.md").read_text() == MARK + "S\n"
+
+
+def test_a_folder_only_a_filtered_render_makes_is_made_with_the_folders_above_it(tmp_path: Path) -> None:
+    """`--only` replaces a node's sub-folder: into a new OUT, its node and design folders are made too."""
+    out = tmp_path / "out"
+    assert write_tree(out, [OutputFile("d/n/sub/f", MARK)], [PurePosixPath("d/n/sub")]) == 1
+    assert (out / "d/n/sub/f").read_text() == MARK
+
+
+def test_a_staging_folder_swapped_for_a_link_before_it_is_locked_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    real_mkdtemp = tempfile.mkdtemp
+
+    def racing_mkdtemp(prefix: str, dir: Path) -> str:
+        made: str = real_mkdtemp(prefix=prefix, dir=dir)
+        os.rmdir(made)
+        os.symlink(elsewhere, made)
+        return made
+
+    monkeypatch.setattr(tempfile, "mkdtemp", racing_mkdtemp)
+    with pytest.raises(NotADirectoryError):  # O_NOFOLLOW with O_DIRECTORY: the kernel says ENOTDIR
+        write_tree(tmp_path / "out", OURS, D)
+    assert entries(elsewhere) == []
+
+
+def test_a_link_put_in_place_of_the_lock_is_not_the_runs_to_remove(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with writing(out, D):
+        os.replace(out / writer.LOCK, tmp_path / "held")
+        (out / writer.LOCK).symlink_to(tmp_path / "held")  # names the locked file, through a link
+    assert (out / writer.LOCK).is_symlink()
