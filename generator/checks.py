@@ -43,9 +43,9 @@ class NodeFinding:
     severity: Severity = Severity.ERROR
     several: str | None = None
     detail: str = ""
-    # Where the problem is the same for every node when its path is each node's own (a NIC of
-    # the same name left unused on every node): grouped on this, shown at the first node's path.
-    place: DesignPath | None = None
+    # The same problem whatever the node's own path (a NIC of one name left unused on every
+    # node): grouped on the message alone, shown at the first node's path.
+    across_nodes: bool = False
     key: bool = False  # the caret under the key, not the value
 
 
@@ -79,7 +79,7 @@ def _node_diagnostics(ctx: Context, findings: list[NodeFinding]) -> list[Diagnos
     """One diagnostic per problem at one place: for one node, or for all the nodes that have it."""
     groups: dict[tuple[DesignPath, Severity, str], list[NodeFinding]] = {}
     for finding in findings:
-        key = (finding.place or finding.path, finding.severity, finding.several or finding.message)
+        key = (() if finding.across_nodes else finding.path, finding.severity, finding.several or finding.message)
         groups.setdefault(key, []).append(finding)
     return [_grouped(ctx, group) for group in groups.values()]
 
@@ -262,7 +262,7 @@ def check_layouts(ctx: Context) -> Iterator[Finding]:
                     nic.path,
                     f"NIC {nic.name} ({nic.speed}) is not used by any bridge",
                     WARNING,
-                    place=("nodes", "*", "nics", nic.name),
+                    across_nodes=True,
                     key=True,
                 )
 
