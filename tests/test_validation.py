@@ -1515,3 +1515,23 @@ def test_a_nic_left_unused_on_every_node_is_one_warning(tmp_path: Path) -> None:
     (grouped, single) = validate_file(valid_path).warnings
     assert grouped.nodes == ("n0", "n1", "n2", "n3")
     assert single.nodes == ()
+
+
+def test_the_same_problem_at_each_nodes_own_place_stays_one_per_node(tmp_path: Path) -> None:
+    """Grouping is for one shared place (host.gateway): two nodes that each write the same bad
+    gateway get one error each, where each wrote it."""
+    text = """
+    version: 1
+    name: t
+    host: {bridge: br0}
+    bridges:
+      br0: {uplinks: 1x10G}
+    nodes:
+      - {name: n1, nics: {eth0: 10G}, address: 10.0.3.11/24, gateway: 10.0.3.0}
+      - {name: n2, nics: {eth0: 10G}, address: 10.0.3.12/24, gateway: 10.0.3.0}
+    """
+    message = "gateway 10.0.3.0 is the network address of the host subnet 10.0.3.0/24"
+    assert problems_in(tmp_path, text) == [
+        (7, 67, "error", "nodes[0].gateway", f"node n1: {message}"),
+        (8, 67, "error", "nodes[1].gateway", f"node n2: {message}"),
+    ]
