@@ -165,7 +165,7 @@ def run_render(settings: Settings) -> int:
     if isinstance(folders, str):
         return fail(settings, f"{folders}; nothing was written")
     files = nodes = 0
-    with writing(settings.out, folders) as tree:
+    with writing(settings.out, folders, waiting=functools.partial(_say_waiting, settings)) as tree:
         before = file_identities(settings.out, folders)
         with _render_progress(settings, valid) as progress:
             for staged, is_node in _map_rendered(settings, valid, functools.partial(_stage_files, tree)):
@@ -177,6 +177,10 @@ def run_render(settings: Settings) -> int:
         changed = changed_files(before, file_identities(settings.out, folders))
     say(settings.stderr, render_summary(files, nodes, settings.out, changed))
     return EXIT_OK
+
+
+def _say_waiting(settings: Settings) -> None:
+    say(settings.stderr, f"waiting for another ovsgen run into {settings.out}/ to end")
 
 
 def _render_progress(settings: Settings, valid: list[ValidDesign]) -> contextlib.AbstractContextManager[Progress]:

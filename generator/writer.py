@@ -91,16 +91,19 @@ def _head(path: str) -> bytes | None:
 
 
 @contextmanager
-def writing(out: Path, replace: Iterable[PurePosixPath], owns: Owns | None = None) -> Iterator[TreeWriter]:
+def writing(
+    out: Path, replace: Iterable[PurePosixPath], owns: Owns | None = None, waiting: Callable[[], None] | None = None
+) -> Iterator[TreeWriter]:
     """A TreeWriter for `out`, holding its lock; whatever was not committed is thrown away.
 
     `owns` says which files in OUT the render may replace or remove (default: the ones
     `ovsgen render` wrote); meeting any other stops the commit, and nothing changes.
+    `waiting` is called once if another run holds the lock, before this one waits for it.
     """
     refuse_linked_root(out)
     out = _by_own_name(out)
     _make_parent(out)
-    with _exclusive(out):
+    with _exclusive(out, waiting):
         remove_orphans(out)
         tree = TreeWriter(out, replace, owns or written_by_render)
         try:
@@ -435,7 +438,7 @@ LOCK = ".ovsgen.lock"  # in OUT, while a run writes it
 
 
 @contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
+def _exclusive(out: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """One writer at a time per output folder: two renders at once leave one complete result.
 
     The lock file is OUT/.ovsgen.lock, so that nothing of a run is left beside OUT: OUT is made
@@ -448,7 +451,7 @@ def _exclusive(out: Path) -> Iterator[None]:
     made = _made_folder(out)
     lock = str(out / LOCK)
     try:
-        descriptor = _locked(lock)
+        descriptor = _locked(lock, waiting)
         try:
             yield
         finally:
@@ -469,12 +472,19 @@ def _made_folder(out: Path) -> bool:
     return True
 
 
-def _locked(lock: str) -> int:
-    """A descriptor of the file at `lock`, locked: the one the path names once the lock is held."""
+def _locked(lock: str, waiting: Callable[[], None] | None = None) -> int:
+    """A descriptor of the file at `lock`, locked: the one the path names once the lock is held.
+    `waiting` is told, once, that another run holds it (a render that waits in silence looks hung)."""
     while True:
         descriptor = _open_lock(lock)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting()
+                    waiting = None
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
             if _is_at(lock, descriptor):
                 return descriptor
         except BaseException:

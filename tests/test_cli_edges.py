@@ -3,11 +3,15 @@ folder that is one of the designs."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+from generator.writer import writing
 from tests.conftest import REPO
 
 DESIGNS = sorted(str(path) for path in (REPO / "designs").glob("*.yaml"))
@@ -112,3 +116,57 @@ def test_the_printed_schema_is_the_schema_file_byte_for_byte(tmp_path: Path) -> 
     )
     assert (result.returncode, result.stderr) == (0, b"")
     assert result.stdout == (REPO / "schemas" / "design.schema.json").read_bytes()
+
+
+def test_a_render_waiting_for_another_says_so_then_renders(tmp_path: Path) -> None:
+    """Two renders into one OUT: the second tells why it does nothing yet, instead of looking hung."""
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # what a render in progress holds
+    env = {**os.environ, "OVSGEN_CACHE_DIR": str(tmp_path / "cache")}
+    design = str(REPO / "designs" / "ahv-host.yaml")
+    with subprocess.Popen(
+        [sys.executable, "-m", "generator", "render", design, "-o", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as render:
+        assert render.stderr is not None
+        lines = iter(render.stderr.readline, "")
+        said = next(line for line in lines if not line.startswith((" ", "\t")) and "warning:" not in line)
+        assert said == f"ovsgen: waiting for another ovsgen run into {out}/ to end\n"
+        assert not (out / "ahv-host").exists()  # nothing written while it waits
+        os.close(holder)  # the other run ends
+        rest = render.stderr.read()
+        assert render.wait(timeout=60) == 0, rest
+    assert rest.endswith(f"ovsgen: rendered 14 files for 1 node under {out}/: 14 files changed\n")
+    assert not (out / ".ovsgen.lock").exists()
+
+
+def test_the_writer_tells_once_that_it_waits_and_not_when_it_need_not(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    told: list[str] = []
+    with writing(out, [], waiting=lambda: told.append("waiting")):
+        pass
+    assert told == []
+    out.mkdir(exist_ok=True)
+    holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    done = threading.Event()
+
+    def second_run() -> None:
+        with writing(out, [], waiting=lambda: told.append("waiting")):
+            done.set()
+
+    thread = threading.Thread(target=second_run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not told and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert told == ["waiting"]
+    assert not done.is_set()
+    os.close(holder)
+    thread.join(timeout=30)
+    assert done.is_set()
+    assert told == ["waiting"]
