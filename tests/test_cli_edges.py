@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from generator.writer import writing
 from tests.conftest import REPO
 
@@ -170,3 +172,55 @@ def test_the_writer_tells_once_that_it_waits_and_not_when_it_need_not(tmp_path: 
     thread.join(timeout=30)
     assert done.is_set()
     assert told == ["waiting"]
+
+
+def test_a_lock_file_replaced_while_waiting_is_waited_for_without_a_second_word(tmp_path: Path) -> None:
+    """The run before swaps its lock file (a plan moves OUT, lock and all): the waiting run locks
+    the file now there, waits again if it is held, and has said once that it waits."""
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".ovsgen.lock"
+    first = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(first, fcntl.LOCK_EX)
+    told: list[str] = []
+    done = threading.Event()
+
+    def second_run() -> None:
+        with writing(out, [], waiting=lambda: told.append("waiting")):
+            done.set()
+
+    thread = threading.Thread(target=second_run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not told and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lock.unlink()  # the first run's lock goes, and a new one, held, takes its place
+    replacement = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(replacement, fcntl.LOCK_EX)
+    os.close(first)
+    time.sleep(0.2)  # the second run wakes on the old file, finds it gone, and waits for the new one
+    assert thread.is_alive()
+    assert not done.is_set()
+    os.close(replacement)
+    thread.join(timeout=30)
+    assert done.is_set()
+    assert told == ["waiting"]
+
+
+def test_a_run_stopped_while_it_waits_lets_go_of_the_lock_file(tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM while waiting (here: raised by the `waiting` callback): the stop goes
+    through unchanged, and the run keeps no descriptor of the lock file open."""
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    before = set(os.listdir("/proc/self/fd"))
+
+    def stopped() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), writing(out, [], waiting=stopped):
+        pass
+    assert set(os.listdir("/proc/self/fd")) == before
+    os.close(holder)
+    assert (out / ".ovsgen.lock").exists()  # the other run's lock, left to it
