@@ -8,7 +8,7 @@ import os
 import shlex
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TextIO, TypeVar
@@ -185,17 +185,21 @@ def _say_waiting(settings: Settings) -> None:
 
 def _render_progress(settings: Settings, valid: list[ValidDesign]) -> contextlib.AbstractContextManager[Progress]:
     """The progress line of a render: on a terminal, unless --quiet or TERM=dumb (generator.progress)."""
-    wanted = set(selected_nodes(settings.nodes, valid)) if settings.nodes else set()
+    wanted = set(selected_nodes(settings.nodes, valid))
     total = sum(len(selected_layouts(design, wanted)) for design in valid)
     shown = progress_wanted(settings.stderr, os.environ, settings.quiet)
     return progress_line(settings.stderr, total, shown=shown, delay=progress_delay(os.environ))
 
 
 def _stage_files(tree: TreeWriter, files: list[OutputFile]) -> tuple[Staged, bool]:
-    """Stage one node's files (or the design's), in a worker for large designs; and whether they are a node's.
+    """Stage one node's files (or the design's), in a worker for large designs; and whether they are a node's."""
+    return tree.stage(files), _of_a_node([file.path for file in files[:1]])
 
-    A node's files lie in its folder below the design's (`design/node/...`); the CSV and index do not."""
-    return tree.stage(files), bool(files) and files[0].path.count("/") >= 2
+
+def _of_a_node(paths: Sequence[str]) -> bool:
+    """Whether the files `map_design` handed over at once are a node's: they lie in its folder below
+    the design's (`design/node/...`); the design-level CSV and index do not."""
+    return bool(paths) and paths[0].count("/") >= 2
 
 
 def render_summary(files: int, nodes: int, out: Path, changed: int) -> str:
@@ -260,7 +264,7 @@ def run_check(settings: Settings) -> int:
         for compared in _map_rendered(settings, valid, functools.partial(compare_files, golden)):
             diff += compared.lines
             rendered.update(compared.paths)
-            progress.advance(bool(compared.paths) and compared.paths[0].count("/") >= 2)
+            progress.advance(_of_a_node(compared.paths))
     diff += stale_files(golden, folders, rendered)
     if diff:
         settings.stdout.writelines(printable_lines(diff))

@@ -124,8 +124,7 @@ def test_a_render_waiting_for_another_says_so_then_renders(tmp_path: Path) -> No
     """Two renders into one OUT: the second tells why it does nothing yet, instead of looking hung."""
     out = tmp_path / "out"
     out.mkdir()
-    holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
-    fcntl.flock(holder, fcntl.LOCK_EX)  # what a render in progress holds
+    holder = _held_lock(out)
     env = {**os.environ, "OVSGEN_CACHE_DIR": str(tmp_path / "cache")}
     design = str(REPO / "designs" / "ahv-host.yaml")
     with subprocess.Popen(
@@ -146,15 +145,17 @@ def test_a_render_waiting_for_another_says_so_then_renders(tmp_path: Path) -> No
     assert not (out / ".ovsgen.lock").exists()
 
 
-def test_the_writer_tells_once_that_it_waits_and_not_when_it_need_not(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    told: list[str] = []
-    with writing(out, [], waiting=lambda: told.append("waiting")):
-        pass
-    assert told == []
-    out.mkdir(exist_ok=True)
+def _held_lock(out: Path) -> int:
+    """A descriptor holding OUT's lock, as a render in progress does."""
     holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
     fcntl.flock(holder, fcntl.LOCK_EX)
+    return holder
+
+
+def _waiting_run(out: Path) -> tuple[threading.Thread, threading.Event, list[str]]:
+    """A second run into `out`, in a thread, once it has said that it waits: the thread, the
+    event it sets when it holds the lock, and what it said."""
+    told: list[str] = []
     done = threading.Event()
 
     def second_run() -> None:
@@ -166,6 +167,18 @@ def test_the_writer_tells_once_that_it_waits_and_not_when_it_need_not(tmp_path: 
     deadline = time.monotonic() + 30
     while not told and time.monotonic() < deadline:
         time.sleep(0.01)
+    return thread, done, told
+
+
+def test_the_writer_tells_once_that_it_waits_and_not_when_it_need_not(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    told: list[str] = []
+    with writing(out, [], waiting=lambda: told.append("waiting")):
+        pass
+    assert told == []
+    out.mkdir(exist_ok=True)
+    holder = _held_lock(out)
+    thread, done, told = _waiting_run(out)
     assert told == ["waiting"]
     assert not done.is_set()
     os.close(holder)
@@ -179,24 +192,10 @@ def test_a_lock_file_replaced_while_waiting_is_waited_for_without_a_second_word(
     the file now there, waits again if it is held, and has said once that it waits."""
     out = tmp_path / "out"
     out.mkdir()
-    lock = out / ".ovsgen.lock"
-    first = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644)
-    fcntl.flock(first, fcntl.LOCK_EX)
-    told: list[str] = []
-    done = threading.Event()
-
-    def second_run() -> None:
-        with writing(out, [], waiting=lambda: told.append("waiting")):
-            done.set()
-
-    thread = threading.Thread(target=second_run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not told and time.monotonic() < deadline:
-        time.sleep(0.01)
-    lock.unlink()  # the first run's lock goes, and a new one, held, takes its place
-    replacement = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644)
-    fcntl.flock(replacement, fcntl.LOCK_EX)
+    first = _held_lock(out)
+    thread, done, told = _waiting_run(out)
+    (out / ".ovsgen.lock").unlink()  # the first run's lock goes, and a new one, held, takes its place
+    replacement = _held_lock(out)
     os.close(first)
     time.sleep(0.2)  # the second run wakes on the old file, finds it gone, and waits for the new one
     assert thread.is_alive()
@@ -212,8 +211,7 @@ def test_a_run_stopped_while_it_waits_lets_go_of_the_lock_file(tmp_path: Path) -
     through unchanged, and the run keeps no descriptor of the lock file open."""
     out = tmp_path / "out"
     out.mkdir()
-    holder = os.open(out / ".ovsgen.lock", os.O_WRONLY | os.O_CREAT, 0o644)
-    fcntl.flock(holder, fcntl.LOCK_EX)
+    holder = _held_lock(out)
     before = set(os.listdir("/proc/self/fd"))
 
     def stopped() -> None:
