@@ -116,9 +116,10 @@ def files_floor(rendered: Path, work: Path) -> float:
 def breakdown(design: Path, out: Path) -> None:
     """Seconds per stage for one design, in this process (imports excluded)."""
     sys.path.insert(0, str(REPO))
-    from generator import checks, loader, model, resolve, schema
+    from generator.design import loader, model, resolve, schema
+    from generator.design import rules as checks
+    from generator.output.writer import write_tree
     from generator.render import ifcfg, libvirt, ovs_script, sheets
-    from generator.writer import write_tree
 
     stages: list[tuple[str, float]] = []
 

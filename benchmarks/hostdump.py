@@ -4,7 +4,7 @@ Usage:
     python benchmarks/hostdump.py [--megabytes 16] [--repo PATH]
 
 Writes a synthetic `ovsdb-client dump --format=json` of about the given size in
-two shapes, then reads each with generator.hoststate.load_dump in a fresh
+two shapes, then reads each with generator.ovs.hostdump.load_dump in a fresh
 process and prints the peak RSS of that process (and of one that only imports
 the module, for the baseline) and the wall time. `--repo` reads with the
 generator package of another checkout (e.g. an older commit unpacked with
@@ -155,7 +155,7 @@ def write_dump(path: Path, megabytes: int, shape: str) -> None:
 READER = """
 import resource, sys, time
 from pathlib import Path
-from generator.hoststate import load_dump
+from generator.ovs.hostdump import load_dump
 start = time.perf_counter()
 if sys.argv[1] != "-":
     try:

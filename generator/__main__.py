@@ -1,3 +1,3 @@
-from generator.entry import run
+from generator.cli.entry import run
 
 run()

@@ -1,7 +1,7 @@
-"""The one error type of ovsgen: a located diagnostic about a design file.
+"""A located diagnostic about an input file (a design, a host's dump or backup).
 
 Every stage (loader, schema check, semantic checks) produces `Diagnostic`
-values; only `generator.reporting` turns them into text.
+values; only `generator.cli.reporting` turns them into text.
 """
 
 from __future__ import annotations
@@ -54,11 +54,3 @@ def format_path(path: DesignPath) -> str:
 def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
     """Line order within a file, as users read the file."""
     return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message)
-
-
-class DesignInvalid(Exception):
-    """Raised by a stage that cannot go on; carries everything found so far."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(f"{len(diagnostics)} problem(s)")
-        self.diagnostics = diagnostics

@@ -18,10 +18,11 @@ import pytest
 from hypothesis import Phase, settings
 
 from generator import cache
-from generator.pipeline import validate_file
-from generator.rehearse import RehearsalUnavailable, find_tools, private_ovsdb
-from generator.render import OutputFile, render_design
-from generator.writer import write_tree
+from generator.changes.rehearse import RehearsalUnavailable, find_tools, private_ovsdb
+from generator.design.validate import validate_file
+from generator.output.writer import write_tree
+from generator.render.files import OutputFile
+from generator.render.kinds import render_design
 from tests.support.ovsdb import Ovsdb
 
 REPO = Path(__file__).resolve().parent.parent
@@ -122,7 +123,7 @@ def ovsdb() -> Iterator[Ovsdb]:
 def ovsdb_server() -> Iterator[Ovsdb]:
     """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards.
 
-    The same server ovsgen rehearse starts (generator.rehearse), so the tests exercise it too.
+    The same server ovsgen rehearse starts (generator.changes.rehearse), so the tests exercise it too.
     """
     for tool in ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-vsctl"):
         require_tool(tool)

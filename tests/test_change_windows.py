@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from generator.changes import NodeChange, plan_designs, plan_from_host
-from generator.hoststate import load_dump
-from generator.pipeline import ValidDesign, validate_file
-from generator.render import render_design
-from generator.render.plan_files import render_plan
+from generator.changes.files import render_plan
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.hostdump import load_dump
+from generator.render.kinds import render_design
 from tests.conftest import SUPPORT, ovsdb_server, require_tool, run
 from tests.support.cli import invoke
 from tests.support.ovsdb import Ovsdb

@@ -1,4 +1,4 @@
-"""A changed ifcfg file says its settings in words (generator.changes), in plans and diffs:
+"""A changed ifcfg file says its settings in words (generator.changes.node_changes), in plans and diffs:
 reviewers see a new address without opening a diff, and nodes whose values differ are never
 one section of a plan."""
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from generator.changes import group_changes, plan_designs
-from generator.pipeline import ValidDesign, validate_file
+from generator.changes.node_changes import group_changes, plan_designs
+from generator.design.validate import ValidDesign, validate_file
 from tests.support.cli import invoke
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"

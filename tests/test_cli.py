@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
+from generator.cli.main import main
+from generator.cli.reporting import TextReporter
+from generator.design.resolve import NodeLayout
 from generator.diagnostics import Diagnostic, Severity
-from generator.render import OutputFile
-from generator.reporting import TextReporter
-from generator.resolve import NodeLayout
+from generator.render.files import OutputFile
 from tests.conftest import DESIGNS, REPO
 
 INVALID = """version: 1
@@ -173,8 +173,8 @@ def test_a_worker_killed_mid_render_fails_the_render_instead_of_hanging_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The OOM killer or a `kill -9` of one worker: the render stops with an error, OUT untouched."""
-    import generator.render as render_module
-    from generator import app
+    import generator.render.kinds as render_module
+    from generator.cli import commands as app
 
     def killed_on_the_last_node(design: object, layout: NodeLayout, folder: str) -> list[OutputFile]:
         if layout.node.name == "kvm-00199" and os.getpid() != parent:

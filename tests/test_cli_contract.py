@@ -24,10 +24,11 @@ import pytest
 from click.testing import CliRunner, Result
 from syrupy.assertion import SnapshotAssertion
 
-from generator import __version__, app
-from generator.app import EXCERPT_SOURCE_LIMIT
-from generator.cli import main
-from generator.schema import schema_document
+from generator import __version__
+from generator.cli import commands as app
+from generator.cli.commands import EXCERPT_SOURCE_LIMIT
+from generator.cli.main import main
+from generator.design.schema import schema_document
 from tests.conftest import DESIGNS, REPO, require_tool, run
 
 AHV = REPO / "designs" / "ahv-host.yaml"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.writer import writing
+from generator.output.writer import writing
 from tests.conftest import REPO
 
 DESIGNS = sorted(str(path) for path in (REPO / "designs").glob("*.yaml"))

@@ -1,5 +1,5 @@
 """`--node` completion in-process, asked as a shell asks (click's bash_complete protocol), so that
-mutation testing sees generator.completion; tests/test_editors.py asks the installed command."""
+mutation testing sees generator.cli.completion; tests/test_editors.py asks the installed command."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import click
 import pytest
 from click.shell_completion import BashComplete
 
-from generator.cli import main
-from generator.completion import complete_node_names
+from generator.cli.completion import complete_node_names
+from generator.cli.main import main
 
 NODE_LIST = """\
 version: 1

@@ -1,4 +1,4 @@
-"""generator.dbrows on hand-made schemas and dumps, in process: every row, whole and typed,
+"""generator.ovs.dbrows on hand-made schemas and dumps, in process: every row, whole and typed,
 what the database must hold after a change, and how differences read."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from generator.dbrows import (
+from generator.errors import DumpInvalid
+from generator.ovs.dbrows import (
     ROOT_KEY,
     Nested,
     OvsMap,
@@ -20,7 +21,6 @@ from generator.dbrows import (
     read_rows,
     row_label,
 )
-from generator.diagnostics import DesignInvalid
 
 # --- a schema and dumps, as ovsdb-client prints them ------------------------------------
 
@@ -302,7 +302,7 @@ def read(tables: dict[str, list[dict[str, Any]]], spec: object = None) -> Rows:
 
 
 def refusal(text: str, spec: object = None) -> tuple[str, int, int, str]:
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         read_rows(text, schema() if spec is None else spec, "host.db")
     (found,) = refused.value.diagnostics
     assert found.path == ()  # about the file, not a place in a design
@@ -515,7 +515,7 @@ def test_blank_lines_between_tables_are_skipped() -> None:
     ],
 )
 def test_a_schema_that_cannot_be_read_is_refused(spec: object, message: str) -> None:
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         read_rows("", spec, "host.db")
     (found,) = refused.value.diagnostics
     assert (found.file, found.line, found.column, found.path) == ("host.db", 1, 1, ())

@@ -1,4 +1,4 @@
-"""`ovsgen diff`'s report in-process (generator.render.diff_report): sections of nodes whose
+"""`ovsgen diff`'s report in-process (generator.changes.diff_report): sections of nodes whose
 changes are identical, the first node's file diffs, --full, and the cut that keeps the report
 under a pull-request comment (GitHub counts UTF-16 code units). Small designs, so it stays fast;
 tests/test_fleet_review.py runs the command on 300 nodes.
@@ -16,10 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.changes import group_changes
-from generator.pipeline import ValidDesign, validate_file
-from generator.render import OutputFile
-from generator.render.diff_report import (
+from generator.changes.diff_report import (
     DesignDiff,
     FileDiff,
     GroupDiff,
@@ -28,6 +25,9 @@ from generator.render.diff_report import (
     design_diff,
     render_diff_report,
 )
+from generator.changes.node_changes import group_changes
+from generator.design.validate import ValidDesign, validate_file
+from generator.render.files import OutputFile
 from tests.test_fleet_review import fleet
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"
@@ -118,7 +118,7 @@ def test_full_writes_every_nodes_every_changed_file_and_the_report_is_the_same(
 def test_the_diff_renders_with_the_jobs_it_is_given(
     portgroup_added: tuple[ValidDesign, ValidDesign], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator.render import diff_report
+    from generator.changes import diff_report
 
     seen: list[int] = []
     real = diff_report.render_design
@@ -138,8 +138,8 @@ def test_the_diff_renders_with_the_jobs_it_is_given(
 def test_a_section_renders_only_the_sheets_it_shows_and_compares_the_handed_over_files(
     portgroup_added: tuple[ValidDesign, ValidDesign], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.changes as changes_module
-    from generator.render import diff_report
+    import generator.changes.node_changes as changes_module
+    from generator.changes import diff_report
 
     calls: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     real = diff_report.render_design

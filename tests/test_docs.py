@@ -26,13 +26,18 @@ from pathlib import Path
 
 import pytest
 
-from generator.reference import REGENERATE, reference_markdown
+from generator.design.reference import REGENERATE, reference_markdown
 from tests.conftest import REPO, run
 
 DOCS = REPO / "docs"
 ERRORS = DOCS / "errors.md"
 # The modules whose messages are design problems a user can meet (the rules of a design).
-RULE_MODULES = ("generator/checks.py", "generator/resolve.py", "generator/schema_errors.py", "generator/loader.py")
+RULE_MODULES = (
+    "generator/design/rules.py",
+    "generator/design/resolve.py",
+    "generator/design/schema_messages.py",
+    "generator/design/loader.py",
+)
 
 # One entry: a design in a ```yaml block, then the command and exactly what it prints.
 ENTRY = re.compile(r"```yaml\n(?P<design>.*?)```\n\n```console\n\$ (?P<command>[^\n]*)\n(?P<output>.*?)```", re.S)
@@ -102,12 +107,12 @@ def test_design_language_reference_is_what_the_schema_generates() -> None:
 def test_reference_check_command_tells_how_to_regenerate(tmp_path: Path) -> None:
     stale = tmp_path / "design-language.md"
     stale.write_text("# old\n")
-    result = run([sys.executable, "-m", "generator.reference", "--check", str(stale)], cwd=REPO)
+    result = run([sys.executable, "-m", "generator.design.reference", "--check", str(stale)], cwd=REPO)
     assert result.returncode == 1
     assert REGENERATE in result.stderr
-    assert run([sys.executable, "-m", "generator.reference", str(stale)], cwd=REPO).returncode == 0
+    assert run([sys.executable, "-m", "generator.design.reference", str(stale)], cwd=REPO).returncode == 0
     assert stale.read_text() == reference_markdown()
-    assert run([sys.executable, "-m", "generator.reference", "--check", str(stale)], cwd=REPO).returncode == 0
+    assert run([sys.executable, "-m", "generator.design.reference", "--check", str(stale)], cwd=REPO).returncode == 0
 
 
 def test_reference_lists_every_key_of_the_schema() -> None:
@@ -293,7 +298,7 @@ def test_documented_commands_and_options_exist() -> None:
     """Every command and --option the docs show is one ovsgen has."""
     import click
 
-    from generator.cli import main
+    from generator.cli.main import main
 
     unknown = []
     commands = documented_commands()

@@ -146,8 +146,8 @@ def test_completion_offers_exactly_the_names_with_the_prefix(tmp_path: Path, nam
     (case folded), each once, in design order."""
     import click
 
-    from generator.cli import main
-    from generator.completion import complete_node_names
+    from generator.cli.completion import complete_node_names
+    from generator.cli.main import main
 
     design = tmp_path / "d.yaml"
     design.write_text("nodes:\n" + "".join(f"  - name: '{name}'\n" for name in names))
@@ -232,7 +232,7 @@ def test_schema_works_for_draft_07_tools() -> None:
     """editors.md: yaml-language-server and other draft-07 tools read the schema as ovsgen does."""
     from jsonschema import Draft7Validator
 
-    from generator.loader import load_design
+    from generator.design.loader import load_design
 
     assert "draft-07" in EDITORS.read_text()
     validator = Draft7Validator(json.loads((REPO / "schemas/design.schema.json").read_text()))

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from lxml import etree, html
 from markupsafe import escape
 
-from generator import app, schema, sheet
-from generator.pipeline import validate_file
+from generator.cli import commands as app
+from generator.design import schema
+from generator.design.validate import validate_file
+from generator.render import switch_side as sheet
 from generator.render.sheets import Table
 from generator.render.templating import _escape, html_table
 from generator.render.wiring import Box, Diagram, _svg
@@ -132,7 +134,7 @@ def _tree(folder: Path) -> dict[str, tuple[bytes, int, int]]:
 @pytest.fixture
 def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every design counts as large: its nodes render in worker processes."""
-    monkeypatch.setattr("generator.render.NODES_PER_JOB", 1)
+    monkeypatch.setattr("generator.render.kinds.NODES_PER_JOB", 1)
 
 
 def _render(design: Path, out: Path, jobs: int) -> None:
@@ -182,7 +184,7 @@ def test_a_worker_that_fails_leaves_out_as_it_was(
     out = tmp_path / "out"
     _render(design, out, jobs=1)
     before = _tree(out)
-    import generator.render as render_module
+    import generator.render.kinds as render_module
 
     def failing(*args: object) -> object:
         raise RuntimeError("renderer failed in a worker")

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.changes import group_changes, plan_designs
-from generator.pipeline import validate_file
+from generator.changes.node_changes import group_changes, plan_designs
+from generator.design.validate import validate_file
 from tests.conftest import REPO, require_tool, run
 
 COMMENT_LIMIT = 65_536

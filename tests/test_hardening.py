@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import app
-from generator.cli import main
-from generator.loader import load_design
+from generator.cli import commands as app
+from generator.cli.main import main
+from generator.design.loader import load_design
 from tests.conftest import DESIGNS, REPO, require_tool, run
 from tests.support.ovsdb import Ovsdb
 
@@ -139,7 +139,7 @@ def test_a_renderer_failing_halfway_leaves_the_output_as_it_was(
             raise RuntimeError("renderer failed on the second node")
         return real(*args)
 
-    import generator.render as render_module
+    import generator.render.kinds as render_module
 
     monkeypatch.setattr(
         render_module,
@@ -250,9 +250,9 @@ def test_apply_never_runs_a_tool_found_on_path(rendered_tree: Path, ovsdb: Ovsdb
 
 @pytest.mark.consumer
 def test_dry_runs_write_nothing_to_the_database(ovsdb: Ovsdb, tmp_path: Path) -> None:
-    from generator.changes import plan_designs
-    from generator.pipeline import validate_file
-    from generator.render.plan_files import render_plan
+    from generator.changes.files import render_plan
+    from generator.changes.node_changes import plan_designs
+    from generator.design.validate import validate_file
 
     changes = Path(__file__).resolve().parent / "designs" / "changes"
     old, new = validate_file(changes / "base.yaml"), validate_file(changes / "lacp-on.yaml")

@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 
-from generator.changes import NodeChange, plan_designs, plan_from_host
-from generator.dbrows import OvsMap, PlanScope, expected_after_change
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.hoststate import parse_dump
-from generator.ovsstate import (
+from generator.changes.files import render_plan
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.design.validate import validate_file
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid
+from generator.ovs.dbrows import OvsMap, PlanScope, expected_after_change
+from generator.ovs.hostdump import parse_dump
+from generator.ovs.state import (
     BridgeState,
     InterfaceState,
     OvsState,
@@ -28,8 +31,6 @@ from generator.ovsstate import (
     map_value,
     node_state,
 )
-from generator.pipeline import validate_file
-from generator.render.plan_files import render_plan
 from tests.conftest import REPO
 
 AHV = REPO / "designs" / "ahv-host.yaml"
@@ -130,7 +131,7 @@ def read(text: str) -> OvsState:
 
 
 def refusal(text: str) -> Diagnostic:
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         read(text)
     (diagnostic,) = refused.value.diagnostics
     assert diagnostic.file == "host.json"

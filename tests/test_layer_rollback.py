@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator.changes import NodeChange, plan_designs, plan_from_host, without_header
-from generator.ovsstate import EMPTY, OvsState, node_state
-from generator.pipeline import ValidDesign, validate_file
-from generator.render import render_design
-from generator.render.plan_files import describe_files, describe_networks, render_plan
+from generator.changes.files import describe_files, describe_networks, render_plan
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host, without_header
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.state import EMPTY, OvsState, node_state
+from generator.render.kinds import render_design
 from generator.render.templating import macro
 from tests.conftest import SUPPORT, require_tool, run
 

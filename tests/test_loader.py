@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.diagnostics import DesignInvalid, Diagnostic, Severity
-from generator.loader import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES, MAX_NUMBER_LENGTH, load_design
+from generator.design.loader import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES, MAX_NUMBER_LENGTH, load_design
+from generator.diagnostics import Diagnostic, Severity
+from generator.errors import DesignInvalid
 from tests.validation_helpers import Problem, as_tuple
 
 VALID = (

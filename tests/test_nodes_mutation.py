@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.nodes import selected_nodes, unknown_nodes_message
-from generator.pipeline import validate_file
+from generator.design.nodes import selected_nodes, unknown_nodes_message
+from generator.design.validate import validate_file
 
 DESIGN = """\
 version: 1

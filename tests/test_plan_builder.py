@@ -1,5 +1,5 @@
-"""The change-plan builder (generator.plan) and the ovs-vsctl steps and read-backs it is made of
-(generator.ovscommands), in-process and exact: the changes in words, the transaction in order,
+"""The change-plan builder (generator.changes.steps) and the ovs-vsctl steps and read-backs it is made of
+(generator.ovs.commands), in-process and exact: the changes in words, the transaction in order,
 what the scripts read back before and after, what a plan leaves alone and the risks it names.
 
 The scripts that run these plans on a real ovsdb-server are tested in test_change_windows.py
@@ -16,8 +16,18 @@ from typing import Any
 
 import pytest
 
-from generator.changes import plan_designs, plan_from_host
-from generator.ovscommands import (
+from generator.changes.node_changes import plan_designs, plan_from_host
+from generator.changes.steps import (
+    NodePlan,
+    Scope,
+    carry_over,
+    phase,
+    plan_node,
+    vm_ports,
+    with_untouched,
+)
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.commands import (
     UNSET,
     Expectation,
     absent,
@@ -35,7 +45,7 @@ from generator.ovscommands import (
     update_interface,
     update_port,
 )
-from generator.ovsstate import (
+from generator.ovs.state import (
     HOST_COLUMNS,
     OWNED,
     BridgeState,
@@ -44,16 +54,6 @@ from generator.ovsstate import (
     InterfaceState,
     OvsState,
     PortState,
-)
-from generator.pipeline import ValidDesign, validate_file
-from generator.plan import (
-    NodePlan,
-    Scope,
-    carry_over,
-    phase,
-    plan_node,
-    vm_ports,
-    with_untouched,
 )
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"

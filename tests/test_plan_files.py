@@ -1,4 +1,4 @@
-"""The files of a plan (generator.render.plan_files, ifcfg_plan and libvirt.plan_script), read
+"""The files of a plan (generator.changes.files, ifcfg_plan and libvirt.plan_script), read
 in-process: which files a node's plan holds, and what each script was told (its header, the
 host it insists on, its steps from which file to which). tests/test_layer_rollback.py runs the
 same scripts against a folder of ifcfg files and `virsh -c test:///default`.
@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from generator.changes import NodeChange, plan_designs
-from generator.ovsstate import Columns, OvsState, node_state
-from generator.pipeline import ValidDesign, validate_file
-from generator.render import libvirt, render_design
+from generator.changes.files import DESIGN_PLAN_HINT, render_plan
+from generator.changes.node_changes import NodeChange, plan_designs
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.state import Columns, OvsState, node_state
+from generator.render import libvirt
 from generator.render.files import OutputFile
 from generator.render.ifcfg import render_ifcfg
+from generator.render.kinds import render_design
 from generator.render.libvirt import plan_script, restored_folder, start_state
-from generator.render.plan_files import DESIGN_PLAN_HINT, render_plan
 from tests.conftest import DESIGNS, REPO, TEST_DESIGNS
 from tests.test_host_columns import SYSTEM_ID, ahv_host, ovs_map, plan
 

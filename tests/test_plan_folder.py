@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from generator.app_changes import PLAN_FOLDER
-from generator.pipeline import ValidDesign, validate_file
-from generator.rehearse import Report, Step
-from generator.render import render_design
+from generator.changes.rehearse import Report, Step
+from generator.cli.change_commands import PLAN_FOLDER
+from generator.design.validate import ValidDesign, validate_file
+from generator.output.writer import replace_folder
 from generator.render.files import OutputFile
-from generator.writer import replace_folder
+from generator.render.kinds import render_design
 from tests.conftest import REPO, ovsdb_server, require_tool, run
 from tests.support.cli import invoke
 from tests.test_diff import git
@@ -684,7 +684,7 @@ def test_rehearse_hands_the_database_and_prune_to_the_rehearsal_and_exits_on_its
         calls.append((start, old, new.design.name, node, prune))
         return Report(node, [Step("change.sh --apply", passed, "details\nmore")])
 
-    monkeypatch.setattr("generator.app_changes.rehearse", rehearsal)
+    monkeypatch.setattr("generator.cli.change_commands.rehearse", rehearsal)
     result = invoke("rehearse", str(database), BASE, "--node", "c2", *(["--prune"] if prune else []))
     assert calls == [(database, None, "chg", "c2", prune)]
     assert result.stdout == Report("c2", [Step("change.sh --apply", passed, "details\nmore")]).text()

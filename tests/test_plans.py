@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.changes import plan_designs, plan_from_host
-from generator.hoststate import load_dump
-from generator.pipeline import ValidDesign, validate_file
-from generator.rehearse import rehearse
-from generator.render.plan_files import render_plan
+from generator.changes.files import render_plan
+from generator.changes.node_changes import plan_designs, plan_from_host
+from generator.changes.rehearse import rehearse
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.hostdump import load_dump
 from tests.conftest import require_tool, run
 from tests.support.ovsdb import Ovsdb
 
@@ -193,7 +193,7 @@ def test_change_script_refuses_a_host_in_another_state(ovsdb: Ovsdb, tmp_path: P
 @pytest.mark.consumer
 def test_rehearsal_catches_a_plan_that_misses_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
     require_tool("ovsdb-server")
-    monkeypatch.setattr("generator.plan.update_port", lambda before, after: [])
+    monkeypatch.setattr("generator.changes.steps.update_port", lambda before, after: [])
     report = rehearse(CHANGES / "base.yaml", design("base"), design("lacp-on"), "c1")
     assert not report.passed
     assert "FAIL" in report.text()

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.progress import (
+from generator.cli.progress import (
     DEFAULT_DELAY,
     DELAY_VARIABLE,
     REDRAW_INTERVAL,

@@ -1,4 +1,4 @@
-"""generator.progress in-process with a stand-in terminal and clock, so that mutation testing sees
+"""generator.cli.progress in-process with a stand-in terminal and clock, so that mutation testing sees
 what tests/test_progress.py checks on a real (pseudo-)terminal through the ovsgen command."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from generator.progress import (
+from generator.cli.progress import (
     DEFAULT_DELAY,
     DELAY_VARIABLE,
     REDRAW_INTERVAL,

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator.diagnostics import DesignInvalid
-from generator.pipeline import validate_file
-from generator.render import render_design
+from generator.design.validate import validate_file
+from generator.errors import DesignInvalid
+from generator.render.kinds import render_design
 from tests.conftest import ovsdb_server, require_file, require_tool, run
 from tests.support.ovsdb import Ovsdb
 

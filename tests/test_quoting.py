@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator.model import build_design
+from generator.design.model import build_design
+from generator.design.resolve import layout_node
 from generator.render.ovs_script import render_apply_script
-from generator.resolve import layout_node
 from tests.conftest import run
 
 HOSTILE_BRIDGE = "br0$(touch pwned)"

@@ -1,5 +1,5 @@
-"""generator.reference in-process: the page for a schema with every shape the generator knows
-(tests/test_docs.py checks the page of the real schema), and `python -m generator.reference`."""
+"""generator.design.reference in-process: the page for a schema with every shape the generator knows
+(tests/test_docs.py checks the page of the real schema), and `python -m generator.design.reference`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from generator.reference import REGENERATE, main, reference_markdown
+from generator.design.reference import REGENERATE, main, reference_markdown
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -92,7 +92,7 @@ PAGE = "\n".join(
         "# Design-language reference",
         "",
         (
-            "<!-- Generated from schemas/design.schema.json by `python -m generator.reference "
+            "<!-- Generated from schemas/design.schema.json by `python -m generator.design.reference "
             "docs/design-language.md`: edit the schema, not this page. -->"
         ),
         "",
@@ -295,6 +295,6 @@ def test_the_command_wants_one_file(
     assert main(argv) == 2
     assert capsys.readouterr() == (
         "",
-        f"usage: python -m generator.reference [--check] FILE\n  e.g. {REGENERATE}\n",
+        f"usage: python -m generator.design.reference [--check] FILE\n  e.g. {REGENERATE}\n",
     )
     assert list(tmp_path.iterdir()) == []

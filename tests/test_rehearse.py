@@ -22,12 +22,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import rehearse as rehearsal
-from generator.changes import NodeChange
-from generator.dbrows import OvsMap, differences, read_rows
-from generator.diagnostics import DesignInvalid
-from generator.pipeline import ValidDesign, validate_file
-from generator.rehearse import Report, Step, rehearse
+from generator.changes import rehearse as rehearsal
+from generator.changes.node_changes import NodeChange
+from generator.changes.rehearse import Report, Step, rehearse
+from generator.design.validate import ValidDesign, validate_file
+from generator.errors import DumpInvalid
+from generator.ovs.dbrows import OvsMap, differences, read_rows
 from generator.render.files import OutputFile
 from generator.render.ovs_script import render_apply_script
 from tests.conftest import REPO, require_tool, run
@@ -453,7 +453,7 @@ def test_a_backup_is_checked_before_a_server_serves_it(tmp_path: Path) -> None:
     require_tool("ovsdb-tool")
     garbage = tmp_path / "host.db"
     garbage.write_bytes(b"OVSDB JSON 5 0000\n{}\n")
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(garbage, None, validate_file(AHV), NODE)
     assert [d.message for d in refused.value.diagnostics] == [
         "not a standalone OVSDB database (make it with: ovsdb-client backup)"
@@ -463,7 +463,7 @@ def test_a_backup_is_checked_before_a_server_serves_it(tmp_path: Path) -> None:
 def test_what_the_server_reads_back_from_a_backup_is_checked_as_a_host_dump(ovsdb: Ovsdb, tmp_path: Path) -> None:
     ovsdb.vsctl("add-br", "br 1")  # Open vSwitch's schema allows any name; ovsgen does not
     path = backup(ovsdb, tmp_path)
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(path, None, validate_file(AHV), NODE)
     (found,) = refused.value.diagnostics
     assert (found.file, found.message) == (
@@ -479,7 +479,7 @@ def test_a_backup_with_a_schema_of_its_own_is_refused_once_served(tmp_path: Path
     (tmp_path / "own.ovsschema").write_text(json.dumps(schema))
     backup = tmp_path / "host.db"
     subprocess.run([tools.paths["ovsdb-tool"], "create", str(backup), str(tmp_path / "own.ovsschema")], check=True)
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     (found,) = refused.value.diagnostics
     assert (found.file, found.message.split(" has type ")[0]) == (
@@ -620,7 +620,7 @@ def test_a_node_outside_a_design_has_no_apply_step(tmp_path: Path) -> None:
 
 
 def test_what_the_reference_says_of_port_and_interface_kinds() -> None:
-    from generator.ovsstate import InterfaceState, OvsState, PortState
+    from generator.ovs.state import InterfaceState, OvsState, PortState
 
     state = OvsState(
         ("br0",),
@@ -643,14 +643,14 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
     assert (state.bridges, rows[("Bridge", "br0")]["name"]) == (("br0",), "br0")
     with monkeypatch.context() as patched:
         patched.setattr(ovsdb.server, "schema", lambda: None)  # its schema cannot be read back
-        with pytest.raises(DesignInvalid) as refused:
+        with pytest.raises(DumpInvalid) as refused:
             ovsdb.server.snapshot("the test's rows")
         assert [(d.file, d.message.split(":")[0]) for d in refused.value.diagnostics] == [
             ("the test's rows", "the database's schema cannot be read")
         ]
     ovsdb.vsctl("add-br", "br 1")  # checked as any host dump is
     for source in ("the test's snapshot", None):
-        with pytest.raises(DesignInvalid) as refused:
+        with pytest.raises(DumpInvalid) as refused:
             ovsdb.server.snapshot(source) if source else ovsdb.server.snapshot()
         assert [(d.file, "name: 'br 1' is not a name" in d.message) for d in refused.value.diagnostics] == [
             (source or "ovsdb-client dump", True)
@@ -663,11 +663,11 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
     ovsdb.server.stop()
     assert ovsdb.server.schema() is None
     for source in ("the test's snapshot", None):
-        with pytest.raises(DesignInvalid) as refused:
+        with pytest.raises(DumpInvalid) as refused:
             ovsdb.server.snapshot(source) if source else ovsdb.server.snapshot()
         assert [d.file for d in refused.value.diagnostics] == [source or "ovsdb-client dump"]
     for source in ("the test's dump", None):
-        with pytest.raises(DesignInvalid) as refused:
+        with pytest.raises(DumpInvalid) as refused:
             ovsdb.server.dump(source) if source else ovsdb.server.dump()
         (found,) = refused.value.diagnostics
         assert found.file == (source or "ovsdb-client dump")
@@ -683,7 +683,7 @@ def test_a_server_that_does_not_start_is_an_error_and_for_a_backup_a_refusal_in_
     with pytest.raises(subprocess.CalledProcessError), rehearsal.private_ovsdb(broken):
         pass
     path = database(tmp_path)
-    with pytest.raises(DesignInvalid) as refused, rehearsal.private_ovsdb(broken, path):
+    with pytest.raises(DumpInvalid) as refused, rehearsal.private_ovsdb(broken, path):
         pass
     (found,) = refused.value.diagnostics
     assert (found.file, found.message[:48]) == (str(path), "ovsdb-server cannot serve it: 'ovsdb-server: I/O")
@@ -747,7 +747,7 @@ def database(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda sch
 
 
 def refused_backup(path: Path) -> tuple[str, str]:
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearsal.refuse_foreign_backup(path, rehearsal.find_tools())
     (found,) = refused.value.diagnostics
     assert (found.line, found.column, found.path) == (1, 1, ())
@@ -802,7 +802,7 @@ def schema_refusal(served: object) -> str | None:
     tools = rehearsal.find_tools()
     try:
         rehearsal.refuse_foreign_schema(Path("host.db"), Served(tools, served))  # type: ignore[arg-type]
-    except DesignInvalid as refused:
+    except DumpInvalid as refused:
         (found,) = refused.diagnostics
         assert (found.file, found.line, found.column) == ("host.db", 1, 1)
         return found.message.replace(str(tools.schema), "SCHEMA")
@@ -897,8 +897,8 @@ def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
 def libvirt_plan(
     tmp_path: Path, old: ValidDesign, new: ValidDesign, node: str = "kvm-s-1"
 ) -> tuple[NodeChange, rehearsal._Plan]:
-    from generator.changes import plan_designs
-    from generator.render.plan_files import render_plan
+    from generator.changes.files import render_plan
+    from generator.changes.node_changes import plan_designs
 
     (change,) = plan_designs(old, new, (node,))
     files = render_plan([change], "rehearsal")

@@ -1,4 +1,4 @@
-"""NIC resolution (generator.resolve) at its edges: natural order, counts, what a shortfall says.
+"""NIC resolution (generator.design.resolve) at its edges: natural order, counts, what a shortfall says.
 
 Layouts are built in-process from plain design data (as the pipeline builds them after
 the schema check); shortfall messages are checked through validation.
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from generator.model import build_design
-from generator.resolve import NodeLayout, layout_node, natural_key
+from generator.design.model import build_design
+from generator.design.resolve import NodeLayout, layout_node, natural_key
 from tests.validation_helpers import problems_in
 
 

@@ -1,4 +1,4 @@
-"""The semantic rules (generator.checks) at their edges: the cases mutation testing found untested.
+"""The semantic rules (generator.design.rules) at their edges: the cases mutation testing found untested.
 
 Each test pins a rule's boundary (exactly 8 bond members, a 15-character bond name),
 where a problem is located (key or value), or what a message lists, through the same

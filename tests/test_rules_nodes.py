@@ -1,7 +1,7 @@
 """Issue 13, point 15: one message for a bad setting many nodes share, and `--node` as people type it.
 
 The grouped messages are checked through the real command (text and JSON), the node
-selection in-process (render and plan share generator.nodes) and through `ovsgen render`.
+selection in-process (render and plan share generator.design.nodes) and through `ovsgen render`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.app import Settings, _render_plan
-from generator.app_changes import _unknown_nodes
-from generator.nodes import SHOWN_NODE_NAMES, listed, selected_nodes, unknown_nodes_message
-from generator.pipeline import ValidDesign, validate_file
+from generator.cli.change_commands import _unknown_nodes
+from generator.cli.commands import Settings, _render_plan
+from generator.design.nodes import SHOWN_NODE_NAMES, listed, selected_nodes, unknown_nodes_message
+from generator.design.validate import ValidDesign, validate_file
 from tests.conftest import REPO
 from tests.support.cli import invoke
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.diagnostics import DesignInvalid
-from generator.pipeline import validate_file
+from generator.design.validate import validate_file
+from generator.errors import DesignInvalid
 from tests.test_schema_messages import SHORTHAND, messages_after
 
 IFNAME = "a Linux interface name: 1-15 characters of A-Z a-z 0-9 '_' '.' '-', not starting with '-' or '.'"

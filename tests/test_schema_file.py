@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from generator.loader import load_design
+from generator.design.loader import load_design
 from tests.conftest import REPO
 
 SCHEMA: dict[str, Any] = json.loads((REPO / "schemas/design.schema.json").read_text())
@@ -56,7 +56,8 @@ def test_every_example_design_is_valid_against_the_schema_alone() -> None:
 
 def test_building_the_fast_validator_leaves_the_schema_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cold cache builds the validator; `ovsgen schema` must still print the file as written."""
-    from generator import cache, schema
+    from generator import cache
+    from generator.design import schema
 
     monkeypatch.setattr(cache, "read", lambda name: None)
     monkeypatch.setattr(cache, "write", lambda name, data: None)
@@ -86,7 +87,7 @@ def test_top_level_schema_key_is_a_string_ovsgen_ignores() -> None:
 def test_documented_defaults_are_the_model_defaults() -> None:
     """A default lives in the model (it fills it in) and in the schema (editors and the reference
     show it): the two agree."""
-    from generator import model
+    from generator.design import model
 
     design = model.build_design(
         {
@@ -113,7 +114,7 @@ def test_schema_check_does_not_write_defaults_into_the_design() -> None:
     from one left out (`lacp_time` without LACP is an error only when written)."""
     import copy
 
-    from generator.schema import check_schema
+    from generator.design.schema import check_schema
 
     for design in sorted((REPO / "designs").glob("*.yaml")):
         document = load_design(design)

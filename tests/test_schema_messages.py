@@ -1,4 +1,4 @@
-"""Schema messages (generator.schema_errors) as people read them, one per kind of message.
+"""Schema messages (generator.design.schema_messages) as people read them, one per kind of message.
 
 Each case edits one line of an example design and pins every message validation
 gives for it: file:line:column and the whole text. tests/test_validation.py has the
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from generator import schema_errors
-from generator.diagnostics import DesignInvalid
-from generator.loader import load_design
-from generator.pipeline import validate_file
+from generator.design import schema_messages as schema_errors
+from generator.design.loader import load_design
+from generator.design.validate import validate_file
+from generator.errors import DesignInvalid
 from tests.conftest import REPO
 
 SHORTHAND = (

@@ -27,14 +27,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
-from generator.diagnostics import DesignInvalid
-from generator.loader import MAX_NUMBER_LENGTH, load_design
-from generator.pipeline import validate_file
-from generator.render import render_design
+from generator.design.loader import MAX_NUMBER_LENGTH, load_design
+from generator.design.validate import validate_file
+from generator.errors import DesignInvalid
+from generator.render.kinds import render_design
 from generator.render.sheets import spreadsheet_safe
+from generator.render.switch_side import node_sheet
 from generator.render.templating import comment_safe, markdown_code, markdown_fence, markdown_text
 from generator.render.wiring import render_wiring_svg
-from generator.sheet import node_sheet
 from tests.conftest import REPO, require_tool, run
 
 BASE = json.loads(json.dumps(__import__("yaml").safe_load((REPO / "designs" / "ahv-host.yaml").read_text())))

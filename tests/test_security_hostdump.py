@@ -24,11 +24,16 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import rehearse as rehearsal
-from generator.changes import plan_designs, plan_from_host
-from generator.cli import main
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.hoststate import (
+from generator.changes import rehearse as rehearsal
+from generator.changes.files import render_plan
+from generator.changes.node_changes import plan_designs, plan_from_host
+from generator.changes.rehearse import find_tools, rehearse
+from generator.changes.steps import Scope, plan_node
+from generator.cli.main import main
+from generator.design.validate import validate_file
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid
+from generator.ovs.hostdump import (
     COLUMNS,
     MAX_DUMP_BYTES,
     TEXT_RULES,
@@ -39,11 +44,7 @@ from generator.hoststate import (
     parse_dump,
     plain_text,
 )
-from generator.ovsstate import BridgeState, InterfaceState, OvsState, PortState
-from generator.pipeline import validate_file
-from generator.plan import Scope, plan_node
-from generator.rehearse import find_tools, rehearse
-from generator.render.plan_files import render_plan
+from generator.ovs.state import BridgeState, InterfaceState, OvsState, PortState
 from tests.conftest import REPO, ovsdb_server, require_file, require_tool, run
 from tests.support.ovsdb import Ovsdb
 from tests.support.traps import install_traps
@@ -295,7 +296,7 @@ def test_a_dump_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
 
 def test_a_dump_that_never_ends_is_cut_at_the_limit() -> None:
     """A device or pipe has no size to check first: reading stops at the limit."""
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         load_dump(Path("/dev/zero"))
     (diagnostic,) = refused.value.diagnostics
     assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("/dev/zero", 1, 1)
@@ -356,7 +357,7 @@ def read(text: str) -> tuple[OvsState | None, list[Diagnostic]]:
     """The state a dump holds, or the diagnostics of its refusal."""
     try:
         return parse_dump(text, "host.json"), []
-    except DesignInvalid as invalid:
+    except DumpInvalid as invalid:
         return None, invalid.diagnostics
 
 
@@ -496,8 +497,8 @@ def test_expected_states_are_not_heredocs_even_for_values_never_allowed(
 
 
 def render_plan_script(plan: Any, name: str) -> str:
-    from generator.changes import NodeChange
-    from generator.render.plan_files import _script
+    from generator.changes.files import _script
+    from generator.changes.node_changes import NodeChange
 
     return _script(NodeChange(plan.node, "changed", plan, plan, (), ()), plan, "test", name, "the test").text
 
@@ -587,8 +588,8 @@ def test_a_backup_with_a_schema_of_its_own_is_refused_before_anything_runs(
     require_tool("ovsdb-server")
     backup = hostile_backup(tmp_path, edit)
     ran: list[object] = []
-    monkeypatch.setattr("generator.rehearse._run", lambda *args: ran.append(args))
-    with pytest.raises(DesignInvalid) as refused:
+    monkeypatch.setattr("generator.changes.rehearse._run", lambda *args: ran.append(args))
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     (diagnostic,) = refused.value.diagnostics
     assert diagnostic.file == str(backup)
@@ -617,7 +618,7 @@ def test_a_backup_that_is_not_a_database_is_refused(tmp_path: Path, capfd: pytes
     require_tool("ovsdb-server")
     backup = tmp_path / "host.db"
     backup.write_bytes(b"OVSDB JSON 5 0000\n{}\n")
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     assert "not a standalone OVSDB database" in refused.value.diagnostics[0].message
     assert capfd.readouterr() == ("", "")
@@ -638,7 +639,7 @@ def test_a_copy_of_the_base_tables_is_a_valid_dump() -> None:
 
 def refusal(text: str) -> Diagnostic:
     """The one diagnostic parse_dump refuses `text` with."""
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         parse_dump(text, "host.json")
     (diagnostic,) = refused.value.diagnostics
     assert diagnostic.file == "host.json"
@@ -1053,7 +1054,7 @@ def test_a_uuid_must_name_a_row_that_belongs_to_one_owner_only(case: str) -> Non
 def test_load_dump_names_the_dump_as_told_and_counts_lines_from_the_file(tmp_path: Path) -> None:
     dump = tmp_path / "host.json"
     dump.write_text(dump_text(base_tables()).replace('"active-backup"', '"round-robin"'))
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         load_dump(dump, "node-a1 (host.json)")
     (diagnostic,) = refused.value.diagnostics
     assert (diagnostic.file, diagnostic.line) == ("node-a1 (host.json)", 3)
@@ -1065,7 +1066,7 @@ def test_load_dump_names_the_dump_as_told_and_counts_lines_from_the_file(tmp_pat
 def test_bytes_that_are_not_utf8_are_located_at_the_first_bad_byte(tmp_path: Path) -> None:
     dump = tmp_path / "host.json"
     dump.write_bytes(b'\n{"caption": "\xff table"}\n')
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         load_dump(dump)
     assert located(refused.value.diagnostics[0]) == (2, 14, "not UTF-8 text")
 
@@ -1075,7 +1076,7 @@ def test_bytes_that_are_not_utf8_are_located_at_the_first_bad_byte(tmp_path: Pat
 def test_a_dump_that_cannot_be_read_is_a_located_error(tmp_path: Path, make: Any, reason: str) -> None:
     dump = tmp_path / "host.json"
     make(dump)
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         load_dump(dump)
     assert located(refused.value.diagnostics[0]) == (1, 1, f"cannot read the dump: {reason}")
     assert refused.value.diagnostics[0].file == str(dump)
@@ -1086,7 +1087,7 @@ def test_a_dump_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
     dump = tmp_path / "host.json"
     with dump.open("wb") as handle:
         handle.truncate(MAX_DUMP_BYTES)
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         load_dump(dump)
     assert located(refused.value.diagnostics[0]) == (
         1, 1, "not a line of 'ovsdb-client dump --format=json' output (not a JSON object)"
@@ -1107,7 +1108,7 @@ def test_a_pipe_is_read_to_the_size_limit_and_no_further(tmp_path: Path) -> None
     lines = MAX_DUMP_BYTES // 1024  # of 1023 spaces and a newline: the limit ends with a line
     writer = subprocess.Popen(["sh", "-c", f"yes '{' ' * 1023}' | head -n {lines + 2} > '{fifo}'"])
     try:
-        with pytest.raises(DesignInvalid) as refused:
+        with pytest.raises(DumpInvalid) as refused:
             load_dump(fifo)
     finally:
         writer.kill()
@@ -1183,8 +1184,8 @@ def test_anything_else_is_not_a_column_type(spec: object, message: str) -> None:
 def rehearse_refusal(backup: Path, monkeypatch: pytest.MonkeyPatch) -> Diagnostic:
     """The one diagnostic rehearse refuses `backup` with; no script may have run."""
     ran: list[object] = []
-    monkeypatch.setattr("generator.rehearse._run", lambda *args: ran.append(args))
-    with pytest.raises(DesignInvalid) as refused:
+    monkeypatch.setattr("generator.changes.rehearse._run", lambda *args: ran.append(args))
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     assert ran == []
     (diagnostic,) = refused.value.diagnostics
@@ -1267,7 +1268,7 @@ def test_a_backup_holding_a_name_that_is_not_plain_is_refused_as_read_back(
     and what the server gives back is checked as any host dump is, before a plan is made."""
     require_tool("ovsdb-server")
     backup = hostile_backup(tmp_path, lambda schema: None, port=name)
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     (diagnostic,) = refused.value.diagnostics
     assert diagnostic.file == f"{backup} (read back by ovsdb-client dump)"
@@ -1390,7 +1391,7 @@ def test_a_failed_read_of_the_private_database_is_a_located_error(
     require_tool("ovsdb-server")
     backup = hostile_backup(tmp_path, lambda schema: None)
     stand_in(tmp_path, monkeypatch, "ovsdb-client", "dump*", "echo 'ovsdb-client: connection refused' >&2; exit 1")
-    with pytest.raises(DesignInvalid) as refused:
+    with pytest.raises(DumpInvalid) as refused:
         rehearse(backup, None, validate_file(AHV), NODE)
     assert [(*located(d), d.file) for d in refused.value.diagnostics] == [
         (

@@ -26,15 +26,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator.changes import without_header
+from generator.changes.node_changes import without_header
 from generator.characters import forbidden_character, not_text_message
-from generator.diagnostics import DesignInvalid, Diagnostic, Severity
-from generator.loader import load_design
-from generator.pipeline import validate_file
-from generator.render import render_design
+from generator.cli.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
+from generator.design.loader import load_design
+from generator.design.validate import validate_file
+from generator.diagnostics import Diagnostic, Severity
+from generator.errors import DesignInvalid
+from generator.render.kinds import render_design
 from generator.render.sheets import spreadsheet_safe
 from generator.render.templating import comment_safe, header_comment
-from generator.reporting import TextReporter, excerpt, make_reporter, printable, printable_lines
 from tests.conftest import REPO, require_tool, run
 from tests.support.cli import invoke
 from tests.support.traps import install_traps

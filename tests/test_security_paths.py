@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.cli import main
+from generator.cli.main import main
 from tests.conftest import REPO, run
 
 DESIGN = REPO / "designs" / "two-tier-cluster.yaml"

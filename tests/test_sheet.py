@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import validate_file
-from generator.sheet import NodeSheet, SwitchPort, node_sheet, vlan_ranges
+from generator.design.validate import validate_file
+from generator.render.switch_side import NodeSheet, SwitchPort, node_sheet, vlan_ranges
 
 
 def sheet_for(tmp_path: Path, yaml_text: str) -> NodeSheet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from generator.render import OutputFile
+from generator.render.files import OutputFile
 from tests.conftest import ALL_DESIGNS, rendered_files
 
 FILES: list[OutputFile] = [file for design in ALL_DESIGNS for file in rendered_files(design)]

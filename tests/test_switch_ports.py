@@ -23,14 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from generator.changes import NodeChange, group_changes, plan_designs, plan_from_host
-from generator.hoststate import load_dump
-from generator.model import build_design
-from generator.ovsstate import OWNED, BridgeState, InterfaceState, OvsState, PortState
-from generator.pipeline import ValidDesign, validate_file
-from generator.render.templating import macro
-from generator.resolve import layout_node
-from generator.switchports import (
+from generator.changes.node_changes import NodeChange, group_changes, plan_designs, plan_from_host
+from generator.changes.switchports import (
     HOST_FIRST,
     SWITCH_FIRST,
     PortChange,
@@ -40,6 +34,12 @@ from generator.switchports import (
     host_needs,
     port_changes,
 )
+from generator.design.model import build_design
+from generator.design.resolve import layout_node
+from generator.design.validate import ValidDesign, validate_file
+from generator.ovs.hostdump import load_dump
+from generator.ovs.state import OWNED, BridgeState, InterfaceState, OvsState, PortState
+from generator.render.templating import macro
 from tests.conftest import require_tool
 from tests.support.cli import invoke
 from tests.support.ovsdb import Ovsdb

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import validate_file
+from generator.design.validate import validate_file
 from tests.validation_helpers import problems_in
 
 # A small valid design; each test writes its own variant in full so that the

@@ -13,11 +13,12 @@ from pathlib import Path, PurePosixPath
 import pytest
 from click.testing import CliRunner, Result
 
-from generator import writer
-from generator.cli import main
-from generator.pipeline import validate_file
-from generator.render import OutputFile, owned_paths, render_design
-from generator.writer import compare_files, replace_folder, writing
+from generator.cli.main import main
+from generator.design.validate import validate_file
+from generator.output import writer
+from generator.output.writer import compare_files, replace_folder, writing
+from generator.render.files import OutputFile
+from generator.render.kinds import owned_paths, render_design
 from tests.conftest import REPO
 
 CLUSTER = REPO / "designs" / "two-tier-cluster.yaml"
@@ -101,7 +102,7 @@ def test_a_failed_swap_puts_everything_back(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_parallel_rendering_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.render.NODES_PER_JOB", 1)
+    monkeypatch.setattr("generator.render.kinds.NODES_PER_JOB", 1)
     valid = validate_file(CLUSTER)
     serial = render_design(valid, jobs=1)
     parallel = render_design(valid, jobs=3)

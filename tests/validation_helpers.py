@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from generator.diagnostics import DesignInvalid, Diagnostic, format_path
-from generator.pipeline import validate_file
+from generator.design.validate import validate_file
+from generator.diagnostics import Diagnostic, format_path
+from generator.errors import DesignInvalid
 
 Problem = tuple[int, int, str, str, str]
 

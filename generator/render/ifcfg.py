@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.model import Design, Nic
-from generator.ovscommands import bond_options, cell_arguments
-from generator.ovsstate import OWNER_KEY, OWNER_VALUE, Columns, OvsState, PortState, node_state
+from generator.design.model import Design, Nic
+from generator.design.resolve import NodeLayout
+from generator.ovs.commands import bond_options, cell_arguments
+from generator.ovs.state import OWNER_KEY, OWNER_VALUE, Columns, OvsState, PortState, node_state
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, macro
-from generator.resolve import NodeLayout
 
 Settings = list[tuple[str, str]]
 
@@ -30,7 +30,7 @@ def render_ifcfg(
     design: Design, layout: NodeLayout, node_folder: str, state: OvsState | None = None
 ) -> list[OutputFile]:
     """The node's ifcfg files, from its design's state, or from `state`: the design's state with
-    what a host has in the columns no design manages (generator.plan.carry_over), so that the
+    what a host has in the columns no design manages (generator.changes.steps.carry_over), so that the
     files a plan from a host dump installs keep what change.sh kept."""
     state = state if state is not None else node_state(design, layout)
     header = header_comment(design.name, layout.node.name)
@@ -46,7 +46,7 @@ def _text(header: str, summary: str, settings: Settings) -> str:
     return macro("ifcfg.j2", "ifcfg_file")(header, summary, pairs)
 
 
-# ovsgen's mark on every bridge it manages, as apply.sh sets it (generator.ovsstate.OWNER_KEY).
+# ovsgen's mark on every bridge it manages, as apply.sh sets it (generator.ovs.state.OWNER_KEY).
 _OWNER_MARK = f"set Bridge {{name}} external_ids:{OWNER_KEY}={OWNER_VALUE}"
 
 

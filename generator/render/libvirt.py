@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from generator.model import Design, InternalNetwork, Network, Portgroup
+from generator.design.model import Design, InternalNetwork, Network, Portgroup
+from generator.design.resolve import NodeLayout
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, template
-from generator.resolve import NodeLayout
 
 FOLDER = "libvirt"
 

@@ -4,7 +4,7 @@ The transaction uses --may-exist for what it creates and then sets (or clears)
 every managed column explicitly, so a second run converges. The script also
 carries the expected value of every managed setting; it compares them with
 the database before (nothing to do?) and after (did it hold?) applying.
-The same template renders change plans (generator.render.plan_files).
+The same template renders change plans (generator.changes.files).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.model import Design
-from generator.ovscommands import Command, Expectation, converge, expectations
-from generator.ovsstate import OvsState, node_state
+from generator.design.model import Design
+from generator.design.resolve import NodeLayout, natural_key
+from generator.ovs.commands import Command, Expectation, converge, expectations
+from generator.ovs.state import OvsState, node_state
 from generator.render.files import OutputFile
 from generator.render.templating import header_comment, template
-from generator.resolve import NodeLayout, natural_key
 
 FOLDER = "ovs"
 

@@ -12,12 +12,12 @@ import io
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from generator.model import DEFAULT_MTU, Design, Network, Uplinks
+from generator.design.model import DEFAULT_MTU, Design, Network, Uplinks
+from generator.design.resolve import NodeLayout
 from generator.render.files import OutputFile
+from generator.render.switch_side import NicRow, NodeSheet, carried_on, node_sheet, vlan_ranges
 from generator.render.templating import MarkdownText, header_comment, markdown_text, template
 from generator.render.wiring import render_wiring_svg
-from generator.resolve import NodeLayout
-from generator.sheet import NicRow, NodeSheet, carried_on, node_sheet, vlan_ranges
 
 NONE = "—"
 CSV_COLUMNS = (

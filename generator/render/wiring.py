@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from generator.model import DEFAULT_MTU, Bridge
-from generator.resolve import BridgeUplinks
-from generator.sheet import Carried, NodeSheet, carried_on, vlan_ranges
+from generator.design.model import DEFAULT_MTU, Bridge
+from generator.design.resolve import BridgeUplinks
+from generator.render.switch_side import Carried, NodeSheet, carried_on, vlan_ranges
 
 SVG_NS = "http://www.w3.org/2000/svg"
 CHAR_WIDTH = 7.2  # 12px monospace

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from generator.cli import main
+from generator.cli.main import main
 
 
 def invoke(*args: str, cwd: Path | None = None) -> Result:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.rehearse import PrivateOvsdb
+from generator.changes.rehearse import PrivateOvsdb
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Ovsdb:
     def state(self) -> dict[str, Any]:
         """Bridges -> ports -> the columns ovsgen manages, by name (UUIDs resolved).
 
-        Read independently of generator.hoststate's model, so that tests compare the
+        Read independently of generator.ovs.hostdump's model, so that tests compare the
         database with what the design means, not with ovsgen's own reading of it.
         """
         interfaces = {row["_uuid"]: row for row in self.table("Interface")}
@@ -108,7 +108,7 @@ def _as_list(value: Any) -> list[Any]:
 def plain(cell: Any) -> Any:
     """OVSDB JSON -> Python: uuids as strings, sets as lists (empty: None), maps as dicts.
 
-    The tests' own reading of ovs-vsctl's trusted output, independent of generator.hoststate.
+    The tests' own reading of ovs-vsctl's trusted output, independent of generator.ovs.hostdump.
     """
     if isinstance(cell, list) and len(cell) == 2 and isinstance(cell[0], str):
         kind, value = cell

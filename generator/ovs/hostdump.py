@@ -30,9 +30,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO, NamedTuple
 
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.ovsstate import HOST_COLUMNS, BridgeState, Cell, Columns, InterfaceState, OvsState, PortState
-from generator.resolve import natural_key
+from generator.design.resolve import natural_key
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid
+from generator.ovs.state import HOST_COLUMNS, BridgeState, Cell, Columns, InterfaceState, OvsState, PortState
 
 TABLES = ("Bridge", "Port", "Interface")  # a dump must have these
 # The host's identity, and mirrors: a dump made by hand may leave them out.
@@ -316,8 +317,8 @@ def parse_dump(text: str, name: str) -> OvsState:
     return _parse(_text_lines(text), name)
 
 
-def _fail(file: str, line: int, column: int, message: str) -> DesignInvalid:
-    return DesignInvalid([Diagnostic(file, line, column, (), message)])
+def _fail(file: str, line: int, column: int, message: str) -> DumpInvalid:
+    return DumpInvalid([Diagnostic(file, line, column, (), message)])
 
 
 def _file_lines(handle: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
@@ -371,7 +372,7 @@ class _Where:
     line: int
     text: str
 
-    def fail(self, offset: int, message: str) -> DesignInvalid:
+    def fail(self, offset: int, message: str) -> DumpInvalid:
         return _fail(self.file, self.line, offset + 1, message)
 
 
@@ -507,7 +508,7 @@ class _Row:
         if not isinstance(cells, list) or len(cells) != width:
             raise where.fail(offset, f"{self.label}: expected an array of {width} cells, one per heading")
 
-    def fail(self, column: str, message: str) -> DesignInvalid:
+    def fail(self, column: str, message: str) -> DumpInvalid:
         return self.where.fail(self._offset_of(column), f"{self.label}: {message}")
 
     def _offset_of(self, column: str) -> int:

@@ -4,9 +4,9 @@ The schema's `description`s are the one place where keys are explained: editors 
 on hover, and this module turns them into a Markdown page with every key, its type, whether
 it is required, its default and its meaning. Regenerate the page after editing the schema:
 
-    python -m generator.reference docs/design-language.md
+    python -m generator.design.reference docs/design-language.md
 
-`python -m generator.reference --check docs/design-language.md` exits 1 when the page is stale.
+`python -m generator.design.reference --check docs/design-language.md` exits 1 when the page is stale.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.schema import schema_document
+from generator.design.schema import schema_document
 
-REGENERATE = "python -m generator.reference docs/design-language.md"
+REGENERATE = "python -m generator.design.reference docs/design-language.md"
 
 Schema = dict[str, Any]
 
@@ -229,11 +229,11 @@ def _escape(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m generator.reference [--check] FILE`: write the page, or check that FILE holds it."""
+    """`python -m generator.design.reference [--check] FILE`: write the page, or check that FILE holds it."""
     check = "--check" in argv
     paths = [arg for arg in argv if arg != "--check"]
     if len(paths) != 1:
-        sys.stderr.write(f"usage: python -m generator.reference [--check] FILE\n  e.g. {REGENERATE}\n")
+        sys.stderr.write(f"usage: python -m generator.design.reference [--check] FILE\n  e.g. {REGENERATE}\n")
         return 2
     path = Path(paths[0])
     page = reference_markdown().encode()

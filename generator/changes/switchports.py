@@ -1,7 +1,7 @@
 """The switch side of a change: what each switch port of a node must carry, and what changes on it.
 
 A node's uplink NICs are cabled to switch ports. What such a port must carry follows from the
-design exactly as the build sheet says it (generator.sheet.switch_port): the VLANs to allow, who
+design exactly as the build sheet says it (generator.render.switch_side.switch_port): the VLANs to allow, who
 sends untagged traffic (the native VLAN), whether the port is in an LACP port-channel (rate, and
 whether the host falls back to active-backup) and the MTU. Between two designs, or a host dump
 and a design, the difference is per switch port: VLANs to allow or remove, native VLAN, port-
@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
-from generator.model import DEFAULT_MTU, Design
-from generator.ovsstate import OvsState, PortState, column
-from generator.pipeline import ValidDesign
-from generator.plan import NodePlan, with_untouched
-from generator.resolve import NodeLayout, natural_key
-from generator.sheet import switch_port, vlan_ranges
+from generator.changes.steps import NodePlan, with_untouched
+from generator.design.model import DEFAULT_MTU, Design
+from generator.design.resolve import NodeLayout, natural_key
+from generator.design.validate import ValidDesign
+from generator.ovs.state import OvsState, PortState, column
+from generator.render.switch_side import switch_port, vlan_ranges
 
 SWITCH_FIRST, HOST_FIRST = 0, 1  # the two moments of a change window: before the host changes, after it
 INDIVIDUAL = "let ports work individually (LACP fallback / no suspend-individual)"

@@ -60,7 +60,7 @@ def _reparsed(ctx: click.Context, incomplete: str) -> dict[str, object]:
 def _node_names(path: Path) -> list[str]:
     """The `nodes[].name` values of a design, read without the schema or the rules: a design
     with a mistake elsewhere still names its nodes. None of a file that cannot be read."""
-    from generator.loader import load_design  # only when completing: the command's start stays quick
+    from generator.design.loader import load_design  # only when completing: the command's start stays quick
 
     try:
         data = load_design(path).data

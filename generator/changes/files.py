@@ -1,13 +1,13 @@
 """The files of `ovsgen plan`: per node change.sh, rollback.sh, libvirt-change.sh,
 the ifcfg files and network XML to install, and one plan.md for all nodes, in which nodes whose
-changes are identical share one section (generator.changes.group_changes)."""
+changes are identical share one section (generator.changes.node_changes.group_changes)."""
 
 from __future__ import annotations
 
-from generator.changes import FileChange, NodeChange, group_changes
-from generator.plan import NodePlan
+from generator.changes.host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
+from generator.changes.node_changes import FileChange, NodeChange, group_changes
+from generator.changes.steps import NodePlan
 from generator.render.files import OutputFile
-from generator.render.ifcfg_plan import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
 from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
 from generator.render.templating import template
@@ -25,7 +25,7 @@ def plan_header(source: str, node: str | None) -> str:
 
 
 def risk_notes(plan: NodePlan) -> tuple[str, ...]:
-    """What can drop links or management, each once (generator.plan words them)."""
+    """What can drop links or management, each once (generator.changes.steps words them)."""
     return plan.risks
 
 

@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.hoststate import ColumnType, column_type, plain_text, shown
-from generator.ovsstate import managed_columns
-from generator.resolve import natural_key
+from generator.design.resolve import natural_key
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid
+from generator.ovs.hostdump import ColumnType, column_type, plain_text, shown
+from generator.ovs.state import managed_columns
 
 ROOT = "Open_vSwitch"
 ROOT_KEY = (ROOT, "")
@@ -251,8 +252,8 @@ def _order(value: object) -> tuple[bool, float | str]:
     return (True, str(value))
 
 
-def _refused(source: str, message: str) -> DesignInvalid:
-    return DesignInvalid([Diagnostic(source, 1, 1, (), message)])
+def _refused(source: str, message: str) -> DumpInvalid:
+    return DumpInvalid([Diagnostic(source, 1, 1, (), message)])
 
 
 # --- what the database should hold ---------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the semantic checks import this module, and the pipeline imports them
-    from generator.pipeline import ValidDesign
+    from generator.design.validate import ValidDesign
 
 SHOWN_NODE_NAMES = 10  # valid names listed after an unknown --node; more are counted
 

@@ -2,7 +2,7 @@
 
 `node_state` derives the state a design wants for one node; ifcfg files,
 apply.sh and change plans all render from it, so they cannot drift apart.
-`generator.hoststate` reads the same model from a host's database dump.
+`generator.ovs.hostdump` reads the same model from a host's database dump.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from generator.model import Design
-from generator.resolve import BridgeUplinks, NodeLayout
+from generator.design.model import Design
+from generator.design.resolve import BridgeUplinks, NodeLayout
 
 # other_config keys of a bond port that ovsgen owns: set when the design asks
 # for them, removed otherwise, so that a second apply converges.

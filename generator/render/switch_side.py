@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from generator.model import DEFAULT_MTU, Bridge, Design, Nic
-from generator.resolve import BridgeUplinks, NodeLayout, natural_key
+from generator.design.model import DEFAULT_MTU, Bridge, Design, Nic
+from generator.design.resolve import BridgeUplinks, NodeLayout, natural_key
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A valid design, the common case, is confirmed by a validator that fastjsonschema
 generates from the schema (compiled once and cached, see generator.cache): it
 is twenty times faster than jsonschema on large fleets and keeps jsonschema out
-of the start-up. Anything it does not accept goes to generator.schema_errors,
+of the start-up. Anything it does not accept goes to generator.design.schema_messages,
 which runs jsonschema for the located, readable messages. The fast validator
 only ever says "valid" for what jsonschema accepts too: it is stricter about
 patterns, and the one place it is looser (10.0 passing as an integer) is
@@ -24,8 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from generator import __version__, cache
+from generator.design.loader import SourceDocument
 from generator.diagnostics import Diagnostic
-from generator.loader import SourceDocument
 from generator.resources import schema_path
 
 # What ipaddress accepts as an IPv4 address (ASCII digits, no leading zeros, octets up to
@@ -64,7 +64,7 @@ def check_schema(document: SourceDocument) -> list[Diagnostic]:
     """Every schema problem in the document, one located diagnostic each (none when valid)."""
     if _fast_accepts(document.data):
         return []
-    from generator.schema_errors import explain_schema_errors  # only invalid designs pay for jsonschema
+    from generator.design.schema_messages import explain_schema_errors  # only invalid designs pay for jsonschema
 
     return explain_schema_errors(document)
 

@@ -1,6 +1,6 @@
 """What changes on each node between two designs, or between a host and a design.
 
-For every node this holds the OVS change plan and its rollback (generator.plan),
+For every node this holds the OVS change plan and its rollback (generator.changes.steps),
 the ifcfg files to write or delete and the libvirt networks to define,
 redefine or undefine. Files are compared without their header comment, so a
 design that only moved to another file name changes nothing.
@@ -12,16 +12,17 @@ import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from generator.model import Design, InternalNetwork, Network
-from generator.ovsstate import EMPTY, OvsState, node_state
-from generator.pipeline import ValidDesign
-from generator.plan import NodePlan, Scope, carry_over, plan_node, with_untouched
-from generator.render import OutputFile, render_design
+from generator.changes.steps import NodePlan, Scope, carry_over, plan_node, with_untouched
+from generator.changes.switchports import PortChange, design_switch_changes, host_switch_changes
+from generator.design.model import Design, InternalNetwork, Network
+from generator.design.resolve import NodeLayout
+from generator.design.validate import ValidDesign
+from generator.ovs.state import EMPTY, OvsState, node_state
 from generator.render import ifcfg as ifcfg_files
 from generator.render import libvirt as libvirt_files
+from generator.render.files import OutputFile
 from generator.render.ifcfg import render_ifcfg
-from generator.resolve import NodeLayout
-from generator.switchports import PortChange, design_switch_changes, host_switch_changes
+from generator.render.kinds import render_design
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ def _network_words(old: Network, new: Network) -> list[str]:
 class NodeGroup:
     """Nodes whose changes are identical, in design order: one section of a plan or a diff.
 
-    "Identical" is decided on the structured change (generator.changes.change_key), in which
+    "Identical" is decided on the structured change (generator.changes.node_changes.change_key), in which
     nothing names the node: a portgroup added on 1,000 nodes is one section, not 1,000.
     """
 

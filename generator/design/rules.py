@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from generator.design.loader import SourceDocument
+from generator.design.model import Bridge, Design, Node, Portgroup
+from generator.design.nodes import fold, listed
+from generator.design.resolve import NodeLayout
 from generator.diagnostics import DesignPath, Diagnostic, Severity
-from generator.loader import SourceDocument
-from generator.model import Bridge, Design, Node, Portgroup
-from generator.nodes import fold, listed
-from generator.resolve import NodeLayout
 
 WARNING = Severity.WARNING
 MAX_BOND_MEMBERS = 8

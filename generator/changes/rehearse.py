@@ -3,7 +3,7 @@
 The starting state comes from an old design (its apply.sh builds it) or from a
 host database file made with `ovsdb-client backup`. change.sh runs; then every
 row of the database, every column but those only ovs-vswitchd writes
-(generator.dbrows), must be what the plan promises: the new design's rows (as
+(generator.ovs.dbrows), must be what the plan promises: the new design's rows (as
 the new apply.sh builds them on an empty database) with the columns the design
 manages as that reference has them and every other column as the starting row
 had it, and the starting rows the design does not have unchanged, or gone if
@@ -35,16 +35,17 @@ from pathlib import Path
 
 from lxml import etree
 
-from generator.changes import NodeChange, plan_designs, plan_from_host
-from generator.dbrows import ROOT, Key, PlanScope, Rows, differences, expected_after_change, read_rows
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.hoststate import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, load_dump, parse_dump, shown
-from generator.ovsstate import OvsState
-from generator.pipeline import ValidDesign
-from generator.render import render_design
+from generator.changes.files import render_plan
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.design.validate import ValidDesign
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid, ToolUnavailable
+from generator.ovs.dbrows import ROOT, Key, PlanScope, Rows, differences, expected_after_change, read_rows
+from generator.ovs.hostdump import COLUMNS, MAX_DUMP_BYTES, ColumnType, column_type, load_dump, parse_dump, shown
+from generator.ovs.state import OvsState
 from generator.render.files import OutputFile
+from generator.render.kinds import render_design
 from generator.render.ovs_script import render_apply_script
-from generator.render.plan_files import render_plan
 
 SCHEMA_PATHS = (
     Path("/usr/share/openvswitch/vswitch.ovsschema"),
@@ -53,7 +54,7 @@ SCHEMA_PATHS = (
 TOOLS = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-vsctl")
 
 
-class RehearsalUnavailable(Exception):
+class RehearsalUnavailable(ToolUnavailable):
     """The Open vSwitch tools a rehearsal needs are not installed."""
 
 
@@ -129,7 +130,7 @@ def dump_not_database(path: Path) -> str | None:
     file is read as a design, whose YAML errors about a JSON dump would only mislead."""
     try:
         load_dump(path)
-    except DesignInvalid:
+    except DumpInvalid:
         return None
     return (
         f"{path} is a dump (ovsdb-client dump --format=json), not a database; {_TAKES} "
@@ -289,8 +290,8 @@ def _parsed(spec: object) -> ColumnType | None:
         return None
 
 
-def _refused(file: str, message: str) -> DesignInvalid:
-    return DesignInvalid([Diagnostic(file, 1, 1, (), message)])
+def _refused(file: str, message: str) -> DumpInvalid:
+    return DumpInvalid([Diagnostic(file, 1, 1, (), message)])
 
 
 def _alive(pid: int) -> bool:
@@ -421,7 +422,7 @@ def _check_script(
 
 
 def _kinds(reference: OvsState) -> dict[Key, str]:
-    """What generator.ovsstate.managed_columns needs to know of the reference's rows."""
+    """What generator.ovs.state.managed_columns needs to know of the reference's rows."""
     kinds: dict[Key, str] = {("Port", port.name): port.kind for port in reference.ports}
     kinds |= {("Interface", i.name): "internal" if i.type == "internal" else "" for i in reference.interfaces}
     return kinds

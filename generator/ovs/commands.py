@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from generator.ovsstate import (
+from generator.ovs.state import (
     HOST_COLUMNS,
     MANAGED_BOND_KEYS,
     OWNER_KEY,
@@ -47,7 +47,7 @@ def cell_arguments(name: str, value: Cell) -> list[str]:
     """A host column as ovs-vsctl `set` arguments: a map one key at a time, a set whole. No
     quotes: the ifcfg files carry these words inside a double-quoted value. The string columns
     of HOST_COLUMNS hold identifiers (enums, datapath types), which ovs-vsctl reads unquoted;
-    a requested `mac`, which it would not, stops a plan instead (generator.hoststate)."""
+    a requested `mac`, which it would not, stops a plan instead (generator.ovs.hostdump)."""
     if isinstance(value, bool):
         return [f"{name}={str(value).lower()}"]
     if not isinstance(value, tuple):

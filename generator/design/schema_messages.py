@@ -3,7 +3,7 @@
 jsonschema's own messages are written for programmers ("'x' does not match
 '^[A-Za-z0-9_]...'"); this module turns each error into a sentence for the
 person who wrote the YAML, located at the offending key or value. It is only
-imported when the fast check in generator.schema finds a design invalid.
+imported when the fast check in generator.design.schema finds a design invalid.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from generator.design.loader import SourceDocument
+from generator.design.schema import FORMAT_CHECKS, schema_document
 from generator.diagnostics import DesignPath, Diagnostic
-from generator.loader import SourceDocument
-from generator.schema import FORMAT_CHECKS, schema_document
 
 
 def _format_checker() -> FormatChecker:

@@ -1,4 +1,4 @@
-"""The command line: parse options into Settings and hand over to generator.app."""
+"""The command line: parse options into Settings and hand over to generator.cli.commands."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from typing import Any
 
 import click
 
-from generator import __version__, app
+from generator import __version__
 from generator.characters import forbidden_character, not_text_message
-from generator.completion import complete_node_names
-from generator.render import KINDS
-from generator.reporting import REPORTER_NAMES, printable, say
+from generator.cli import commands as app
+from generator.cli.completion import complete_node_names
+from generator.cli.reporting import REPORTER_NAMES, printable, say
+from generator.render.kinds import KINDS
 
 
 def _unsafe(text: str) -> str | None:
@@ -241,7 +242,7 @@ def schema() -> None:
 
 def _changes() -> ModuleType:
     """plan, diff and rehearse load their modules only when used: render stays quick to start."""
-    from generator import app_changes
+    from generator.cli import change_commands as app_changes
 
     return app_changes
 

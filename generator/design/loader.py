@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from generator.characters import NOT_TEXT, not_text_message
-from generator.diagnostics import DesignInvalid, DesignPath, Diagnostic, Severity
+from generator.diagnostics import DesignPath, Diagnostic, Severity
+from generator.errors import DesignInvalid
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # Aliases may add at most this many nodes beyond the file's own: enough for

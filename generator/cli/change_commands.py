@@ -1,4 +1,4 @@
-"""What plan, diff and rehearse do, given parsed settings (see generator.app for the others)."""
+"""What plan, diff and rehearse do, given parsed settings (see generator.cli.commands for the others)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from generator.app import EXIT_INVALID, EXIT_OK, Settings, fail, report, validate_designs
-from generator.changes import NodeChange, plan_designs, plan_from_host
-from generator.diagnostics import DesignInvalid
-from generator.hoststate import load_dump
-from generator.nodes import selected_nodes, unknown_nodes_message
-from generator.pipeline import ValidDesign
-from generator.rehearse import RehearsalUnavailable, dump_not_database, is_database_file, not_a_start, rehearse
-from generator.render.diff_report import design_diff, render_diff_report
-from generator.render.ifcfg_plan import BACKUP, NEW, OLD
-from generator.render.plan_files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
+from generator.changes.diff_report import design_diff, render_diff_report
+from generator.changes.files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
+from generator.changes.host_files import BACKUP, NEW, OLD
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.changes.rehearse import RehearsalUnavailable, dump_not_database, is_database_file, not_a_start, rehearse
+from generator.cli.commands import EXIT_INVALID, EXIT_OK, Settings, fail, report, validate_designs
+from generator.cli.reporting import say
+from generator.design.nodes import selected_nodes, unknown_nodes_message
+from generator.design.validate import ValidDesign
+from generator.errors import DumpInvalid, InputInvalid
+from generator.output.writer import FolderShape, InTheWay, replace_folder
+from generator.ovs.hostdump import load_dump
 from generator.render.templating import comment_safe
-from generator.reporting import say
-from generator.writer import FolderShape, InTheWay, replace_folder
 
 
 def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None:
@@ -42,7 +42,7 @@ def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> i
     return EXIT_OK
 
 
-# What a plan folder holds (generator.render.plan_files writes it): plan.md, and per node folder
+# What a plan folder holds (generator.changes.files writes it): plan.md, and per node folder
 # its scripts and the folders of a layer's new and old files. Backups (*.backup) are made on the
 # host by the scripts themselves, and rollback needs them: a plan folder holding one is never replaced.
 PLAN_SUMMARY = "plan.md"
@@ -125,7 +125,7 @@ def _plan_from_host(settings: Settings, dump: Path) -> int:
     valid, ok = validate_designs(settings, settings.designs)
     try:
         host = load_dump(dump)
-    except DesignInvalid as invalid:
+    except DumpInvalid as invalid:
         report(settings, invalid.diagnostics)
         return fail(settings, "nothing was written")
     if not ok:
@@ -284,7 +284,7 @@ def run_rehearse(settings: Settings) -> int:
         result = rehearse(start, old, new, node, prune=settings.prune)
     except RehearsalUnavailable as missing:
         return fail(settings, str(missing))
-    except DesignInvalid as invalid:  # a backup that is not Open vSwitch's database, or holds unsafe values
+    except InputInvalid as invalid:  # a design, or a backup that is not Open vSwitch's database, or holds unsafe values
         report(settings, invalid.diagnostics)
         return fail(settings, "nothing was rehearsed")
     settings.stdout.write(result.text())

@@ -9,7 +9,7 @@ are about a fifth of a one-node render (benchmarks/README.md):
   command has returned, every file it wrote is closed (writes use `with`), so
   only the standard streams need flushing before the process ends.
 
-Tests and other callers use `generator.cli.main`, which exits the usual way.
+Tests and other callers use `generator.cli.main.main`, which exits the usual way.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def run() -> NoReturn:
     # A CI job's timeout or a `kill` sends SIGTERM: end as after Ctrl-C, through every `finally`,
     # so that a render removes its staging folder and a rehearsal stops its private ovsdb-server.
     signal.signal(signal.SIGTERM, functools.partial(_terminated, os.getpid()))
-    from generator.cli import main
+    from generator.cli.main import main
 
     gc.freeze()
     gc.enable()

@@ -21,7 +21,8 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
-from generator.ovscommands import (
+from generator.design.resolve import natural_key
+from generator.ovs.commands import (
     UNSET,
     Command,
     Expectation,
@@ -37,8 +38,7 @@ from generator.ovscommands import (
     update_interface,
     update_port,
 )
-from generator.ovsstate import MANAGED_BOND_KEYS, InterfaceState, OvsState, PortState
-from generator.resolve import natural_key
+from generator.ovs.state import MANAGED_BOND_KEYS, InterfaceState, OvsState, PortState
 
 _PHASES = {"del-port": 0, "del-br": 1, "add-br": 2, "add-port": 3, "add-bond": 3}
 SET_PHASE = 4

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TextIO, TypeVar
 
-from generator.diagnostics import DesignInvalid, Diagnostic
-from generator.nodes import selected_nodes, unknown_nodes_message
-from generator.pipeline import ValidDesign, validate_file
-from generator.progress import Progress, color_wanted, counted, progress_delay, progress_line, progress_wanted
-from generator.render import OutputFile, map_design, owned_paths, selected_layouts
-from generator.reporting import make_reporter, printable_lines, say
-from generator.schema import schema_text
-from generator.writer import Staged, TreeWriter, compare_files, refuse_linked_root, stale_files, writing
+from generator.cli.progress import Progress, color_wanted, counted, progress_delay, progress_line, progress_wanted
+from generator.cli.reporting import make_reporter, printable_lines, say
+from generator.design.nodes import selected_nodes, unknown_nodes_message
+from generator.design.schema import schema_text
+from generator.design.validate import ValidDesign, validate_file
+from generator.diagnostics import Diagnostic
+from generator.errors import DesignInvalid
+from generator.output.writer import Staged, TreeWriter, compare_files, refuse_linked_root, stale_files, writing
+from generator.render.files import OutputFile
+from generator.render.kinds import map_design, owned_paths, selected_layouts
 
 T = TypeVar("T")
 EXIT_OK = 0
@@ -49,7 +51,7 @@ class Settings:
 
 
 def use_color(stream: TextIO) -> bool:
-    """Colour on a terminal that shows it, or where FORCE_COLOR asks; never with NO_COLOR (generator.progress)."""
+    """Colour on a terminal that shows it, or where FORCE_COLOR asks; never with NO_COLOR (generator.cli.progress)."""
     return color_wanted(stream, os.environ)
 
 
@@ -184,7 +186,7 @@ def _say_waiting(settings: Settings) -> None:
 
 
 def _render_progress(settings: Settings, valid: list[ValidDesign]) -> contextlib.AbstractContextManager[Progress]:
-    """The progress line of a render: on a terminal, unless --quiet or TERM=dumb (generator.progress)."""
+    """The progress line of a render: on a terminal, unless --quiet or TERM=dumb (generator.cli.progress)."""
     wanted = set(selected_nodes(settings.nodes, valid))
     total = sum(len(selected_layouts(design, wanted)) for design in valid)
     shown = progress_wanted(settings.stderr, os.environ, settings.quiet)
@@ -211,7 +213,7 @@ def render_summary(files: int, nodes: int, out: Path, changed: int) -> str:
 def file_identities(out: Path, roots: Iterable[PurePosixPath]) -> dict[str, int]:
     """Every file under `roots` of `out` (relative path -> inode), read from the folder listings alone.
 
-    A render writes a changed file anew and hard-links an unchanged one (generator.writer), so
+    A render writes a changed file anew and hard-links an unchanged one (generator.output.writer), so
     comparing these before and after a render tells exactly which files it added, changed or removed.
     Links are not followed (the writer refuses them anyway)."""
     identities: dict[str, int] = {}

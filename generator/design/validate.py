@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.checks import run_checks
-from generator.diagnostics import DesignInvalid, Diagnostic, sort_key
-from generator.loader import SourceDocument, load_design
-from generator.model import Design, build_design
-from generator.resolve import NodeLayout, layout_node
-from generator.schema import check_schema
+from generator.design.loader import SourceDocument, load_design
+from generator.design.model import Design, build_design
+from generator.design.resolve import NodeLayout, layout_node
+from generator.design.rules import run_checks
+from generator.design.schema import check_schema
+from generator.diagnostics import Diagnostic, sort_key
+from generator.errors import DesignInvalid
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from generator.model import Bridge, Design, Nic, Node
+from generator.design.model import Bridge, Design, Nic, Node
 
 
 @functools.lru_cache(maxsize=4096)  # a fleet's NICs share a handful of names
