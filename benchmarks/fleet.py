@@ -20,7 +20,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,7 @@ def breakdown(design: Path, out: Path) -> None:
     from generator.design import rules as checks
     from generator.output.writer import write_tree
     from generator.render import ifcfg, libvirt, ovs_script, sheets
+    from generator.render.context import DesignContext, NodeContext
 
     stages: list[tuple[str, float]] = []
 
@@ -138,17 +140,21 @@ def breakdown(design: Path, out: Path) -> None:
     layouts = timed("layouts", lambda: tuple(resolve.layout_node(valid, node) for node in valid.nodes))
     assert isinstance(layouts, tuple)
     timed("checks", lambda: checks.run_checks(source, valid, layouts))
-    root = Path(valid.name)
+    root = valid.name
+    shared = DesignContext.of(valid)
+    # As a render does: one context per node, whose facts the renderers below work out once and share.
+    contexts = [shared.node(layout, f"{root}/{layout.node.name}") for layout in layouts]
     files: list[object] = []
-    for name, renderer in (
+    renderers: list[tuple[str, Callable[[NodeContext], list[Any]]]] = [
         ("ifcfg", ifcfg.render_ifcfg),
         ("ovs", ovs_script.render_apply_script),
         ("libvirt", libvirt.render_libvirt),
         ("sheets", sheets.render_node_sheets),
-    ):
-        files += timed(name, lambda r=renderer: [f for lay in layouts for f in r(valid, lay, root / lay.node.name)])  # type: ignore[misc]
-    files += timed("csv+index", lambda: sheets.render_design_sheets(valid, layouts, root))  # type: ignore[operator]
-    timed("write", lambda: write_tree(out, files, [root]))  # type: ignore[arg-type]
+    ]
+    for name, renderer in renderers:
+        files += timed(name, lambda r=renderer: [f for context in contexts for f in r(context)])  # type: ignore[misc]
+    files += timed("csv+index", lambda: sheets.render_design_sheets(shared, layouts, root))  # type: ignore[operator]
+    timed("write", lambda: write_tree(out, files, [PurePosixPath(root)]))  # type: ignore[arg-type]
     total = sum(seconds for _, seconds in stages)
     print(f"\nIn-process stages for {design.name} ({len(valid.nodes)} nodes), {len(files)} files:\n")
     print("| stage | seconds | share |\n|---|---:|---:|")

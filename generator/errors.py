@@ -36,6 +36,11 @@ class DumpInvalid(InputInvalid):
         return cls([Diagnostic(file, line, column, (), message)])
 
 
+class SelectionInvalid(OvsgenError):
+    """Valid designs that cannot be taken together as asked: a --node no design has, or two designs
+    with one name (they would render into one folder)."""
+
+
 class ToolUnavailable(OvsgenError):
     """A program a command needs (ovsdb-server, ovsdb-tool, ovs-vsctl, git) is missing or unusable."""
 

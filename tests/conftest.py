@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 from hypothesis import Phase, settings
 
-from generator import cache
-from generator.changes.rehearse import RehearsalUnavailable, find_tools, private_ovsdb
+from generator.changes.rehearse_ovsdb import find_tools, private_ovsdb
 from generator.design.validate import validate_file
+from generator.errors import ToolUnavailable
 from generator.output.writer import write_tree
 from generator.render.files import OutputFile
 from generator.render.kinds import render_design
@@ -41,7 +41,7 @@ SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 settings.register_profile("ovsgen", phases=[phase for phase in Phase if phase is not Phase.explain])
 settings.load_profile("ovsgen")
 
-CACHE_VARIABLE = "OVSGEN_CACHE_DIR"  # where ovsgen keeps its cache (generator/cache.py)
+CACHE_VARIABLE = "OVSGEN_CACHE_DIR"  # where ovsgen keeps its cache (generator/speed/cache.py)
 # The run's own cache folder, and the OVSGEN_CACHE_DIR it replaced (None: it was unset).
 _RUN_CACHE = pytest.StashKey[tuple[str, str | None]]()
 
@@ -53,7 +53,6 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = tempfile.mkdtemp(prefix="ovsgen-test-cache-")
     config.stash[_RUN_CACHE] = (folder, os.environ.get(CACHE_VARIABLE))
     os.environ[CACHE_VARIABLE] = folder
-    cache.cache_dir.cache_clear()  # in case something asked before this hook ran
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -64,7 +63,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(CACHE_VARIABLE, None)
     else:
         os.environ[CACHE_VARIABLE] = previous
-    cache.cache_dir.cache_clear()
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -123,13 +121,13 @@ def ovsdb() -> Iterator[Ovsdb]:
 def ovsdb_server() -> Iterator[Ovsdb]:
     """A private ovsdb-server with an empty Open_vSwitch database, stopped by pid afterwards.
 
-    The same server ovsgen rehearse starts (generator.changes.rehearse), so the tests exercise it too.
+    The same server ovsgen rehearse starts (generator.changes.rehearse_ovsdb), so the tests exercise it too.
     """
     for tool in ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-vsctl"):
         require_tool(tool)
     try:
         tools = find_tools()
-    except RehearsalUnavailable as missing:
+    except ToolUnavailable as missing:
         pytest.fail(str(missing))
     with private_ovsdb(tools) as server:
         yield Ovsdb(server)

@@ -146,11 +146,11 @@ def host_with_vms(db: Ovsdb, tmp_path: Path, old: str = "base") -> dict[tuple[st
 def test_prune_leaves_vm_ports_alone_and_says_so(db: Ovsdb, tmp_path: Path) -> None:
     start = host_with_vms(db, tmp_path)
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=True)
-    assert [text for text in change.change.left_alone if "vnet" in text] == [
+    assert [text for text in change.ovs.left_alone if "vnet" in text] == [
         f"VM port vnet1 on br1 (VM {VM['vm-id']}; plans never remove a VM's tap)",
         f"VM port vnet5 on br1 (VM {VM['vm-id']}; plans never remove a VM's tap)",
     ]
-    assert [item.text for item in change.change.changes] == ["port vx0 removed from br1"]
+    assert [item.text for item in change.ovs.changes] == ["port vx0 removed from br1"]
     applied(run_script(change, "change.sh", db, tmp_path))
     after = db.rows()
     for row in ("vnet1", "vnet5"):
@@ -168,26 +168,26 @@ def test_prune_removes_a_bridge_ovsgen_built_and_rollback_puts_it_back_whole(db:
     start = db.rows()
     host = load_dump(dump(db, tmp_path))
     change = plan_from_host(host, design("base"), NODE, prune=True)
-    assert "bridge br2 removed with its ports eth4" in [item.text for item in change.change.changes]
+    assert "bridge br2 removed with its ports eth4" in [item.text for item in change.ovs.changes]
     assert (
         "bridge br-hand (not in the design; not built by ovsgen (no external_ids:managed-by=ovsgen), "
         "so --prune leaves it)"
-    ) in change.change.left_alone
+    ) in change.ovs.left_alone
     applied(run_script(change, "change.sh", db, tmp_path))
     assert ("Bridge", "br2") not in db.rows()
     assert ("Bridge", "br-hand") in db.rows()
     applied(run_script(change, "rollback.sh", db, tmp_path))
     assert db.rows() == start
     without_prune = plan_from_host(host, design("base"), NODE, prune=False)
-    assert "bridge br2 (not in the design; --prune removes it if ovsgen built it)" in without_prune.change.left_alone
+    assert "bridge br2 (not in the design; --prune removes it if ovsgen built it)" in without_prune.ovs.left_alone
 
 
 def test_prune_leaves_a_bridge_with_vm_taps(db: Ovsdb, tmp_path: Path) -> None:
     build(db, "bridge-added", tmp_path)
     add_vm_tap(db, "br2", "vnet3")
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=True)
-    assert "bridge br2 (not in the design; it carries VM ports vnet3: move those VMs first)" in change.change.left_alone
-    assert not any("br2" in item.text for item in change.change.changes)
+    assert "bridge br2 (not in the design; it carries VM ports vnet3: move those VMs first)" in change.ovs.left_alone
+    assert not any("br2" in item.text for item in change.ovs.changes)
 
 
 # --- rollback restores every column ----------------------------------------
@@ -202,7 +202,7 @@ def test_a_pruned_trunk_port_comes_back_whole(db: Ovsdb, tmp_path: Path) -> None
     )  # fmt: skip
     start = db.rows()
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=True)
-    assert [item.text for item in change.change.changes] == ["port span0 removed from br1"]
+    assert [item.text for item in change.ovs.changes] == ["port span0 removed from br1"]
     applied(run_script(change, "change.sh", db, tmp_path))
     applied(run_script(change, "rollback.sh", db, tmp_path))
     assert db.rows() == start
@@ -211,7 +211,7 @@ def test_a_pruned_trunk_port_comes_back_whole(db: Ovsdb, tmp_path: Path) -> None
 def test_a_rebuilt_bond_keeps_what_the_design_does_not_manage(db: Ovsdb, tmp_path: Path) -> None:
     start = host_with_vms(db, tmp_path)
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
-    (rebuild,) = [item.text for item in change.change.changes if "rebuilt" in item.text]
+    (rebuild,) = [item.text for item in change.ovs.changes if "rebuilt" in item.text]
     assert rebuild == (
         "eth4 joins br1-up; eth1 leaves br1-up (br1-up rebuilt in the same transaction; carried over from the host: "
         "bond_updelay=30000, other_config:bond-detect-mode=miimon, other_config:bond-miimon-interval=100)"
@@ -321,14 +321,14 @@ def test_no_change_on_an_empty_database_says_what_it_read(db: Ovsdb, tmp_path: P
 def test_plans_flag_where_links_or_management_drop(old: str, new: str, risk: str, tmp_path: Path) -> None:
     (change,) = plan_designs(design(old), design(new), (NODE,))
     files = {file.path: file.text for file in render_plan([change], "test")}
-    assert any(note.startswith(risk) for note in change.change.risks)
+    assert any(note.startswith(risk) for note in change.ovs.risks)
     assert f"> **Risk:** {risk}" in files["plan.md"]
     assert f"# RISK: {risk}" in files["c1/change.sh"]
 
 
 def test_a_change_away_from_the_host_bridge_carries_no_risk_note() -> None:
     (change,) = plan_designs(design("base"), design("internal-port-added"), (NODE,))
-    assert change.change.risks == ()
+    assert change.ovs.risks == ()
 
 
 # --- the ten edits of a change window, from designs and from a live host ----------------
@@ -405,7 +405,7 @@ def test_each_edit_reaches_the_new_design_and_rolls_back_whole(
         change = plan_from_host(load_dump(dump(db, tmp_path)), design(new), node, prune=edit == "bridge removed")
     else:
         (change,) = plan_designs(design(old), design(new), (node,))
-    if not change.change.changes:
+    if not change.ovs.changes:
         assert edit in ("VLAN added", "network renamed", "trunk changed")  # libvirt only
         return
     assert "is in the starting state; --apply would run" in applied(
@@ -487,7 +487,7 @@ def test_a_dump_plan_refuses_to_rebuild_a_bond_a_mirror_or_qos_uses(db: Ovsdb, t
     build(db, "base", tmp_path)
     add_mirror_and_qos(db)
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
-    assert change.change.blocked == (
+    assert change.ovs.blocked == (
         "br1-up must be rebuilt (eth4 joins br1-up; eth1 leaves br1-up), but it has qos, mirror span1, which a "
         "rollback could not put back: remove them on the host first (and add them again after the window), "
         "or leave this change out",
@@ -513,11 +513,11 @@ def test_prune_leaves_ports_a_rollback_could_not_restore_and_taps_named_by_libvi
     db.vsctl("add-port", "br1", "span-out")
     add_mirror_and_qos(db, "span-out")
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=True)
-    assert sorted(change.change.left_alone) == [
+    assert sorted(change.ovs.left_alone) == [
         "VM port vnet3 on br1 (named like a libvirt tap; plans never remove a VM's tap)",
         "port span-out on br1 (it has qos, mirror span1: a rollback could not put them back)",
     ]
-    assert change.change.changes == ()
+    assert change.ovs.changes == ()
 
 
 def test_interface_settings_come_back_with_a_rebuilt_bond(db: Ovsdb, tmp_path: Path) -> None:
@@ -577,7 +577,7 @@ def test_a_requested_mac_on_a_bond_member_blocks_its_rebuild(db: Ovsdb, tmp_path
     build(db, "base", tmp_path)
     db.vsctl("set", "Interface", "eth0", 'mac="02:00:00:00:00:01"')
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("members-swapped"), NODE, prune=False)
-    assert "but it has the MAC requested for eth0, which a rollback could not put back" in change.change.blocked[0]
+    assert "but it has the MAC requested for eth0, which a rollback could not put back" in change.ovs.blocked[0]
     (between,) = plan_designs(design("base"), design("members-swapped"), (NODE,))
     result = run_script(between, "change.sh", db, tmp_path)
     assert result.returncode == 1
@@ -600,6 +600,6 @@ def test_a_host_bond_without_a_bond_mode_rolls_back_to_none(db: Ovsdb, tmp_path:
     change = plan_from_host(load_dump(dump(db, tmp_path)), design("base"), NODE, prune=False)
     applied(run_script(change, "change.sh", db, tmp_path))
     assert db.rows()[("Port", "br1-up")]["bond_mode"] == "balance-slb"
-    assert ("clear", "Port", "br1-up", "bond_mode") in change.rollback.commands
+    assert ("clear", "Port", "br1-up", "bond_mode") in change.ovs_rollback.commands
     applied(run_script(change, "rollback.sh", db, tmp_path))
     assert db.rows() == start

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from generator.changes.node_changes import group_changes, plan_designs
+from generator.changes.node_changes import plan_designs
+from generator.changes.node_groups import group_changes
 from generator.design.validate import ValidDesign, validate_file
 from tests.support.cli import invoke
 

@@ -16,8 +16,9 @@ from click.testing import CliRunner, Result
 
 from generator.cli.main import main
 from generator.cli.reporting import TextReporter
-from generator.design.resolve import NodeLayout
 from generator.diagnostics import Diagnostic, Severity
+from generator.errors import WorkerFailed
+from generator.render.context import NodeContext
 from generator.render.files import OutputFile
 from tests.conftest import DESIGNS, REPO
 
@@ -93,7 +94,7 @@ def test_the_command_list_of_help_shows_every_description_whole(columns: str) ->
 def test_a_run_under_the_suite_leaves_the_users_cache_alone(tmp_path: Path) -> None:
     """The suite points OVSGEN_CACHE_DIR at a folder of its own (conftest.py), in this process and in
     every ovsgen process it starts: ~/.cache/ovsgen (here a stand-in home) is never created."""
-    from generator import cache
+    from generator.speed import cache
 
     home = tmp_path / "home"
     home.mkdir()
@@ -175,26 +176,27 @@ def test_a_worker_killed_mid_render_fails_the_render_instead_of_hanging_it(
     """The OOM killer or a `kill -9` of one worker: the render stops with an error, OUT untouched."""
     import generator.render.kinds as render_module
     from generator.cli import commands as app
+    from generator.cli.settings import RenderSettings
 
-    def killed_on_the_last_node(design: object, layout: NodeLayout, folder: str) -> list[OutputFile]:
-        if layout.node.name == "kvm-00199" and os.getpid() != parent:
+    def killed_on_the_last_node(context: NodeContext) -> list[OutputFile]:
+        if context.name == "kvm-00199" and os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)
         return []
 
     parent = os.getpid()
     monkeypatch.setattr(
         render_module,
-        "_KINDS",
+        "REGISTRY",
         tuple(
             render_module.Kind(k.name, killed_on_the_last_node, k.node_paths) if k.name == "ovs" else k
-            for k in render_module._KINDS
+            for k in render_module.REGISTRY
         ),
     )
     design = tmp_path / "fleet.yaml"
     design.write_text(fleet(200))
     started = time.monotonic()
-    with pytest.raises(RuntimeError, match=r"a render worker \(process \d+\) ended before it sent its results"):
-        app.run_render(app.Settings(designs=(design,), out=tmp_path / "out", jobs=2))
+    with pytest.raises(WorkerFailed, match=r"a render worker \(process \d+\) ended before it sent its results"):
+        app.run_render(RenderSettings(designs=(design,), out=tmp_path / "out", jobs=2))
     assert time.monotonic() - started < 60
     assert not (tmp_path / "out" / "fleet-200").exists()
 

@@ -25,10 +25,9 @@ from click.testing import CliRunner, Result
 from syrupy.assertion import SnapshotAssertion
 
 from generator import __version__
-from generator.cli import commands as app
-from generator.cli.commands import EXCERPT_SOURCE_LIMIT
 from generator.cli.main import main
-from generator.design.schema import schema_document
+from generator.cli.reporting import EXCERPT_SOURCE_LIMIT, SourceLines
+from generator.design.schema_file import schema_document
 from tests.conftest import DESIGNS, REPO, require_tool, run
 
 AHV = REPO / "designs" / "ahv-host.yaml"
@@ -530,7 +529,7 @@ def test_a_fifo_is_refused_as_a_design_and_never_read_for_source_lines(tmp_path:
     started = time.monotonic()
     try:
         result = invoke("validate", str(fifo))
-        source = app._read_line(str(fifo), 1)
+        source = SourceLines().line(str(fifo), 1)
     finally:
         rescuer.cancel()
     assert time.monotonic() - started < 5

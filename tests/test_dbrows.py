@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from generator.errors import DumpInvalid
+from generator.ovs.cells import OvsMap
 from generator.ovs.dbrows import (
     ROOT_KEY,
     Nested,
-    OvsMap,
     PlanScope,
     Rows,
     differences,

@@ -119,7 +119,7 @@ def test_plan_from_a_bad_dump_is_a_located_error(tmp_path: Path) -> None:
 
 
 def test_rehearse_without_open_vswitch_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.changes.rehearse.SCHEMA_PATHS", (Path("/nonexistent/vswitch.ovsschema"),))
+    monkeypatch.setattr("generator.changes.rehearse_ovsdb.SCHEMA_PATHS", (Path("/nonexistent/vswitch.ovsschema"),))
     result = invoke("rehearse", str(CHANGES / "base.yaml"), str(CHANGES / "lacp-on.yaml"), "--node", "c1")
     assert result.exit_code == 1
     assert "rehearse needs Open vSwitch's database tools; missing: the Open_vSwitch schema" in result.stderr

@@ -25,7 +25,7 @@ from generator.changes.diff_report import (
     design_diff,
     render_diff_report,
 )
-from generator.changes.node_changes import group_changes
+from generator.changes.node_groups import group_changes
 from generator.design.validate import ValidDesign, validate_file
 from generator.render.files import OutputFile
 from tests.test_fleet_review import fleet

@@ -34,9 +34,14 @@ ERRORS = DOCS / "errors.md"
 # The modules whose messages are design problems a user can meet (the rules of a design).
 RULE_MODULES = (
     "generator/design/rules.py",
+    "generator/design/rule_context.py",
+    "generator/design/rules_bridges.py",
+    "generator/design/rules_addresses.py",
+    "generator/design/rules_networks.py",
     "generator/design/resolve.py",
     "generator/design/schema_messages.py",
     "generator/design/loader.py",
+    "generator/design/scalars.py",
 )
 
 # One entry: a design in a ```yaml block, then the command and exactly what it prints.

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.design.schema import schema_document
+from generator.design.schema_file import schema_document
 from tests.conftest import REPO
 
 

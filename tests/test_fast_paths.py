@@ -20,9 +20,12 @@ from lxml import etree, html
 from markupsafe import escape
 
 from generator.cli import commands as app
-from generator.design import schema
+from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
+from generator.cli.settings import CheckSettings, RenderSettings
+from generator.design import schema_file
 from generator.design.validate import validate_file
 from generator.render import switch_side as sheet
+from generator.render.context import DesignContext
 from generator.render.sheets import Table
 from generator.render.templating import _escape, html_table
 from generator.render.wiring import Box, Diagram, _svg
@@ -74,8 +77,8 @@ ADDRESS_LIKE = st.one_of(
 @example("256.1.1.1")
 @example("1.2.3.4\n")
 def test_address_patterns_accept_what_ipaddress_accepts(text: str) -> None:
-    assert schema._is_ipv4(text) == _parses(ipaddress.IPv4Address, text)
-    assert schema._is_ipv4_cidr(text) == _cidr_by_parsing(text)
+    assert schema_file.is_ipv4(text) == _parses(ipaddress.IPv4Address, text)
+    assert schema_file.is_ipv4_cidr(text) == _cidr_by_parsing(text)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
@@ -115,12 +118,18 @@ def test_svg_text_is_escaped_and_reads_back(title: str, lines: list[tuple[str, s
     assert root.findtext("{http://www.w3.org/2000/svg}title") == title
 
 
-def test_the_per_design_memo_answers_for_the_design_asked_about() -> None:
-    first = validate_file(REPO / "designs" / "two-tier-cluster.yaml").design
-    second = validate_file(REPO / "designs" / "lacp-storage.yaml").design
-    for design in (first, second, first, second):
+def test_each_design_context_answers_for_its_own_design() -> None:
+    """What each bridge carries is worked out once per design; two designs' contexts side by
+    side each keep their own answers, and their nodes' sheets read them."""
+    first = validate_file(REPO / "designs" / "two-tier-cluster.yaml")
+    second = validate_file(REPO / "designs" / "lacp-storage.yaml")
+    contexts = [(valid, DesignContext.of(valid.design)) for valid in (first, second)]
+    for valid, shared in (*contexts, *contexts):
+        design = valid.design
+        assert set(shared.carried) == {bridge.name for bridge in design.bridges}
         for bridge in design.bridges:
-            assert sheet.carried_on(design, bridge.name) == sheet._carried_on(design, bridge.name)
+            assert shared.carried[bridge.name] == sheet.carried_on(design, bridge.name)
+        assert shared.node(valid.layouts[0], "n").sheet.carried is shared.carried
 
 
 def _tree(folder: Path) -> dict[str, tuple[bytes, int, int]]:
@@ -134,11 +143,11 @@ def _tree(folder: Path) -> dict[str, tuple[bytes, int, int]]:
 @pytest.fixture
 def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every design counts as large: its nodes render in worker processes."""
-    monkeypatch.setattr("generator.render.kinds.NODES_PER_JOB", 1)
+    monkeypatch.setattr("generator.speed.pool.ITEMS_PER_WORKER", 1)
 
 
 def _render(design: Path, out: Path, jobs: int) -> None:
-    assert app.run_render(app.Settings(designs=(design,), out=out, jobs=jobs)) == app.EXIT_OK
+    assert app.run_render(RenderSettings(designs=(design,), out=out, jobs=jobs)) == EXIT_OK
 
 
 def test_parallel_render_writes_what_a_serial_one_does_and_touches_only_changes(tmp_path: Path, parallel: None) -> None:
@@ -168,11 +177,11 @@ def test_parallel_check_finds_the_same_differences(
     (golden / "two-tier-cluster/kvm-a-2/stale.txt").write_text("left over\n")
     results = []
     for jobs in (1, 2):
-        code = app.run_check(app.Settings(designs=(design,), golden=golden, jobs=jobs))
+        code = app.run_check(CheckSettings(designs=(design,), golden=golden, jobs=jobs))
         results.append((code, capsys.readouterr().out))
     assert results[0] == results[1]
     code, diff = results[0]
-    assert code == app.EXIT_INVALID
+    assert code == EXIT_PROBLEMS
     assert "+++ b/two-tier-cluster/kvm-a-2/ovs/apply.sh" in diff
     assert "--- a/two-tier-cluster/kvm-a-2/stale.txt" in diff
 
@@ -191,12 +200,12 @@ def test_a_worker_that_fails_leaves_out_as_it_was(
 
     kinds = tuple(
         render_module.Kind(k.name, failing, k.node_paths, k.render_design, k.design_paths) if k.name == "ovs" else k
-        for k in render_module._KINDS
+        for k in render_module.REGISTRY
     )
-    monkeypatch.setattr(render_module, "_KINDS", kinds)
+    monkeypatch.setattr(render_module, "REGISTRY", kinds)
     changed = tmp_path / design.name
     changed.write_text(design.read_text().replace("address: 10.20.0.13/24", "address: 10.20.0.23/24"))
     with pytest.raises(RuntimeError, match="in a worker"):
-        app.run_render(app.Settings(designs=(changed,), out=out, jobs=2))
+        app.run_render(RenderSettings(designs=(changed,), out=out, jobs=2))
     assert _tree(out) == before
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".out.ovsgen-")]

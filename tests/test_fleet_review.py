@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.changes.node_changes import group_changes, plan_designs
+from generator.changes.node_changes import plan_designs
+from generator.changes.node_groups import group_changes
 from generator.design.validate import validate_file
 from tests.conftest import REPO, require_tool, run
 

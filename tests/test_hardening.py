@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from generator.cli import commands as app
 from generator.cli.main import main
+from generator.cli.settings import RenderSettings
 from generator.design.loader import load_design
 from tests.conftest import DESIGNS, REPO, require_tool, run
 from tests.support.ovsdb import Ovsdb
@@ -143,15 +144,15 @@ def test_a_renderer_failing_halfway_leaves_the_output_as_it_was(
 
     monkeypatch.setattr(
         render_module,
-        "_KINDS",
+        "REGISTRY",
         tuple(
             render_module.Kind(k.name, failing, k.node_paths, k.render_design, k.design_paths)
             if k.name == "sheet"
             else k
-            for k in render_module._KINDS
+            for k in render_module.REGISTRY
         ),
     )
-    settings_ = app.Settings(designs=(design,), out=out, jobs=1)
+    settings_ = RenderSettings(designs=(design,), out=out, jobs=1)
     with pytest.raises(RuntimeError, match="second node"):
         app.run_render(settings_)
     assert tree(out) == before

@@ -20,9 +20,11 @@ from generator.changes.node_changes import NodeChange, plan_designs, plan_from_h
 from generator.design.validate import validate_file
 from generator.diagnostics import Diagnostic
 from generator.errors import DumpInvalid
-from generator.ovs.dbrows import OvsMap, PlanScope, expected_after_change
+from generator.ovs.cells import OvsMap
+from generator.ovs.dbrows import PlanScope, expected_after_change
 from generator.ovs.hostdump import parse_dump
 from generator.ovs.state import (
+    EMPTY,
     BridgeState,
     InterfaceState,
     OvsState,
@@ -31,6 +33,7 @@ from generator.ovs.state import (
     map_value,
     node_state,
 )
+from generator.render.context import DesignContext, node_context
 from tests.conftest import REPO
 
 AHV = REPO / "designs" / "ahv-host.yaml"
@@ -150,7 +153,7 @@ def plan(text: str, *, prune: bool = False) -> NodeChange:
 
 
 def change_texts(change: NodeChange) -> list[str]:
-    return [step.text for step in change.change.changes]
+    return [step.text for step in change.ovs.changes]
 
 
 # --- what a dump's rows hold -------------------------------------------------------
@@ -330,12 +333,12 @@ def test_prune_removes_a_bridge_ovsgen_built_unless_a_rollback_could_not_put_it_
     text = ahv_host(more_bridges={"br8": owned, "br9": {**owned, "controller": ref, "sflow": ref}, "br7": {}})
     change = plan(text, prune=True)
     assert "bridge br8 removed" in change_texts(change)
-    assert change.change.left_alone == (
+    assert change.ovs.left_alone == (
         "bridge br7 (not in the design; not built by ovsgen (no external_ids:managed-by=ovsgen), so --prune leaves it)",
         "bridge br9 (not in the design; it has controller, sflow that a rollback could not put back)",
     )
     # Rollback rebuilds br8 as it was, ovsgen's mark included.
-    (restored,) = [step for step in change.rollback.changes if step.text.startswith("bridge br8 ")]
+    (restored,) = [step for step in change.ovs_rollback.changes if step.text.startswith("bridge br8 ")]
     assert restored.commands == (("add-br", "br8"), ("set", "Bridge", "br8", "external_ids:managed-by=ovsgen"))
 
 
@@ -412,7 +415,7 @@ def test_a_vms_tap_is_known_by_libvirts_external_ids(ids: dict[str, str], vm: st
         assert "port tap0 removed from br0" in change_texts(change)
     else:
         assert change_texts(change) == ["bridge br0 marked as built by ovsgen (external_ids:managed-by)"]
-        assert f"VM port tap0 on br0 (VM {vm}; plans never remove a VM's tap)" in change.change.left_alone
+        assert f"VM port tap0 on br0 (VM {vm}; plans never remove a VM's tap)" in change.ovs.left_alone
 
 
 def test_a_vm_id_is_only_read_from_a_map_column() -> None:
@@ -435,7 +438,7 @@ def test_a_design_taking_over_a_hand_made_bridge_marks_it_and_keeps_its_columns(
         "stp_enable": True,
     }
     change = plan(ahv_host(bridge=cells))
-    assert change.change.after.bridge_row("br0") == BridgeState(
+    assert change.ovs.after.bridge_row("br0") == BridgeState(
         "br0",
         (
             ("external_ids", (("managed-by", "ovsgen"), ("owner", "team-a"))),
@@ -443,14 +446,14 @@ def test_a_design_taking_over_a_hand_made_bridge_marks_it_and_keeps_its_columns(
             ("stp_enable", True),
         ),
     )
-    (mark,) = change.change.changes
+    (mark,) = change.ovs.changes
     assert mark.text == "bridge br0 marked as built by ovsgen (external_ids:managed-by)"
     assert mark.commands == (("set", "Bridge", "br0", "external_ids:managed-by=ovsgen"),)
-    (unmark,) = change.rollback.changes
+    (unmark,) = change.ovs_rollback.changes
     assert unmark.text == "bridge br0 no longer marked as built by ovsgen (external_ids:managed-by)"
     assert unmark.commands == (("remove", "Bridge", "br0", "external_ids", "managed-by"),)
     owned = plan(ahv_host(bridge={"external_ids": ovs_map(managed_by="ovsgen")}))
-    assert owned.change.changes == owned.rollback.changes == ()
+    assert owned.ovs.changes == owned.ovs_rollback.changes == ()
 
 
 def test_a_bridge_row_with_or_without_the_mark_keeps_its_other_columns_in_dump_order() -> None:
@@ -477,14 +480,14 @@ def test_a_bridge_row_with_or_without_the_mark_keeps_its_other_columns_in_dump_o
 def test_a_bridge_a_design_adds_carries_the_mark_and_loses_it_with_the_bridge() -> None:
     old = validate_file(REPO / "tests" / "designs" / "changes" / "base.yaml")
     new = validate_file(REPO / "tests" / "designs" / "changes" / "bridge-added.yaml")
-    (change,) = [node for node in plan_designs(old, new) if node.change.changes][:1]
-    added = [step for step in change.change.changes if step.text.startswith("bridge ") and " added" in step.text]
+    (change,) = [node for node in plan_designs(old, new) if node.ovs.changes][:1]
+    added = [step for step in change.ovs.changes if step.text.startswith("bridge ") and " added" in step.text]
     assert added, change_texts(change)
     for step in added:
         bridge = step.text.split()[1]
         assert step.commands == (("add-br", bridge), ("set", "Bridge", bridge, "external_ids:managed-by=ovsgen"))
-        assert change.change.after.bridge_row(bridge).owned
-        assert any(s.text.startswith(f"bridge {bridge} removed") for s in change.rollback.changes)
+        assert change.ovs.after.bridge_row(bridge).owned
+        assert any(s.text.startswith(f"bridge {bridge} removed") for s in change.ovs_rollback.changes)
 
 
 # --- what a design manages, and what a rehearsal expects of the rest -------------------
@@ -617,14 +620,25 @@ def test_the_columns_a_design_manages(table: str, kind: str, columns: set[str]) 
 def test_a_nodes_state_is_its_own_even_when_asked_for_right_after_another_nodes() -> None:
     valid = validate_file(TWO_TIER)
     layouts = {layout.node.name: layout for layout in valid.layouts}
-    second = node_state(valid.design, layouts["kvm-a-2"])
-    assert node_state(valid.design, layouts["kvm-a-2"]) is second
-    third = node_state(valid.design, layouts["kvm-a-3"])
+    shared = DesignContext.of(valid.design)
+    node_2 = shared.node(layouts["kvm-a-2"], "kvm-a-2")
+    second = node_2.state
+    assert node_2.state is second  # worked out once per node, however many renderers ask
+    assert second == node_state(valid.design, layouts["kvm-a-2"])
+    third = shared.node(layouts["kvm-a-3"], "kvm-a-3").state
     assert {i.name for i in second.interfaces} >= {"eth2", "eth3"}
     assert {i.name for i in third.interfaces} >= {"ens1f0", "ens1f1"}
     again = validate_file(TWO_TIER)
-    assert node_state(again.design, layouts["kvm-a-3"]) == third
-    assert node_state(again.design, layouts["kvm-a-3"]) is not third
+    assert node_context(again.design, layouts["kvm-a-3"], "kvm-a-3").state == third
+    assert node_context(again.design, layouts["kvm-a-3"], "kvm-a-3").state is not third
+
+
+def test_a_node_context_given_a_state_renders_that_state() -> None:
+    """A plan from a host dump renders ifcfg files from a state of its own, not the design's."""
+    valid = validate_file(TWO_TIER)
+    layout = valid.layouts[0]
+    assert node_context(valid.design, layout, "n", state=EMPTY).state is EMPTY
+    assert node_context(valid.design, layout, "n").state == node_state(valid.design, layout)
 
 
 STATES = """\
@@ -802,19 +816,17 @@ def test_a_bond_a_plan_must_rebuild_is_refused_when_a_rollback_could_not_put_it_
     ports = {"br0": {"interfaces": ["br0"]}, "bond0": {"interfaces": ["eth2", "eth4"], "bond_mode": "active-backup"}}
     interfaces = {"br0": {"type": "internal", "mtu_request": 1500}, "eth2": {"mac": "52:54:00:00:00:02"}, "eth4": {}}
     change = plan(dump(bridges, ports, interfaces))
-    (blocked,) = change.change.blocked
+    (blocked,) = change.ovs.blocked
     assert blocked.startswith("bond0 must be rebuilt (")
     assert "but it has the MAC requested for eth2, which a rollback could not put back" in blocked
     interfaces["eth2"] = {}
-    assert plan(dump(bridges, ports, interfaces)).change.blocked == ()
+    assert plan(dump(bridges, ports, interfaces)).ovs.blocked == ()
 
 
 def test_a_prune_leaves_a_port_a_mirror_or_qos_uses() -> None:
     text = with_mirrors(ahv_host(port={"qos": QOS}), {"span1": {"select_src_port": ["tap0"]}})
     change = plan(text, prune=True)
-    assert change.change.left_alone == (
-        "port tap0 on br0 (it has qos, mirror span1: a rollback could not put them back)",
-    )
+    assert change.ovs.left_alone == ("port tap0 on br0 (it has qos, mirror span1: a rollback could not put them back)",)
     assert change_texts(change) == ["bridge br0 marked as built by ovsgen (external_ids:managed-by)"]
 
 

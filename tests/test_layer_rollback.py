@@ -593,7 +593,7 @@ def design_host(name: str, node: str = "c1") -> OvsState:
 
 def test_a_bridge_removed_from_a_dump_loses_its_ifcfg_files_and_rollback_restores_them(tmp_path: Path) -> None:
     change = plan_from_host(design_host("bridge-added"), design("base"), "c1", prune=True)
-    assert change.change.removed_bridges == ("br2",)
+    assert change.ovs.removed_bridges == ("br2",)
     deleted = [(item.name, item.action, item.file, item.reason) for item in change.ifcfg if item.action == "delete"]
     assert deleted == [
         ("ifcfg-br2", "delete", None, "bridge br2 removed"),
@@ -635,13 +635,13 @@ def test_a_removed_bridges_files_the_design_still_writes_are_not_deleted(tmp_pat
         text.replace("  br1: {uplinks: 2x1G balance-slb}\n", "").replace("bridge: br1", "bridge: br0")
     )
     bond = plan_from_host(design_host("base"), validate_file(without_br1), "c1", prune=True)
-    assert bond.change.removed_bridges == ("br1",)
+    assert bond.ovs.removed_bridges == ("br1",)
     assert [(item.name, item.reason) for item in bond.ifcfg if item.action == "delete"] == [
         (name, "bridge br1 removed") for name in ("ifcfg-br1", "ifcfg-br1-up", "ifcfg-eth0", "ifcfg-eth1")
     ]
     # Without --prune no bridge goes, and no file is deleted.
     kept = plan_from_host(design_host("bridge-added"), design("base"), "c1", prune=False)
-    assert (kept.change.removed_bridges, [item for item in kept.ifcfg if item.action == "delete"]) == ((), [])
+    assert (kept.ovs.removed_bridges, [item for item in kept.ifcfg if item.action == "delete"]) == ((), [])
     # The file of a removed bridge that the host does not have is left alone both ways.
     node = write_plan(change, tmp_path / "plan")
     folder = host_folder(tmp_path, "bridge-added")

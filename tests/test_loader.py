@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.design.loader import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES, MAX_NUMBER_LENGTH, load_design
+from generator.design.loader import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES, load_design
+from generator.design.scalars import MAX_NUMBER_LENGTH
 from generator.diagnostics import Diagnostic, Severity
 from generator.errors import DesignInvalid
 from tests.validation_helpers import Problem, as_tuple

@@ -63,11 +63,11 @@ def only(old: ValidDesign | None, new: ValidDesign | None, name: str = "c1") -> 
 
 
 def texts(change: NodeChange) -> list[str]:
-    return [item.text for item in change.change.changes]
+    return [item.text for item in change.ovs.changes]
 
 
 def rollback_texts(change: NodeChange) -> list[str]:
-    return [item.text for item in change.rollback.changes]
+    return [item.text for item in change.ovs_rollback.changes]
 
 
 def actions(files: tuple[FileChange, ...]) -> list[tuple[str, str]]:
@@ -139,7 +139,7 @@ def test_a_node_with_only_a_file_change_is_changed_and_one_without_is_unchanged(
     """An address changes only ifcfg; a portgroup changes only a libvirt network: either is a change."""
     moved = edited(tmp_path, lambda data: node(data, "c1").update(address="10.30.0.21/24"))
     address, quiet = plan_designs(design("base"), moved)
-    assert (address.status, address.change.changes, actions(address.ifcfg), address.networks) == (
+    assert (address.status, address.ovs.changes, actions(address.ifcfg), address.networks) == (
         "changed",
         (),
         [("ifcfg-br0", "change")],
@@ -148,11 +148,11 @@ def test_a_node_with_only_a_file_change_is_changed_and_one_without_is_unchanged(
     assert address.has_changes
     assert (quiet.status, quiet.has_changes, quiet.ifcfg, quiet.networks) == ("unchanged", False, (), ())
     trunk = only(design("trunk-base"), design("trunk-changed"))
-    assert (trunk.status, trunk.change.changes, trunk.ifcfg) == ("changed", (), ())
+    assert (trunk.status, trunk.ovs.changes, trunk.ifcfg) == ("changed", (), ())
     assert actions(trunk.networks) == [("vm-trunk.xml", "change")]
     assert trunk.has_changes
     ovs = only(design("base"), design("lacp-on"))
-    assert ovs.change.changes
+    assert ovs.ovs.changes
     assert ovs.has_changes
 
 
@@ -165,8 +165,8 @@ def test_an_unchanged_node_keeps_its_plans_and_its_switch_side(tmp_path: Path) -
     old, new = edited(tmp_path, cabled("tor-a 1"), "old"), edited(tmp_path, cabled("tor-a 2"), "new")
     change = only(old, new)
     assert change.status == "unchanged"
-    assert (change.change.changes, change.rollback.changes, change.ifcfg, change.networks) == ((), (), (), ())
-    assert change.change.node == change.rollback.node == "c1"
+    assert (change.ovs.changes, change.ovs_rollback.changes, change.ifcfg, change.networks) == ((), (), (), ())
+    assert change.ovs.node == change.ovs_rollback.node == "c1"
     assert [(port.switch, port.status) for port in change.switch_ports] == [("tor-a 1", "freed"), ("tor-a 2", "needed")]
 
 
@@ -183,8 +183,8 @@ def test_a_node_added_is_built_whole_and_its_rollback_removes_it_whole() -> None
     change = only(design("base"), design("node-added"), "c3")
     assert texts(change)[:2] == ["bridge br0 added", "bridge br1 added"]
     assert "bond br0-up added on br0: eth2, eth3 (active-backup)" in texts(change)
-    assert change.change.removed_bridges == ()
-    assert change.rollback.removed_bridges == ("br0", "br1")
+    assert change.ovs.removed_bridges == ()
+    assert change.ovs_rollback.removed_bridges == ("br0", "br1")
     assert rollback_texts(change)[:2] == [
         "bridge br0 removed with its ports br0-up",
         "bridge br1 removed with its ports br1-up",
@@ -193,8 +193,8 @@ def test_a_node_added_is_built_whole_and_its_rollback_removes_it_whole() -> None
 
 def test_a_node_removed_goes_whole_and_its_rollback_adds_back_what_the_old_design_had() -> None:
     change = only(design("node-added"), design("base"), "c3")
-    assert change.change.removed_bridges == ("br0", "br1")
-    assert change.rollback.removed_bridges == ()
+    assert change.ovs.removed_bridges == ("br0", "br1")
+    assert change.ovs_rollback.removed_bridges == ()
     assert "bond br1-up added on br1: eth0, eth1 (balance-slb)" in rollback_texts(change)
     assert actions(change.ifcfg) == [(name, "delete") for name in BASE_IFCFG]
 
@@ -203,23 +203,23 @@ def test_what_only_the_old_design_has_is_removed_and_rolled_back_as_added() -> N
     """Ports and bridges of either design are the design's own: added, never "restored"."""
     bridge = only(design("bridge-added"), design("base"))
     assert texts(bridge) == ["bridge br2 removed with its ports eth4"]
-    assert bridge.change.left_alone == ()
+    assert bridge.ovs.left_alone == ()
     assert "uplink eth4 added on br2" in rollback_texts(bridge)
     port = only(design("internal-port-added"), design("base"))
     assert texts(port) == ["internal port storage0 removed from br1"]
-    assert port.change.left_alone == ()
+    assert port.ovs.left_alone == ()
     assert rollback_texts(port) == ["internal port storage0 added on br1 (VLAN 50)"]
 
 
 def test_what_only_the_new_design_has_is_added_and_rolled_back_by_removal() -> None:
     bridge = only(design("base"), design("bridge-added"))
     assert texts(bridge) == ["bridge br2 added", "uplink eth4 added on br2"]
-    assert bridge.rollback.removed_bridges == ("br2",)
+    assert bridge.ovs_rollback.removed_bridges == ("br2",)
     assert rollback_texts(bridge) == ["bridge br2 removed with its ports eth4"]
     port = only(design("base"), design("internal-port-added"))
     assert texts(port) == ["internal port storage0 added on br1 (VLAN 50)"]
     assert rollback_texts(port) == ["internal port storage0 removed from br1"]
-    assert port.rollback.left_alone == ()
+    assert port.ovs_rollback.left_alone == ()
 
 
 def test_the_host_bridge_of_either_design_makes_a_change_risky(tmp_path: Path) -> None:
@@ -230,16 +230,16 @@ def test_the_host_bridge_of_either_design_makes_a_change_risky(tmp_path: Path) -
         return lambda data: data["host"].update(bridge=bridge, vlan=10)
 
     change = only(edited(tmp_path, host("br0"), "old"), edited(tmp_path, host("br1"), "new"))
-    assert [(item.text, item.risky) for item in change.change.changes] == [
+    assert [(item.text, item.risky) for item in change.ovs.changes] == [
         ("br0 host port: VLAN 10 -> untagged, MTU 1500 -> default", True),
         ("br1 host port: VLAN untagged -> 10, MTU default -> 1500", True),
     ]
-    assert [item.risky for item in change.rollback.changes] == [True, True]
-    assert change.change.risks
-    assert change.rollback.risks
+    assert [item.risky for item in change.ovs_rollback.changes] == [True, True]
+    assert change.ovs.risks
+    assert change.ovs_rollback.risks
     quiet = only(design("base"), design("mtu-9000"))
-    assert not quiet.change.risky
-    assert not quiet.rollback.risky
+    assert not quiet.ovs.risky
+    assert not quiet.ovs_rollback.risky
 
 
 # --- ifcfg files and libvirt networks -------------------------------------------------------------------
@@ -419,22 +419,22 @@ def test_a_plan_from_a_host_leaves_what_the_design_does_not_mention() -> None:
         "kvm-c1.example.com",
     )
     assert [text for text in texts(change) if "br1" in text] == BR1_ADDED
-    assert change.change.removed_bridges == ()
-    assert change.change.left_alone == (
+    assert change.ovs.removed_bridges == ()
+    assert change.ovs.left_alone == (
         "bridge br-hand (not in the design; --prune removes it if ovsgen built it)",
         "bridge br-old (not in the design; --prune removes it if ovsgen built it)",
         "VM port vnet0 on br0 (VM web1; plans never remove a VM's tap)",
         "port patch0 on br0 (not in the design)",
     )
-    assert change.change.risky  # br0 carries the host address
-    assert change.change.node == change.rollback.node == "c1"
+    assert change.ovs.risky  # br0 carries the host address
+    assert change.ovs.node == change.ovs_rollback.node == "c1"
     # The rollback removes what the change created and nothing it left alone.
-    assert change.rollback.removed_bridges == ("br1",)
+    assert change.ovs_rollback.removed_bridges == ("br1",)
     assert rollback_texts(change)[0] == "bridge br1 removed with its ports br1-up"
     assert not [text for text in rollback_texts(change) if "vnet0" in text or "patch0" in text or "br-old" in text]
-    assert change.rollback.left_alone == ()
+    assert change.ovs_rollback.left_alone == ()
     # Only what touches the host bridge br0 is risky.
-    assert [(item.text, item.risky) for item in change.rollback.changes] == [
+    assert [(item.text, item.risky) for item in change.ovs_rollback.changes] == [
         ("bridge br1 removed with its ports br1-up", False),
         ("bridge br0 no longer marked as built by ovsgen (external_ids:managed-by)", False),
         ("br0 host port: MTU 1500 -> default", True),
@@ -461,7 +461,7 @@ def test_the_rollback_of_a_plan_from_a_host_removes_the_ports_the_design_added()
 
 def test_a_plan_from_a_host_keeps_the_hosts_own_columns_on_rows_it_keeps() -> None:
     change = plan_from_host(HOST, design("base"), "c1", prune=False)
-    bond = change.change.after.port("br0-up")
+    bond = change.ovs.after.port("br0-up")
     assert bond is not None
     assert (bond.other_config, bond.columns) == ((("bond-detect-mode", "miimon"),), (("bond_updelay", 30000),))
     assert not [text for text in texts(change) if "br0-up" in text]
@@ -470,13 +470,13 @@ def test_a_plan_from_a_host_keeps_the_hosts_own_columns_on_rows_it_keeps() -> No
 def test_prune_removes_hand_made_ports_and_ovsgen_bridges_but_no_vm_tap_and_rollback_restores_them() -> None:
     change = plan_from_host(HOST, design("base"), "c1", prune=True)
     assert texts(change)[:2] == ["bridge br-old removed with its ports eth4", "port patch0 removed from br0"]
-    assert change.change.removed_bridges == ("br-old",)
-    assert change.change.left_alone == (
+    assert change.ovs.removed_bridges == ("br-old",)
+    assert change.ovs.left_alone == (
         "bridge br-hand (not in the design; not built by ovsgen (no external_ids:managed-by=ovsgen), so --prune "
         "leaves it)",
         "VM port vnet0 on br0 (VM web1; plans never remove a VM's tap)",
     )
-    assert change.rollback.removed_bridges == ("br1",)
+    assert change.ovs_rollback.removed_bridges == ("br1",)
     assert {"bridge br-old restored", "port patch0 restored on br0", "port eth4 restored on br-old"} <= set(
         rollback_texts(change)
     )
@@ -529,7 +529,7 @@ def test_a_bridge_pruned_from_a_host_takes_its_ifcfg_files_along() -> None:
     )
     host = replace(HOST, ports=(*HOST.ports, *extra_ports), interfaces=(*HOST.interfaces, *extra_interfaces))
     change = plan_from_host(host, design("base"), "c1", prune=True)
-    assert change.change.removed_bridges == ("br-old",)
+    assert change.ovs.removed_bridges == ("br-old",)
     deleted = [(file.name, file.file, file.reason) for file in change.ifcfg if file.action == "delete"]
     names = ["br-old", "eth4", "old-up", "mgmt9", "patch9", "eth5", "eth6"]
     assert deleted == [(f"ifcfg-{name}", None, "bridge br-old removed") for name in names]
@@ -540,5 +540,5 @@ def test_a_bridge_pruned_from_a_host_takes_its_ifcfg_files_along() -> None:
 def test_a_plan_from_a_host_for_a_node_the_design_lacks_removes_nothing() -> None:
     """An empty target: the host's bridges are not ovsgen's to remove without --prune."""
     change = plan_from_host(HOST, design("base"), "c9", prune=False)
-    assert (change.change.changes, change.rollback.changes, change.ifcfg, change.networks) == ((), (), (), ())
+    assert (change.ovs.changes, change.ovs_rollback.changes, change.ifcfg, change.networks) == ((), (), (), ())
     assert change.switch_ports == ()

@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 import pytest
 
-from generator.cli.main import require_not_an_input
+from generator.cli.usage import require_not_an_input
 from tests.conftest import REPO
 
 DESIGNS = REPO / "designs"

@@ -17,15 +17,9 @@ from typing import Any
 import pytest
 
 from generator.changes.node_changes import plan_designs, plan_from_host
-from generator.changes.steps import (
-    NodePlan,
-    Scope,
-    carry_over,
-    phase,
-    plan_node,
-    vm_ports,
-    with_untouched,
-)
+from generator.changes.node_plan import NodePlan, Scope, phase
+from generator.changes.plan_states import carry_over, with_untouched
+from generator.changes.steps import plan_node, vm_ports
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.commands import (
     UNSET,
@@ -486,13 +480,13 @@ DESIGN_PLANS: list[tuple[str, str, str, dict[str, object]]] = [
 )
 def test_a_plan_between_designs(old: str, new: str, node: str, expected: dict[str, object]) -> None:
     (change,) = plan_designs(design(old), design(new), (node,))
-    assert summary(change.change) == expected
-    assert change.change.risky == any(risky for _, risky in expected["changes"])  # type: ignore[attr-defined]
+    assert summary(change.ovs) == expected
+    assert change.ovs.risky == any(risky for _, risky in expected["changes"])  # type: ignore[attr-defined]
 
 
 def test_removing_a_bridge_reads_back_its_whole_row_and_its_ports_before() -> None:
     (change,) = plan_designs(design("bridge-added"), design("base"), ("c1",))
-    assert lines(change.change.expectations_before()) == [
+    assert lines(change.ovs.expectations_before()) == [
         "Bridge br2 name = br2",
         "Bridge br2 external_ids:managed-by = ovsgen",
         "Bridge br2 @ports = eth4",
@@ -518,10 +512,13 @@ def test_removing_a_bridge_reads_back_its_whole_row_and_its_ports_before() -> No
         "Port eth4 lacp = (unset)",
         *interface_lines("eth4", mtu="9000"),
     ]
-    assert lines(change.change.expectations_after()) == ["Bridge br2 name = (unset)", "Port eth4 @bridge = (unset)"]
+    assert lines(change.ovs.expectations_after()) == ["Bridge br2 name = (unset)", "Port eth4 @bridge = (unset)"]
     # Its rollback builds the bridge again: the bridge is absent before, marked after.
-    assert lines(change.rollback.expectations_before()) == ["Bridge br2 name = (unset)", "Port eth4 @bridge = (unset)"]
-    assert lines(change.rollback.expectations_after())[:3] == [
+    assert lines(change.ovs_rollback.expectations_before()) == [
+        "Bridge br2 name = (unset)",
+        "Port eth4 @bridge = (unset)",
+    ]
+    assert lines(change.ovs_rollback.expectations_after())[:3] == [
         "Bridge br2 name = br2",
         "Bridge br2 external_ids:managed-by = ovsgen",
         "Port eth4 @bridge = br2",
@@ -552,14 +549,14 @@ def test_a_rebuilt_bond_is_read_back_whole_on_both_sides() -> None:
     before = bond_lines + [line for name in ("eth0", "eth1") for line in interface_lines(name)]
     after = [line.replace("eth0 eth1", "eth0 eth1 eth4") for line in bond_lines]
     after += [line for name in ("eth0", "eth1", "eth4") for line in interface_lines(name)]
-    assert lines(change.change.expectations_before()) == before
-    assert lines(change.change.expectations_after()) == after
-    assert lines(change.rollback.expectations_before()) == after
+    assert lines(change.ovs.expectations_before()) == before
+    assert lines(change.ovs.expectations_after()) == after
+    assert lines(change.ovs_rollback.expectations_before()) == after
 
 
 def test_a_changed_port_reads_back_only_its_managed_columns() -> None:
     (change,) = plan_designs(design("base"), design("lacp-on"), ("c1",))
-    assert lines(change.change.expectations_after()) == [
+    assert lines(change.ovs.expectations_after()) == [
         "Port br1-up @bridge = br1",
         "Port br1-up @members = eth0 eth1",
         "Port br1-up bond_mode = balance-tcp",
@@ -572,12 +569,12 @@ def test_a_changed_port_reads_back_only_its_managed_columns() -> None:
         "Interface eth1 mtu_request = (unset)",
     ]
     (host,) = plan_designs(design("base"), design("host-vlan-10"), ("c1",))
-    assert lines(host.change.expectations_before()) == ["Port br0 tag = (unset)", "Interface br0 mtu_request = 1500"]
-    assert lines(host.change.expectations_after()) == ["Port br0 tag = 10", "Interface br0 mtu_request = 1500"]
+    assert lines(host.ovs.expectations_before()) == ["Port br0 tag = (unset)", "Interface br0 mtu_request = 1500"]
+    assert lines(host.ovs.expectations_after()) == ["Port br0 tag = 10", "Interface br0 mtu_request = 1500"]
     (removed,) = plan_designs(design("internal-port-added"), design("base"), ("c1",))
-    assert lines(removed.change.expectations_after()) == ["Port storage0 @bridge = (unset)"]
-    assert lines(removed.change.expectations_before())[:2] == ["Port storage0 @bridge = br1", "Port storage0 tag = 50"]
-    assert "Interface storage0 type = internal" in lines(removed.change.expectations_before())
+    assert lines(removed.ovs.expectations_after()) == ["Port storage0 @bridge = (unset)"]
+    assert lines(removed.ovs.expectations_before())[:2] == ["Port storage0 @bridge = br1", "Port storage0 tag = 50"]
+    assert "Interface storage0 type = internal" in lines(removed.ovs.expectations_before())
 
 
 # --- the transaction ---------------------------------------------------------------------
@@ -1166,7 +1163,7 @@ def test_a_bond_on_the_host_bridge_names_each_risk() -> None:
 
 def test_the_risk_notes_in_full() -> None:
     (vlan,) = plan_designs(design("host-vlan-10"), design("host-vlan-20"), ("c1",))
-    assert vlan.change.risks == (
+    assert vlan.ovs.risks == (
         "this change touches the host bridge br0 (its uplinks, host port or VLAN) and can cut the management "
         "connection: run it from a console (IPMI/iLO/iDRAC), one node at a time, and keep rollback.sh at hand.",
         "the host VLAN of br0 moves (10 -> 20): the host address is unreachable on the old VLAN the moment this "
@@ -1174,7 +1171,7 @@ def test_the_risk_notes_in_full() -> None:
         "the host back.",
     )
     (untagged,) = plan_designs(design("host-vlan-10"), design("base"), ("c1",))
-    assert "must carry VLAN untagged first" in untagged.change.risks[1]
+    assert "must carry VLAN untagged first" in untagged.ovs.risks[1]
 
 
 # --- ports that are rebuilt -----------------------------------------------------------------
@@ -1375,7 +1372,7 @@ def test_with_untouched_is_the_target_plus_what_the_plan_left_alone() -> None:
 def _live(*extra: PortState, interfaces: tuple[InterfaceState, ...] = ()) -> OvsState:
     """base's node c1 as its apply.sh leaves it, plus `extra` ports on br1."""
     (change,) = plan_designs(None, design("base"), ("c1",))
-    built = change.change.after
+    built = change.ovs.after
     ports = (*built.ports, *extra)
     found = (*built.interfaces, *interfaces)
     names = {i.name for i in found}
@@ -1389,22 +1386,22 @@ def test_a_plan_from_a_host_and_its_rollback() -> None:
         nic("vnet1", "br1", tag=40), other("vx0", "br1"), interfaces=(tap, InterfaceState("vx0", None, "vxlan"))
     )
     change = plan_from_host(host, design("mtu-9000"), "c1", prune=True)
-    assert texts(change.change) == [
+    assert texts(change.ovs) == [
         "port vx0 removed from br1",
         "br1-up: eth0 MTU default -> 9000, eth1 MTU default -> 9000",
     ]
-    assert change.change.left_alone == ("VM port vnet1 on br1 (VM vm-1; plans never remove a VM's tap)",)
-    assert texts(change.rollback) == [
+    assert change.ovs.left_alone == ("VM port vnet1 on br1 (VM vm-1; plans never remove a VM's tap)",)
+    assert texts(change.ovs_rollback) == [
         "br1-up: eth0 MTU 9000 -> default, eth1 MTU 9000 -> default",
         "port vx0 restored on br1",
     ]
-    assert change.rollback.commands == [
+    assert change.ovs_rollback.commands == [
         ("add-port", "br1", "vx0"),
         ("clear", "Interface", "eth0", "mtu_request"),
         ("clear", "Interface", "eth1", "mtu_request"),
         ("set", "Interface", "vx0", "type=vxlan"),
     ]
-    assert change.rollback.left_alone == ()
+    assert change.ovs_rollback.left_alone == ()
     assert (change.system_id, change.hostname) == ("sys-c1", "c1.example")
 
 

@@ -19,6 +19,7 @@ from generator.changes.node_changes import NodeChange, plan_designs
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.state import Columns, OvsState, node_state
 from generator.render import libvirt
+from generator.render.context import node_context
 from generator.render.files import OutputFile
 from generator.render.ifcfg import render_ifcfg
 from generator.render.kinds import render_design
@@ -168,12 +169,14 @@ def test_change_and_rollback_take_the_node_between_the_two_states_each_way() -> 
         "Takes node c1 from the new design back to its starting state"
         " in one atomic ovs-vsctl transaction. It refuses a host that is in neither state."
     )
-    assert array(forward, "transaction") == ["--", *(word for c in change.change.commands for word in (*c, "--"))][:-1]
-    assert array(back, "transaction") == ["--", *(word for c in change.rollback.commands for word in (*c, "--"))][:-1]
+    assert array(forward, "transaction") == ["--", *(word for c in change.ovs.commands for word in (*c, "--"))][:-1]
+    assert (
+        array(back, "transaction") == ["--", *(word for c in change.ovs_rollback.commands for word in (*c, "--"))][:-1]
+    )
     assert "del-br" in array(forward, "transaction")
     assert "add-br" in array(back, "transaction")
     # Each script checks the host against its own plan's states, before and after.
-    for text, node_plan in ((forward, change.change), (back, change.rollback)):
+    for text, node_plan in ((forward, change.ovs), (back, change.ovs_rollback)):
         assert array(text, "starting") == [item.line() for item in node_plan.expectations_before()]
         assert array(text, "expected") == [item.line() for item in node_plan.expectations_after()]
         assert array(text, "nics") == node_plan.nics()
@@ -413,7 +416,7 @@ def kept_state(valid: ValidDesign, node: str, ports: dict[str, Columns], interfa
 
 def ifcfg_settings(valid: ValidDesign, node: str, state: OvsState | None = None) -> dict[str, dict[str, str]]:
     layout = next(layout for layout in valid.layouts if layout.node.name == node)
-    files = render_ifcfg(valid.design, layout, node, state)
+    files = render_ifcfg(node_context(valid.design, layout, node, state=state))
     assert all(file.path.startswith(f"{node}/network-scripts/ifcfg-") for file in files)
     return {
         file.name: dict(line.split("=", 1) for line in file.text.splitlines() if line and not line.startswith("#"))

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from generator.changes.rehearse import Report, Step
+from generator.changes.rehearse_report import Report, Step
 from generator.cli.change_commands import PLAN_FOLDER
 from generator.design.validate import ValidDesign, validate_file
-from generator.output.writer import replace_folder
+from generator.output.whole_folder import replace_folder
 from generator.render.files import OutputFile
 from generator.render.kinds import render_design
 from tests.conftest import REPO, ovsdb_server, require_tool, run

@@ -25,12 +25,12 @@ def design(name: str) -> ValidDesign:
 
 def change_texts(old: str, new: str, node: str = "c1") -> list[str]:
     (change,) = plan_designs(design(old), design(new), (node,))
-    return [item.text for item in change.change.changes]
+    return [item.text for item in change.ovs.changes]
 
 
 def transaction(old: str, new: str, node: str = "c1") -> list[tuple[str, ...]]:
     (change,) = plan_designs(design(old), design(new), (node,))
-    return change.change.commands
+    return change.ovs.commands
 
 
 # (old, new, node, the changes in plain words): every kind of change, both ways.
@@ -96,7 +96,7 @@ def test_rehearsal_reaches_new_and_rolls_back_to_old(old: str, new: str, node: s
 
 def test_a_no_op_plan_has_no_steps() -> None:
     changes = plan_designs(design("base"), design("base"))
-    assert [(c.node, c.status, c.change.commands, c.rollback.commands) for c in changes] == [
+    assert [(c.node, c.status, c.ovs.commands, c.ovs_rollback.commands) for c in changes] == [
         ("c1", "unchanged", [], []),
         ("c2", "unchanged", [], []),
     ]
@@ -132,12 +132,12 @@ def test_member_change_rebuilds_the_bond_in_one_transaction() -> None:
 
 def test_host_bridge_changes_carry_the_risk_note(tmp_path: Path) -> None:
     (change,) = plan_designs(design("base"), design("host-vlan-10"), ("c1",))
-    assert change.change.risky
+    assert change.ovs.risky
     files = {str(file.path): file.text for file in render_plan([change], "base -> host-vlan-10")}
     assert "# RISK: this change touches the host bridge" in files["c1/change.sh"]
     assert "> **Risk:** this change touches the host bridge" in files["plan.md"]
     (quiet,) = plan_designs(design("base"), design("internal-port-added"), ("c1",))
-    assert not quiet.change.risky
+    assert not quiet.ovs.risky
 
 
 def test_plan_lists_ifcfg_and_libvirt_changes() -> None:
@@ -246,7 +246,7 @@ def test_plan_from_a_dump_leaves_unmanaged_objects_alone(
 ) -> None:
     dump, _, ovsdb = host_with_extras
     change = plan_from_host(load_dump(dump), validate_file(AHV), "ahv-a-1", prune=False)
-    assert list(change.change.left_alone) == [
+    assert list(change.ovs.left_alone) == [
         "bridge br-ext (not in the design; --prune removes it if ovsgen built it)",
         "VM port vnet0 on br0 (named like a libvirt tap; plans never remove a VM's tap)",
         "port vxlan0 on br0 (not in the design)",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from generator.design.model import build_design
 from generator.design.resolve import layout_node
+from generator.render.context import node_context
 from generator.render.ovs_script import render_apply_script
 from tests.conftest import run
 
@@ -25,7 +26,7 @@ def hostile_script(tmp_path: Path) -> Path:
         "nodes": [{"name": "n1", "nics": {HOSTILE_NIC: "10G", "eth3 x": "10G"}, "address": "10.0.0.11/24"}],
     }
     design = build_design(data)
-    (file,) = render_apply_script(design, layout_node(design, design.nodes[0]), "n1")
+    (file,) = render_apply_script(node_context(design, layout_node(design, design.nodes[0]), "n1"))
     script = tmp_path / "apply.sh"
     script.write_text(file.text)
     return script

@@ -23,11 +23,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.changes import rehearse as rehearsal
+from generator.changes import rehearse_libvirt, rehearse_ovsdb, rehearse_start
 from generator.changes.node_changes import NodeChange
-from generator.changes.rehearse import Report, Step, rehearse
+from generator.changes.rehearse import rehearse
+from generator.changes.rehearse_report import Report, Step
 from generator.design.validate import ValidDesign, validate_file
-from generator.errors import DumpInvalid
-from generator.ovs.dbrows import OvsMap, differences, read_rows
+from generator.errors import DumpInvalid, ToolUnavailable
+from generator.ovs.cells import OvsMap
+from generator.ovs.dbrows import differences, read_rows
+from generator.ovs.hostdump import MAX_DUMP_BYTES
+from generator.render.context import node_context
 from generator.render.files import OutputFile
 from generator.render.ovs_script import render_apply_script
 from tests.conftest import REPO, require_tool, run
@@ -49,7 +54,7 @@ def step(report: Report, name: str) -> Step:
 def apply_design(ovsdb: Ovsdb, valid: ValidDesign, node: str, tmp_path: Path) -> None:
     """The design's own apply.sh on the private server: a host built by ovsgen."""
     (layout,) = [layout for layout in valid.layouts if layout.node.name == node]
-    (script,) = render_apply_script(valid.design, layout, ".")
+    (script,) = render_apply_script(node_context(valid.design, layout, "."))
     path = tmp_path / "apply.sh"
     path.write_text(script.text)
     result = run(
@@ -158,9 +163,9 @@ def test_a_change_that_sets_an_unmanaged_column_fails_naming_it(monkeypatch: pyt
     def with_an_extra_command(*args: Any) -> list[NodeChange]:
         """The plan's change, plus a command setting bond_updelay, which no design manages."""
         (change,) = real(*args)
-        first, *rest = change.change.changes
+        first, *rest = change.ovs.changes
         extra = replace(first, commands=(*first.commands, ("set", "Port", "br1-up", "bond_updelay=500")))
-        return [replace(change, change=replace(change.change, changes=(extra, *rest)))]
+        return [replace(change, ovs=replace(change.ovs, changes=(extra, *rest)))]
 
     monkeypatch.setattr(rehearsal, "plan_designs", with_an_extra_command)
     old, new = validate_file(CHANGES / "base.yaml"), validate_file(CHANGES / "lacp-on.yaml")
@@ -281,7 +286,7 @@ def test_without_virsh_a_plan_with_libvirt_changes_fails_saying_so(
 ) -> None:
     old, new = storage_pair
     real = shutil.which
-    monkeypatch.setattr(rehearsal.shutil, "which", lambda name, **kw: None if name == "virsh" else real(name, **kw))
+    monkeypatch.setattr(shutil, "which", lambda name, **kw: None if name == "virsh" else real(name, **kw))
     report = rehearse(STORAGE, old, new, "kvm-s-1")
     assert not report.passed
     assert step(report, "libvirt not rehearsed: virsh is missing") == Step(
@@ -292,7 +297,7 @@ def test_without_virsh_a_plan_with_libvirt_changes_fails_saying_so(
 
 def test_the_rehearsal_virsh_is_shellcheck_clean_and_keeps_networks(tmp_path: Path) -> None:
     shellcheck = require_tool("shellcheck")
-    driver = rehearsal.LibvirtTestDriver(tmp_path, require_tool("virsh"))
+    driver = rehearse_libvirt.LibvirtTestDriver(tmp_path, require_tool("virsh"))
     driver.start()
     assert run([shellcheck, "--shell=bash", str(driver.command)]).returncode == 0
     assert driver.query("net-list", "--all", "--name").split() == []  # the driver's own "default" is gone
@@ -309,11 +314,11 @@ def test_the_rehearsal_virsh_is_shellcheck_clean_and_keeps_networks(tmp_path: Pa
     option.write_text("<network>\n  <name>--x</name>\n  <bridge name='br7'/>\n</network>\n")
     driver.query("net-define", "--file", str(option))
     assert driver.networks() == {
-        "n1": rehearsal.Network(
+        "n1": rehearse_libvirt.Network(
             '<network>\n  <name>n1</name>\n  <bridge name="br8" stp="on" delay="0"/>\n</network>\n',
             (("Active", "yes"), ("Persistent", "yes"), ("Autostart", "no")),
         ),
-        "--x": rehearsal.Network(
+        "--x": rehearse_libvirt.Network(
             '<network>\n  <name>--x</name>\n  <bridge name="br7" stp="on" delay="0"/>\n</network>\n',
             (("Active", "no"), ("Persistent", "yes"), ("Autostart", "no")),
         ),
@@ -430,7 +435,7 @@ def test_a_failing_reference_or_starting_apply_ends_the_rehearsal_there(monkeypa
     real, calls = rehearsal._run, []
 
     def failing(at: int) -> Callable[..., Step]:
-        def run_or_fail(file: OutputFile, server: rehearsal.PrivateOvsdb, workdir: Path) -> Step:
+        def run_or_fail(file: OutputFile, server: rehearse_ovsdb.PrivateOvsdb, workdir: Path) -> Step:
             calls.append(workdir)
             return Step(f"{file.name} --apply", False, "it broke") if len(calls) == at else real(file, server, workdir)
 
@@ -473,7 +478,7 @@ def test_what_the_server_reads_back_from_a_backup_is_checked_as_a_host_dump(ovsd
 
 
 def test_a_backup_with_a_schema_of_its_own_is_refused_once_served(tmp_path: Path) -> None:
-    tools = rehearsal.find_tools()
+    tools = rehearse_ovsdb.find_tools()
     schema = json.loads(tools.schema.read_text())
     schema["tables"]["Port"]["columns"]["tag"]["type"] = {"key": "string", "min": 0, "max": 1}
     (tmp_path / "own.ovsschema").write_text(json.dumps(schema))
@@ -523,29 +528,27 @@ def test_the_tools_are_found_on_path_and_in_sbin_and_what_is_missing_is_named(
     schemas = (tmp_path / "none.ovsschema", tmp_path / "a.ovsschema", tmp_path / "b.ovsschema")
     schemas[1].write_text("{}")
     schemas[2].write_text("{}")
-    monkeypatch.setattr(rehearsal, "SCHEMA_PATHS", schemas)
+    monkeypatch.setattr(rehearse_ovsdb, "SCHEMA_PATHS", schemas)
     folder = stand_ins(tmp_path / "bin", "ovsdb-tool", "ovs-vsctl")
     monkeypatch.setenv("PATH", str(folder))
-    with pytest.raises(rehearsal.RehearsalUnavailable) as missing:
-        rehearsal.find_tools()
+    with pytest.raises(ToolUnavailable) as missing:
+        rehearse_ovsdb.find_tools()
     assert str(missing.value) == (
         "rehearse needs Open vSwitch's database tools; missing: ovsdb-client "
         "(Debian/Ubuntu: apt-get install openvswitch-switch; RHEL: dnf install openvswitch)"
     )
     stand_ins(folder, "ovsdb-client")
-    assert rehearsal.find_tools() == rehearsal.Tools(
+    assert rehearse_ovsdb.find_tools() == rehearse_ovsdb.Tools(
         {"ovsdb-tool": f"{folder}/ovsdb-tool", "ovsdb-server": "/usr/sbin/ovsdb-server",
          "ovsdb-client": f"{folder}/ovsdb-client", "ovs-vsctl": f"{folder}/ovs-vsctl"},
         schemas[1],
     )  # fmt: skip
-    monkeypatch.setattr(rehearsal, "SCHEMA_PATHS", schemas[:1])
-    with pytest.raises(
-        rehearsal.RehearsalUnavailable, match=r"missing: the Open_vSwitch schema \(vswitch.ovsschema\) "
-    ):
-        rehearsal.find_tools()
+    monkeypatch.setattr(rehearse_ovsdb, "SCHEMA_PATHS", schemas[:1])
+    with pytest.raises(ToolUnavailable, match=r"missing: the Open_vSwitch schema \(vswitch.ovsschema\) "):
+        rehearse_ovsdb.find_tools()
     monkeypatch.delenv("PATH")
-    with pytest.raises(rehearsal.RehearsalUnavailable, match=r"missing: ovsdb-tool, ovsdb-client, ovs-vsctl \("):
-        rehearsal.find_tools()
+    with pytest.raises(ToolUnavailable, match=r"missing: ovsdb-tool, ovsdb-client, ovs-vsctl \("):
+        rehearse_ovsdb.find_tools()
 
 
 def test_a_database_file_is_told_from_a_design_by_its_first_word(tmp_path: Path) -> None:
@@ -557,23 +560,23 @@ def test_a_database_file_is_told_from_a_design_by_its_first_word(tmp_path: Path)
     }
     for name, text in cases.items():
         (tmp_path / name).write_bytes(text)
-    assert [name for name in cases if rehearsal.is_database_file(tmp_path / name)] == ["db", "clustered"]
-    assert not rehearsal.is_database_file(AHV)
+    assert [name for name in cases if rehearse_start.is_database_file(tmp_path / name)] == ["db", "clustered"]
+    assert not rehearse_start.is_database_file(AHV)
 
 
-def fake_tools() -> rehearsal.Tools:
-    return rehearsal.Tools({"ovs-vsctl": "/opt/ovs/ovs-vsctl"}, Path("/opt/ovs/vswitch.ovsschema"))
+def fake_tools() -> rehearse_ovsdb.Tools:
+    return rehearse_ovsdb.Tools({"ovs-vsctl": "/opt/ovs/ovs-vsctl"}, Path("/opt/ovs/vswitch.ovsschema"))
 
 
 def test_a_driver_whose_virsh_fails_does_not_start(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError):
-        rehearsal.LibvirtTestDriver(tmp_path, "/bin/false").start()
+        rehearse_libvirt.LibvirtTestDriver(tmp_path, "/bin/false").start()
 
 
 def test_a_private_server_poses_as_the_node_to_the_scripts_it_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    server = rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools())
     assert server.vsctl == f"/opt/ovs/ovs-vsctl --db=unix:{tmp_path}/db.sock --no-wait"
     env = server.environment()
     assert (env["OVS_VSCTL"], env["PATH"]) == (server.vsctl, os.environ["PATH"])
@@ -588,7 +591,7 @@ def test_a_private_server_poses_as_the_node_to_the_scripts_it_runs(
 
 
 def test_a_script_runs_with_apply_on_the_server_and_its_output_is_kept_when_it_fails(tmp_path: Path) -> None:
-    server = rehearsal.PrivateOvsdb(tmp_path / "server", fake_tools())
+    server = rehearse_ovsdb.PrivateOvsdb(tmp_path / "server", fake_tools())
     text = 'echo "$* [$OVS_VSCTL]"\necho oops >&2\nexit 3\n'
     failed = rehearsal._run(OutputFile("c1/x.sh", text, executable=True), server, tmp_path / "work")
     assert failed == Step("x.sh --apply", False, f"--apply --skip-nic-check [{server.vsctl}]\noops")
@@ -597,25 +600,25 @@ def test_a_script_runs_with_apply_on_the_server_and_its_output_is_kept_when_it_f
 
 
 def test_a_virsh_script_runs_with_apply_on_the_driver_and_its_output_is_kept_when_it_fails(tmp_path: Path) -> None:
-    driver = rehearsal.LibvirtTestDriver(tmp_path / "driver", "/usr/bin/virsh")
-    plan = rehearsal._Plan([], tmp_path, {"PATH": os.environ["PATH"], "FROM_PLAN": "yes"})
+    driver = rehearse_libvirt.LibvirtTestDriver(tmp_path / "driver", "/usr/bin/virsh")
+    plan = rehearse_libvirt.LibvirtPlan([], tmp_path, {"PATH": os.environ["PATH"], "FROM_PLAN": "yes"})
     script = tmp_path / "s.sh"
     script.write_text('echo "$* [$VIRSH] $FROM_PLAN"\necho oops >&2\nexit 2\n')
-    assert rehearsal._run_virsh_script(script, driver, plan) == Step(
+    assert rehearse_libvirt._run_virsh_script(script, driver, plan) == Step(
         "s.sh --apply", False, f"--apply [{driver.command}] yes\noops"
     )
     script.write_text("echo fine\n")
-    assert rehearsal._run_virsh_script(script, driver, plan) == Step("s.sh --apply", True)
+    assert rehearse_libvirt._run_virsh_script(script, driver, plan) == Step("s.sh --apply", True)
 
 
 def test_a_script_the_plan_lacks_is_a_passed_step_saying_so(tmp_path: Path) -> None:
     report = Report("c1")
-    rehearsal._check_script(report, {}, "change.sh", rehearsal.PrivateOvsdb(tmp_path, fake_tools()), tmp_path)
+    rehearsal._check_script(report, {}, "change.sh", rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools()), tmp_path)
     assert report.steps == [Step("change.sh --apply", True, "nothing to change on this node")]
 
 
 def test_a_node_outside_a_design_has_no_apply_step(tmp_path: Path) -> None:
-    server = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    server = rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools())
     assert rehearsal._apply_design(validate_file(AHV), "no-such-node", server, tmp_path) is None
 
 
@@ -659,7 +662,7 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
     client.write_text(f'#!/bin/sh\n{ovsdb.server.tools.paths["ovsdb-client"]} "$@"\nexit 1\n')
     client.chmod(0o755)
     failing = replace(ovsdb.server.tools, paths={**ovsdb.server.tools.paths, "ovsdb-client": str(client)})
-    assert rehearsal.PrivateOvsdb(ovsdb.folder, failing).schema() is None  # it printed the schema, then failed
+    assert rehearse_ovsdb.PrivateOvsdb(ovsdb.folder, failing).schema() is None  # it printed the schema, then failed
     ovsdb.server.stop()
     assert ovsdb.server.schema() is None
     for source in ("the test's snapshot", None):
@@ -676,14 +679,14 @@ def test_a_stopped_server_cannot_be_read_and_says_so(ovsdb: Ovsdb, monkeypatch: 
 
 
 def test_a_server_that_does_not_start_is_an_error_and_for_a_backup_a_refusal_in_its_words(tmp_path: Path) -> None:
-    tools = rehearsal.find_tools()
+    tools = rehearse_ovsdb.find_tools()
     broken = replace(tools, paths={**tools.paths, "ovsdb-server": str(tmp_path / "ovsdb-server")})
     (tmp_path / "ovsdb-server").write_text('#!/bin/sh\necho "ovsdb-server: I/O error: $1" >&2\nexit 1\n')
     (tmp_path / "ovsdb-server").chmod(0o755)
-    with pytest.raises(subprocess.CalledProcessError), rehearsal.private_ovsdb(broken):
+    with pytest.raises(subprocess.CalledProcessError), rehearse_ovsdb.private_ovsdb(broken):
         pass
     path = database(tmp_path)
-    with pytest.raises(DumpInvalid) as refused, rehearsal.private_ovsdb(broken, path):
+    with pytest.raises(DumpInvalid) as refused, rehearse_ovsdb.private_ovsdb(broken, path):
         pass
     (found,) = refused.value.diagnostics
     assert (found.file, found.message[:48]) == (str(path), "ovsdb-server cannot serve it: 'ovsdb-server: I/O")
@@ -694,7 +697,7 @@ def test_a_server_gone_before_it_is_stopped_is_no_error(tmp_path: Path) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()
     (tmp_path / "ovsdb-server.pid").write_text(f"{gone.pid}\n")
-    rehearsal.PrivateOvsdb(tmp_path, fake_tools()).stop()
+    rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools()).stop()
 
 
 def test_a_server_that_ignores_sigterm_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -703,8 +706,8 @@ def test_a_server_that_ignores_sigterm_is_killed(tmp_path: Path, monkeypatch: py
     assert stubborn.stdout is not None
     stubborn.stdout.readline()  # SIGTERM is ignored from here on
     (tmp_path / "ovsdb-server.pid").write_text(f"{stubborn.pid}\n")
-    monkeypatch.setattr(rehearsal.time, "sleep", lambda seconds: None)  # not the five seconds it waits
-    rehearsal.PrivateOvsdb(tmp_path, fake_tools()).stop()
+    monkeypatch.setattr(rehearse_ovsdb.time, "sleep", lambda seconds: None)  # not the five seconds it waits
+    rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools()).stop()
     assert stubborn.wait(timeout=10) == -signal.SIGKILL
     stubborn.stdout.close()
 
@@ -715,29 +718,29 @@ def test_a_process_is_alive_whatever_its_name(tmp_path: Path) -> None:
     name.symlink_to(shutil.which("sleep") or "/bin/sleep")
     process = subprocess.Popen([str(name), "30"])
     try:
-        assert rehearsal._alive(process.pid)
+        assert rehearse_ovsdb._alive(process.pid)
     finally:
         process.kill()
         process.wait()
 
 
 def test_a_zombie_is_not_alive(tmp_path: Path) -> None:
-    assert rehearsal._alive(os.getpid())
+    assert rehearse_ovsdb._alive(os.getpid())
     child = subprocess.Popen(["true"])
     for _ in range(500):
         if Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
             break
         time.sleep(0.01)
-    assert not rehearsal._alive(child.pid)
+    assert not rehearse_ovsdb._alive(child.pid)
     child.wait()
-    assert not rehearsal._alive(child.pid)
+    assert not rehearse_ovsdb._alive(child.pid)
 
 
 # --- a backup, before it is served --------------------------------------------------
 
 
 def database(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda schema: None) -> Path:
-    tools = rehearsal.find_tools()
+    tools = rehearse_ovsdb.find_tools()
     schema = json.loads(tools.schema.read_text())
     edit(schema)
     (tmp_path / "schema.ovsschema").write_text(json.dumps(schema))
@@ -748,7 +751,7 @@ def database(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda sch
 
 def refused_backup(path: Path) -> tuple[str, str]:
     with pytest.raises(DumpInvalid) as refused:
-        rehearsal.refuse_foreign_backup(path, rehearsal.find_tools())
+        rehearse_start.refuse_foreign_backup(path, rehearse_ovsdb.find_tools())
     (found,) = refused.value.diagnostics
     assert (found.line, found.column, found.path) == (1, 1, ())
     return found.file, found.message
@@ -756,7 +759,7 @@ def refused_backup(path: Path) -> tuple[str, str]:
 
 def test_a_standalone_open_vswitch_database_is_accepted(tmp_path: Path) -> None:
     require_tool("ovsdb-tool")
-    rehearsal.refuse_foreign_backup(database(tmp_path), rehearsal.find_tools())
+    rehearse_start.refuse_foreign_backup(database(tmp_path), rehearse_ovsdb.find_tools())
 
 
 def test_a_database_of_another_name_is_refused(tmp_path: Path) -> None:
@@ -769,11 +772,11 @@ def test_a_backup_too_big_or_not_a_database_is_refused(tmp_path: Path, capfd: py
     require_tool("ovsdb-tool")
     path = tmp_path / "host.db"
     with path.open("wb") as handle:
-        handle.truncate(rehearsal.MAX_DUMP_BYTES + 1)
-    limit = f"the backup is {rehearsal.MAX_DUMP_BYTES + 1} bytes; ovsgen rehearses backups of up to 67108864 bytes"
+        handle.truncate(MAX_DUMP_BYTES + 1)
+    limit = f"the backup is {MAX_DUMP_BYTES + 1} bytes; ovsgen rehearses backups of up to 67108864 bytes"
     assert refused_backup(path) == (str(path), limit)
     with path.open("wb") as handle:
-        handle.truncate(rehearsal.MAX_DUMP_BYTES)
+        handle.truncate(MAX_DUMP_BYTES)
     assert refused_backup(path) == (str(path), "not a standalone OVSDB database (make it with: ovsdb-client backup)")
     assert capfd.readouterr() == ("", "")  # in ovsgen's words only: what ovsdb-tool said does not show
 
@@ -791,7 +794,7 @@ def test_a_backup_whose_name_ovsdb_tool_cannot_read_is_refused_in_its_words(tmp_
 class Served:
     """What refuse_foreign_schema asks of a server: the installed schema's path and the served schema."""
 
-    def __init__(self, tools: rehearsal.Tools, schema: object) -> None:
+    def __init__(self, tools: rehearse_ovsdb.Tools, schema: object) -> None:
         self.tools, self.served = tools, schema
 
     def schema(self) -> object:
@@ -799,9 +802,9 @@ class Served:
 
 
 def schema_refusal(served: object) -> str | None:
-    tools = rehearsal.find_tools()
+    tools = rehearse_ovsdb.find_tools()
     try:
-        rehearsal.refuse_foreign_schema(Path("host.db"), Served(tools, served))  # type: ignore[arg-type]
+        rehearse_start.refuse_foreign_schema(Path("host.db"), Served(tools, served))  # type: ignore[arg-type]
     except DumpInvalid as refused:
         (found,) = refused.diagnostics
         assert (found.file, found.line, found.column) == ("host.db", 1, 1)
@@ -811,7 +814,7 @@ def schema_refusal(served: object) -> str | None:
 
 def test_a_served_schema_is_compared_type_by_type_with_the_installed_one() -> None:
     require_tool("ovsdb-tool")
-    installed = json.loads(rehearsal.find_tools().schema.read_text())
+    installed = json.loads(rehearse_ovsdb.find_tools().schema.read_text())
     assert schema_refusal(installed) is None
     installed["tables"]["Port"]["columns"]["note"] = {"type": "string"}  # a column ovsgen does not read
     installed["tables"]["Bridge"]["columns"]["name"]["type"] = {"key": "string"}  # the same type, spelled out
@@ -844,22 +847,22 @@ def test_a_served_schema_is_compared_type_by_type_with_the_installed_one() -> No
 class Networks:
     """A driver as _same_networks reads it."""
 
-    def __init__(self, found: dict[str, rehearsal.Network]) -> None:
+    def __init__(self, found: dict[str, rehearse_libvirt.Network]) -> None:
         self.found = found
 
-    def networks(self) -> dict[str, rehearsal.Network]:
+    def networks(self) -> dict[str, rehearse_libvirt.Network]:
         return self.found
 
 
 def test_networks_are_compared_by_presence_flags_and_definition() -> None:
     flags = (("Active", "yes"), ("Persistent", "yes"), ("Autostart", "no"))
-    one = rehearsal.Network("<network>\n  <name>a</name>\n  <tag id='1'/>\n</network>\n", flags)
-    other = rehearsal.Network(
+    one = rehearse_libvirt.Network("<network>\n  <name>a</name>\n  <tag id='1'/>\n</network>\n", flags)
+    other = rehearse_libvirt.Network(
         "<network>\n  <name>a</name>\n  <tag id='2'/>\n</network>\n", (("Active", "no"), flags[1])
     )
-    same = rehearsal._same_networks("t", {"a": one}, Networks({"a": one}))  # type: ignore[arg-type]
+    same = rehearse_libvirt._same_networks("t", {"a": one}, Networks({"a": one}))  # type: ignore[arg-type]
     assert same == Step("t", True, "")
-    differ = rehearsal._same_networks("t", {"0": one, "a": one, "b": one}, Networks({"a": other, "c": one}))  # type: ignore[arg-type]
+    differ = rehearse_libvirt._same_networks("t", {"0": one, "a": one, "b": one}, Networks({"a": other, "c": one}))  # type: ignore[arg-type]
     assert (differ.name, differ.passed) == ("t", False)
     assert differ.details.splitlines() == [
         "network 0: expected, not defined",
@@ -880,7 +883,7 @@ def test_networks_are_compared_by_presence_flags_and_definition() -> None:
 
 def test_a_definition_is_laid_out_one_way() -> None:
     xml = "<network>\n      <name>n</name>\n<bridge name='br0'/>\n</network>"
-    assert rehearsal._normalised(xml) == '<network>\n  <name>n</name>\n  <bridge name="br0"/>\n</network>\n'
+    assert rehearse_libvirt._normalised(xml) == '<network>\n  <name>n</name>\n  <bridge name="br0"/>\n</network>\n'
 
 
 def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
@@ -888,7 +891,7 @@ def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
         "<network><name>n</name><uuid>1234</uuid>  <mac address='52:54:00:00:00:01'/>"
         "<bridge name='br0'/><portgroup name='p'><vlan><tag id='5'/></vlan></portgroup></network>"
     )
-    assert rehearsal._normalised(xml) == (
+    assert rehearse_libvirt._normalised(xml) == (
         '<network>\n  <name>n</name>\n  <bridge name="br0"/>\n  <portgroup name="p">\n    <vlan>\n'
         '      <tag id="5"/>\n    </vlan>\n  </portgroup>\n</network>\n'
     )
@@ -896,15 +899,15 @@ def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
 
 def libvirt_plan(
     tmp_path: Path, old: ValidDesign, new: ValidDesign, node: str = "kvm-s-1"
-) -> tuple[NodeChange, rehearsal._Plan]:
+) -> tuple[NodeChange, rehearse_libvirt.LibvirtPlan]:
     from generator.changes.files import render_plan
     from generator.changes.node_changes import plan_designs
 
     (change,) = plan_designs(old, new, (node,))
     files = render_plan([change], "rehearsal")
-    host = rehearsal.PrivateOvsdb(tmp_path, fake_tools())
+    host = rehearse_ovsdb.PrivateOvsdb(tmp_path, fake_tools())
     host.pose_as(change.expected_hostname)  # what the plan's host guard checks
-    return change, rehearsal._Plan(files, tmp_path / "libvirt", host.environment())
+    return change, rehearse_libvirt.LibvirtPlan(files, tmp_path / "libvirt", host.environment())
 
 
 def test_libvirt_is_rehearsed_only_for_a_plan_between_designs_that_changes_networks(
@@ -913,18 +916,18 @@ def test_libvirt_is_rehearsed_only_for_a_plan_between_designs_that_changes_netwo
     old, new = storage_pair
     change, plan = libvirt_plan(tmp_path, old, new)
     report = Report("kvm-s-1")
-    rehearsal._rehearse_libvirt(report, change, None, new, plan)
+    rehearse_libvirt.rehearse_networks(report, change, None, new, plan)
     assert report.steps == [Step("libvirt not rehearsed: a dump does not hold libvirt networks", True)]
     unchanged, plan = libvirt_plan(tmp_path, old, old)
     report = Report("kvm-s-1")
-    rehearsal._rehearse_libvirt(report, unchanged, old, old, plan)
+    rehearse_libvirt.rehearse_networks(report, unchanged, old, old, plan)
     assert report.steps == []
     assert not (tmp_path / "libvirt").exists()
 
 
 def broken_define(monkeypatch: pytest.MonkeyPatch, design: ValidDesign) -> None:
     """The libvirt define.sh of `design` fails; other designs' work."""
-    real = rehearsal.render_design
+    real = rehearse_libvirt.render_design
 
     def rendered(valid: ValidDesign, nodes: list[str], parts: list[str]) -> list[OutputFile]:
         files = real(valid, nodes, parts)
@@ -932,7 +935,7 @@ def broken_define(monkeypatch: pytest.MonkeyPatch, design: ValidDesign) -> None:
             return files
         return [OutputFile(f.path, "echo 'virsh: broken' >&2\nexit 1\n") if f.name == "define.sh" else f for f in files]
 
-    monkeypatch.setattr(rehearsal, "render_design", rendered)
+    monkeypatch.setattr(rehearse_libvirt, "render_design", rendered)
 
 
 def test_a_new_design_whose_networks_cannot_be_built_is_reported_and_nothing_else_runs(
@@ -942,7 +945,7 @@ def test_a_new_design_whose_networks_cannot_be_built_is_reported_and_nothing_els
     change, plan = libvirt_plan(tmp_path, old, new)
     broken_define(monkeypatch, new)
     report = Report("kvm-s-1")
-    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    rehearse_libvirt.rehearse_networks(report, change, old, new, plan)
     assert report.steps == [Step("build the new design's networks on libvirt's test driver", False, "virsh: broken")]
 
 
@@ -953,7 +956,7 @@ def test_old_networks_that_cannot_be_built_end_the_libvirt_rehearsal(
     change, plan = libvirt_plan(tmp_path, old, new)
     broken_define(monkeypatch, old)
     report = Report("kvm-s-1")
-    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    rehearse_libvirt.rehearse_networks(report, change, old, new, plan)
     assert report.steps == [Step("build the starting networks with the old design's define.sh", False, "virsh: broken")]
 
 
@@ -964,7 +967,7 @@ def test_a_plan_without_libvirt_rollback_fails_the_rehearsal(
     change, plan = libvirt_plan(tmp_path, old, new)
     plan = replace(plan, files=[file for file in plan.files if file.name != "libvirt-rollback.sh"])
     report = Report("kvm-s-1")
-    rehearsal._rehearse_libvirt(report, change, old, new, plan)
+    rehearse_libvirt.rehearse_networks(report, change, old, new, plan)
     assert steps(report) == [
         ("build the starting networks with the old design's define.sh", True),
         ("libvirt-change.sh --apply", True),
@@ -977,12 +980,12 @@ def test_a_plan_without_libvirt_rollback_fails_the_rehearsal(
 def test_a_node_new_to_libvirt_starts_with_no_networks(tmp_path: Path) -> None:
     require_tool("virsh")
     base, added = validate_file(STORAGE), validate_file(STORAGE)
-    driver = rehearsal.LibvirtTestDriver(tmp_path / "d", require_tool("virsh"))
-    plan = rehearsal._Plan([], tmp_path, dict(os.environ))
-    assert rehearsal._define_design(driver, base, "no-such-node", plan) is None
+    driver = rehearse_libvirt.LibvirtTestDriver(tmp_path / "d", require_tool("virsh"))
+    plan = rehearse_libvirt.LibvirtPlan([], tmp_path, dict(os.environ))
+    assert rehearse_libvirt._define_design(driver, base, "no-such-node", plan) is None
     assert driver.networks() == {}
-    step_ = rehearsal._define_design(rehearsal.LibvirtTestDriver(tmp_path / "e", require_tool("virsh")), added,
-                                     "kvm-s-1", plan)  # fmt: skip
+    other = rehearse_libvirt.LibvirtTestDriver(tmp_path / "e", require_tool("virsh"))
+    step_ = rehearse_libvirt._define_design(other, added, "kvm-s-1", plan)
     assert step_ == Step("define.sh --apply", True)
     files = [path.relative_to(tmp_path / "e") for path in (tmp_path / "e").rglob("*") if path.is_file()]
     assert {file.parts[0] for file in files} == {"lacp-storage", "state", "virsh"}
@@ -1039,7 +1042,7 @@ def test_a_json_dump_given_as_the_database_is_told_apart(ovsdb: Ovsdb, tmp_path:
 
 def _created_database(path: Path) -> None:
     """A database with Open vSwitch's schema but no row at all, as `ovsdb-tool create` makes it."""
-    tools = rehearsal.find_tools()
+    tools = rehearse_ovsdb.find_tools()
     subprocess.run([tools.paths["ovsdb-tool"], "create", str(path), str(tools.schema)], check=True)
 
 

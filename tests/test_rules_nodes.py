@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.cli.change_commands import _unknown_nodes
-from generator.cli.commands import Settings, _render_plan
-from generator.design.nodes import SHOWN_NODE_NAMES, listed, selected_nodes, unknown_nodes_message
+from generator.cli.commands import replaced_paths, selected_node_names
+from generator.design.names import listed
+from generator.design.nodes import SHOWN_NODE_NAMES, selected_nodes, unknown_nodes_message
 from generator.design.validate import ValidDesign, validate_file
+from generator.errors import SelectionInvalid
 from tests.conftest import REPO
 from tests.support.cli import invoke
 
@@ -118,15 +119,17 @@ def test_an_unknown_node_is_answered_with_the_valid_names() -> None:
 
 def test_render_and_plan_give_the_same_answer_for_unknown_nodes() -> None:
     designs = valid(CLUSTER)
-    settings_ = Settings(designs=(CLUSTER,), nodes=("nope",))
     expected = "no node named nope in the given designs (nodes: kvm-a-1, kvm-a-2, kvm-a-3)"
-    assert _render_plan(settings_, designs) == expected
-    assert _unknown_nodes(settings_, designs) == expected
+    with pytest.raises(SelectionInvalid) as render_refusal:
+        replaced_paths(designs, ("nope",))
+    with pytest.raises(SelectionInvalid) as plan_refusal:  # plan and rehearse select their nodes so
+        selected_node_names(("nope",), designs)
+    assert str(render_refusal.value) == str(plan_refusal.value) == expected
 
 
 def test_render_owns_the_folder_of_the_node_named_in_another_case() -> None:
     designs = valid(CLUSTER)
-    owned = _render_plan(Settings(designs=(CLUSTER,), nodes=("KVM-A-2",)), designs)
+    owned = replaced_paths(designs, ("KVM-A-2",))
     assert [str(path) for path in owned] == [
         "two-tier-cluster/kvm-a-2",
         "two-tier-cluster/build-sheet.csv",

@@ -27,12 +27,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
-from generator.design.loader import MAX_NUMBER_LENGTH, load_design
+from generator.design.loader import load_design
+from generator.design.scalars import MAX_NUMBER_LENGTH
 from generator.design.validate import validate_file
 from generator.errors import DesignInvalid
+from generator.render.context import node_context
 from generator.render.kinds import render_design
 from generator.render.sheets import spreadsheet_safe
-from generator.render.switch_side import node_sheet
 from generator.render.templating import comment_safe, markdown_code, markdown_fence, markdown_text
 from generator.render.wiring import render_wiring_svg
 from tests.conftest import REPO, require_tool, run
@@ -253,7 +254,7 @@ def test_file_names_in_comments(name: str, shown: str) -> None:
 @pytest.mark.parametrize(("header", "body"), [("rack--a", "rack- -a"), ("a---b-", "a- - -b-"), ("--", "- -")])
 def test_the_svg_comment_is_well_formed_whatever_it_is_given(header: str, body: str) -> None:
     valid = validate_file(REPO / "designs" / "ahv-host.yaml")
-    svg = render_wiring_svg(node_sheet(valid.design, valid.layouts[0]), header)
+    svg = render_wiring_svg(node_context(valid.design, valid.layouts[0], "ahv-a-1").sheet, header)
     root = etree.fromstring(svg.encode())  # raises on a comment holding `--`
     comments = [node for node in root.itersiblings(preceding=True) if isinstance(node, etree._Comment)]
     assert [comment.text for comment in comments] == [f" {body} "]

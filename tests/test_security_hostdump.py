@@ -27,24 +27,18 @@ from hypothesis import strategies as st
 from generator.changes import rehearse as rehearsal
 from generator.changes.files import render_plan
 from generator.changes.node_changes import plan_designs, plan_from_host
-from generator.changes.rehearse import find_tools, rehearse
-from generator.changes.steps import Scope, plan_node
+from generator.changes.node_plan import Scope
+from generator.changes.rehearse import rehearse
+from generator.changes.rehearse_ovsdb import find_tools
+from generator.changes.steps import plan_node
 from generator.cli.main import main
 from generator.design.validate import validate_file
 from generator.diagnostics import Diagnostic
 from generator.errors import DumpInvalid
-from generator.ovs.hostdump import (
-    COLUMNS,
-    MAX_DUMP_BYTES,
-    TEXT_RULES,
-    BaseType,
-    ColumnType,
-    column_type,
-    load_dump,
-    parse_dump,
-    plain_text,
-)
+from generator.ovs.columns import COLUMNS, BaseType, ColumnType, column_type
+from generator.ovs.hostdump import MAX_DUMP_BYTES, load_dump, parse_dump
 from generator.ovs.state import BridgeState, InterfaceState, OvsState, PortState
+from generator.ovs.untrusted_text import TEXT_RULES, plain_text
 from tests.conftest import REPO, ovsdb_server, require_file, require_tool, run
 from tests.support.ovsdb import Ovsdb
 from tests.support.traps import install_traps

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from generator.design.validate import validate_file
-from generator.render.switch_side import NodeSheet, SwitchPort, node_sheet, vlan_ranges
+from generator.render.switch_side import NodeSheet, SwitchPort, carried_by_bridge, node_sheet, vlan_ranges
 
 
 def sheet_for(tmp_path: Path, yaml_text: str) -> NodeSheet:
     path = tmp_path / "design.yaml"
     path.write_text(textwrap.dedent(yaml_text).lstrip("\n"))
     valid = validate_file(path)
-    return node_sheet(valid.design, valid.layouts[0])
+    return node_sheet(valid.design, valid.layouts[0], carried_by_bridge(valid.design))
 
 
 def port_of(sheet: NodeSheet, nic: str) -> SwitchPort:

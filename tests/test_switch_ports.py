@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from generator.changes.node_changes import NodeChange, group_changes, plan_designs, plan_from_host
+from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.changes.node_groups import group_changes
 from generator.changes.switchports import (
     HOST_FIRST,
     SWITCH_FIRST,
@@ -771,7 +772,7 @@ def test_from_a_host_columns_carried_over_to_the_design_s_ports_add_no_vlan() ->
     change = plan_from_host(
         OvsState(host.bridges, trunked, host.interfaces, host.bridge_rows), design("base"), "c1", prune=False
     )
-    bond_after = change.change.after.port("br1-up")
+    bond_after = change.ovs.after.port("br1-up")
     assert bond_after is not None
     assert bond_after.columns == (("trunks", (99,)),)
     assert [(p.nic, p.allow) for p in change.switch_ports] == [

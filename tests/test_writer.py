@@ -15,10 +15,13 @@ from click.testing import CliRunner, Result
 
 from generator.cli.main import main
 from generator.design.validate import validate_file
-from generator.output import writer
-from generator.output.writer import compare_files, replace_folder, writing
+from generator.errors import OutputRefused
+from generator.output import staging, writer
+from generator.output.golden import compare_files, stale_files
+from generator.output.whole_folder import replace_folder
+from generator.output.writer import writing
 from generator.render.files import OutputFile
-from generator.render.kinds import owned_paths, render_design
+from generator.render.kinds import REGISTRY, owned_paths, render_design
 from tests.conftest import REPO
 
 CLUSTER = REPO / "designs" / "two-tier-cluster.yaml"
@@ -93,7 +96,7 @@ def test_a_failed_swap_puts_everything_back(tmp_path: Path, monkeypatch: pytest.
             raise OSError(28, "No space left on device")
         real_replace(source, destination)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(writer.os, "replace", failing_replace)
+    monkeypatch.setattr(staging.os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space left"):
         render(out)
     monkeypatch.undo()
@@ -102,12 +105,24 @@ def test_a_failed_swap_puts_everything_back(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_parallel_rendering_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.render.kinds.NODES_PER_JOB", 1)
+    monkeypatch.setattr("generator.speed.pool.ITEMS_PER_WORKER", 1)
     valid = validate_file(CLUSTER)
     serial = render_design(valid, jobs=1)
     parallel = render_design(valid, jobs=3)
     assert parallel == serial
     assert len({file.path.split("/")[1] for file in serial if file.path.count("/") >= 2}) == 3
+
+
+def test_a_render_takes_the_registry_of_kinds_it_is_given() -> None:
+    """A registry of one kind renders that kind's files alone, and replaces the design's folder
+    whole: it is every kind there is to render."""
+    valid = validate_file(CLUSTER)
+    (ovs,) = [kind for kind in REGISTRY if kind.name == "ovs"]
+    files = render_design(valid, registry=(ovs,))
+    assert files == render_design(valid, kinds=["ovs"])
+    assert {file.name for file in files} == {"apply.sh"}
+    assert owned_paths(valid, registry=(ovs,)) == [PurePosixPath(valid.design.name)]
+    assert owned_paths(valid, kinds=["ovs"]) != [PurePosixPath(valid.design.name)]
 
 
 def test_a_render_into_a_new_folder_is_one_rename(tmp_path: Path) -> None:
@@ -141,7 +156,7 @@ def test_files_get_their_modes_whatever_the_umask_and_a_rerender_keeps_them(tmp_
 
 def test_short_writes_still_give_whole_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_write = os.write
-    monkeypatch.setattr(writer.os, "write", lambda descriptor, data: real_write(descriptor, data[:7]))
+    monkeypatch.setattr(staging.os, "write", lambda descriptor, data: real_write(descriptor, data[:7]))
     files = render_design(validate_file(CLUSTER))
     write_tree(tmp_path / "out", files, [PurePosixPath("two-tier-cluster")])
     for file in files:
@@ -156,7 +171,7 @@ def test_without_hard_links_unchanged_files_are_written(tmp_path: Path, monkeypa
     def no_links(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
-    monkeypatch.setattr(writer.os, "link", no_links)
+    monkeypatch.setattr(staging.os, "link", no_links)
     changed = [OutputFile("d/n/a.txt", "A\n"), *SMALL[1:]]
     assert write_tree(out, changed, D) == 1
     assert contents(out) == {
@@ -176,7 +191,7 @@ def test_an_unchanged_file_swapped_for_a_link_meanwhile_is_never_followed(
     out, secret = tmp_path / "out", tmp_path / "secret"
     secret.write_text("AWS_SECRET_ACCESS_KEY=x\n")
     write_tree(out, SMALL, D)
-    real_same_file, raced = writer._same_file, out / "d/n/b.sh"
+    real_same_file, raced = staging.same_file, out / "d/n/b.sh"
 
     def racing_same_file(path: str, data: bytes, mode: int) -> bool:
         same = real_same_file(path, data, mode)
@@ -185,8 +200,8 @@ def test_an_unchanged_file_swapped_for_a_link_meanwhile_is_never_followed(
             raced.symlink_to(secret)
         return same
 
-    monkeypatch.setattr(writer, "_same_file", racing_same_file)
-    with pytest.raises(OSError, match=LINK_REFUSED):
+    monkeypatch.setattr(staging, "same_file", racing_same_file)
+    with pytest.raises(OutputRefused, match=LINK_REFUSED):
         write_tree(out, [OutputFile("d/n/a.txt", "A\n"), *SMALL[1:]], D)
     assert secret.stat().st_nlink == 1  # no hard link to the secret anywhere
     assert not any(path.samefile(secret) for path in out.rglob("*") if not path.is_symlink())
@@ -264,10 +279,9 @@ def test_a_linked_node_folder_is_refused_before_anything_is_rendered(
     shutil.rmtree(out / "d/n")
     (out / "d/n").symlink_to(tmp_path)
     monkeypatch.chdir(tmp_path)  # a folder without links of its own
-    with pytest.raises(OSError, match=LINK_REFUSED) as refused, writing(out, D):
+    with pytest.raises(OutputRefused, match=LINK_REFUSED) as refused, writing(out, D):
         pytest.fail("the writer must refuse the link before a file is rendered")
-    assert refused.value.errno == errno.ELOOP  # as the kernel says for O_NOFOLLOW: every refusal alike
-    assert refused.value.strerror == f"{out}/d/n {LINK_REFUSED}"
+    assert str(refused.value) == f"{out}/d/n {LINK_REFUSED}"
 
 
 def test_staged_files_wait_hidden_beside_out(tmp_path: Path) -> None:
@@ -411,9 +425,9 @@ def test_comparing_refuses_a_linked_folder_even_after_others_were_fine(golden: P
     (tmp_path / "copy" / "define.sh").write_text("AWS_SECRET_ACCESS_KEY=x\n")
     shutil.rmtree(linked)
     linked.symlink_to(tmp_path / "copy")
-    with pytest.raises(OSError, match=LINK_REFUSED) as refused:
+    with pytest.raises(OutputRefused, match=LINK_REFUSED) as refused:
         compare_files(golden, files)
-    assert refused.value.strerror == f"{linked} {LINK_REFUSED}"
+    assert str(refused.value) == f"{linked} {LINK_REFUSED}"
 
 
 def test_check_ignores_permission_bits_git_does_not_keep(golden: Path) -> None:
@@ -440,22 +454,25 @@ def test_comparing_keeps_every_difference_of_a_node(tmp_path: Path) -> None:
     )
 
 
-def test_refusals_carry_the_errno_the_kernel_would_give(tmp_path: Path) -> None:
-    """ELOOP for a link (as O_NOFOLLOW gives), EINVAL for a name ovsgen never writes: callers may tell them apart."""
+def test_refusals_are_output_refused_each_in_its_own_words(tmp_path: Path) -> None:
+    """A linked OUT and a name ovsgen never writes are refusals (OutputRefused, which the command
+    line reports by its message), not failures of the system (OSError): callers may tell them apart."""
     (tmp_path / "real").mkdir()
     (tmp_path / "out").symlink_to(tmp_path / "real")
     with (
-        pytest.raises(OSError, match="is a symbolic link; ovsgen writes to and compares") as linked,
+        pytest.raises(OutputRefused, match="is a symbolic link; ovsgen writes to and compares") as linked,
         writing(tmp_path / "out", D),
     ):
         pytest.fail("a linked OUT must be refused")
-    assert linked.value.errno == errno.ELOOP
+    linked_message = "is a symbolic link; ovsgen writes to and compares with real folders only"
+    assert str(linked.value) == f"{tmp_path / 'out'} {linked_message}"
     golden = tmp_path / "golden"
     write_tree(golden, SMALL, D)
     (golden / "d/n/x\nnot ours").write_text("x\n")
-    with pytest.raises(OSError, match="is not a name ovsgen writes; remove it") as named:
-        writer.stale_files(golden, D, set())
-    assert named.value.errno == errno.EINVAL
+    with pytest.raises(OutputRefused, match="is not a name ovsgen writes; remove it") as named:
+        stale_files(golden, D, set())
+    assert str(named.value) == f"{golden}/d/n/x\nnot ours is not a name ovsgen writes; remove it"
+    assert not isinstance(named.value, OSError)
 
 
 def test_the_writer_names_out_by_its_own_name_and_refuses_the_root(
@@ -469,9 +486,6 @@ def test_the_writer_names_out_by_its_own_name_and_refuses_the_root(
     assert write_tree(Path("."), SMALL, D) == 1
     assert sorted(os.listdir(tmp_path)) == ["out"]
     assert contents(out)["d/top.md"] == (b"t\n", 0o644)
-    with pytest.raises(OSError, match="is the root folder") as root:
+    with pytest.raises(OutputRefused, match="is the root folder") as root:
         write_tree(Path("/"), SMALL, D)
-    assert (root.value.errno, root.value.strerror) == (
-        errno.EINVAL,
-        "/ is the root folder; ovsgen writes only into folders below it",
-    )
+    assert str(root.value) == "/ is the root folder; ovsgen writes only into folders below it"

@@ -1,7 +1,7 @@
 """`ovsgen diff`: a Markdown summary of what a design change does, for pull requests.
 
 The report must fit one pull-request comment whatever the change. Nodes whose changes are
-identical share one section (generator.changes.node_changes.group_changes; for a diff, their host files must
+identical share one section (generator.changes.node_groups.group_changes; for a diff, their host files must
 also change identically but for the node's name), showing the first node's file diffs. The
 build sheet's HTML page and wiring diagram are summarised by the Markdown sheet's diff, the CSV by
 its row counts. The whole report stays under the comment limit: node sections come before file
@@ -21,14 +21,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from generator.changes.files import describe_files, describe_networks
-from generator.changes.node_changes import (
-    NodeChange,
-    NodeGroup,
-    change_key,
-    group_changes,
-    plan_designs,
-    without_header,
-)
+from generator.changes.node_changes import NodeChange, plan_designs, without_header
+from generator.changes.node_groups import NodeGroup, change_key, group_changes
 from generator.design.validate import ValidDesign
 from generator.render.files import OutputFile
 from generator.render.kinds import KINDS, render_design

@@ -1,12 +1,13 @@
 """The files of `ovsgen plan`: per node change.sh, rollback.sh, libvirt-change.sh,
 the ifcfg files and network XML to install, and one plan.md for all nodes, in which nodes whose
-changes are identical share one section (generator.changes.node_changes.group_changes)."""
+changes are identical share one section (generator.changes.node_groups.group_changes)."""
 
 from __future__ import annotations
 
 from generator.changes.host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
-from generator.changes.node_changes import FileChange, NodeChange, group_changes
-from generator.changes.steps import NodePlan
+from generator.changes.node_changes import FileChange, NodeChange
+from generator.changes.node_groups import group_changes
+from generator.changes.node_plan import NodePlan
 from generator.render.files import OutputFile
 from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
@@ -25,7 +26,7 @@ def plan_header(source: str, node: str | None) -> str:
 
 
 def risk_notes(plan: NodePlan) -> tuple[str, ...]:
-    """What can drop links or management, each once (generator.changes.steps words them)."""
+    """What can drop links or management, each once (generator.changes.step_words words them)."""
     return plan.risks
 
 
@@ -51,10 +52,10 @@ def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
 def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
     header = plan_header(source, change.node)
     files = []
-    if change.change.changes:
+    if change.ovs.changes:
         files += [
-            _script(change, change.change, header, "change.sh", "the new design"),
-            _script(change, change.rollback, header, "rollback.sh", "the starting state"),
+            _script(change, change.ovs, header, "change.sh", "the new design"),
+            _script(change, change.ovs_rollback, header, "rollback.sh", "the starting state"),
         ]
     files += ifcfg_plan_files(change, header)
     files += _libvirt_files(change, header)

@@ -1,18 +1,21 @@
 """What changes on each node between two designs, or between a host and a design.
 
-For every node this holds the OVS change plan and its rollback (generator.changes.steps),
-the ifcfg files to write or delete and the libvirt networks to define,
-redefine or undefine. Files are compared without their header comment, so a
-design that only moved to another file name changes nothing.
+For every node this holds the OVS steps of its change and of their rollback (a NodePlan
+each, built by generator.changes.steps), the ifcfg files to write or delete and the
+libvirt networks to define, redefine or undefine. Files are compared without their
+header comment, so a design that only moved to another file name changes nothing.
+Nodes whose changes are identical are grouped in generator.changes.node_groups.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from generator.changes.steps import NodePlan, Scope, carry_over, plan_node, with_untouched
+from generator.changes.node_plan import NodePlan, Scope
+from generator.changes.plan_states import carry_over, with_untouched
+from generator.changes.steps import plan_node
 from generator.changes.switchports import PortChange, design_switch_changes, host_switch_changes
 from generator.design.model import Design, InternalNetwork, Network
 from generator.design.resolve import NodeLayout
@@ -20,6 +23,7 @@ from generator.design.validate import ValidDesign
 from generator.ovs.state import EMPTY, OvsState, node_state
 from generator.render import ifcfg as ifcfg_files
 from generator.render import libvirt as libvirt_files
+from generator.render.context import node_context
 from generator.render.files import OutputFile
 from generator.render.ifcfg import render_ifcfg
 from generator.render.kinds import render_design
@@ -42,8 +46,8 @@ class NodeChange:
 
     node: str
     status: str  # "added", "removed", "changed" or "unchanged"
-    change: NodePlan
-    rollback: NodePlan
+    ovs: NodePlan  # the Open vSwitch steps of change.sh
+    ovs_rollback: NodePlan  # the Open vSwitch steps of rollback.sh: back to the starting state
     ifcfg: tuple[FileChange, ...]
     networks: tuple[FileChange, ...]
     host_known: bool = True  # False when planning from a dump: files on the host are unknown
@@ -58,7 +62,7 @@ class NodeChange:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.change.changes or self.ifcfg or self.networks)
+        return bool(self.ovs.changes or self.ifcfg or self.networks)
 
 
 def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
@@ -130,17 +134,17 @@ def plan_designs(
         before, after = _state(old, old_layouts.get(name)), _state(new, new_layouts.get(name))
         ports, bridges = _managed(before)
         managed = ports | _managed(after)[0]
-        change = plan_node(name, before, after, Scope(ports, bridges, hosts, managed))
+        ovs = plan_node(name, before, after, Scope(ports, bridges, hosts, managed))
         ports, bridges = _managed(after)
-        rollback = plan_node(name, after, before, Scope(ports, bridges, hosts, managed))
+        ovs_rollback = plan_node(name, after, before, Scope(ports, bridges, hosts, managed))
         in_old, in_new = name in old_layouts, name in new_layouts
         status = "added" if not in_old else "removed" if not in_new else "changed"
         ifcfg = _file_changes(before_files, after_files, name)
         networks = _network_changes(old, new, before_files, after_files, name)
         switch = design_switch_changes(old, new, name)
-        node_change = NodeChange(name, status, change, rollback, ifcfg, networks, switch_ports=switch)
+        node_change = NodeChange(name, status, ovs, ovs_rollback, ifcfg, networks, switch_ports=switch)
         if status == "changed" and not node_change.has_changes:
-            node_change = NodeChange(name, "unchanged", change, rollback, ifcfg, networks, switch_ports=switch)
+            node_change = replace(node_change, status="unchanged")
         result.append(node_change)
     return result
 
@@ -158,25 +162,25 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     # ports, VM taps and the ports of bridges it does not remove.
     pruned = frozenset(port.name for port in host.ports) if prune else frozenset()
     ports, bridges = _managed(after)
-    change = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports, prune_bridges=prune))
+    ovs = plan_node(node, host, after, Scope(pruned, frozenset(), hosts, ports, prune_bridges=prune))
     # Rolling back starts from what the change leaves (the design plus what it left alone),
     # removes what it created and restores what it altered or pruned.
-    rollback = plan_node(
-        node, with_untouched(after, change), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
+    ovs_rollback = plan_node(
+        node, with_untouched(after, ovs), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
     )
     ifcfg = tuple(FileChange(f.name, "add", f) for f in _host_ifcfg(new, node, after))
-    ifcfg += _removed_bridge_files(change, frozenset(item.name for item in ifcfg))
+    ifcfg += _removed_bridge_files(ovs, frozenset(item.name for item in ifcfg))
     networks = tuple(
         FileChange(f.name, "add", f, "define, or redefine if the host has it")
         for f in _files(new, node, "libvirt")
         if f.path.endswith(".xml")
     )
-    switch = host_switch_changes(host, change, new, node)
+    switch = host_switch_changes(host, ovs, new, node)
     return NodeChange(
         node,
         "changed",
-        change,
-        rollback,
+        ovs,
+        ovs_rollback,
         ifcfg,
         networks,
         host_known=False,
@@ -189,7 +193,7 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
 def _host_ifcfg(new: ValidDesign, node: str, state: OvsState) -> list[OutputFile]:
     """The design's ifcfg files, keeping what the host has in the columns no design manages."""
     layout = _layout(new, node)
-    return sorted(render_ifcfg(new.design, layout, node, state)) if layout is not None else []
+    return sorted(render_ifcfg(node_context(new.design, layout, node, state=state))) if layout is not None else []
 
 
 def _removed_bridge_files(plan: NodePlan, written: frozenset[str]) -> tuple[FileChange, ...]:
@@ -319,89 +323,3 @@ def _network_words(old: Network, new: Network) -> list[str]:
     if _groups(old) != _groups(new):
         words.append("portgroups changed")
     return words
-
-
-@dataclass(frozen=True)
-class NodeGroup:
-    """Nodes whose changes are identical, in design order: one section of a plan or a diff.
-
-    "Identical" is decided on the structured change (generator.changes.node_changes.change_key), in which
-    nothing names the node: a portgroup added on 1,000 nodes is one section, not 1,000.
-    """
-
-    changes: tuple[NodeChange, ...]
-    runs: tuple[tuple[str, str], ...]  # nodes that follow each other in the design: (first, last)
-
-    @property
-    def first(self) -> NodeChange:
-        """The group's first node: what the section shows stands for every node of it."""
-        return self.changes[0]
-
-    @property
-    def size(self) -> int:
-        return len(self.changes)
-
-    @property
-    def title(self) -> str:
-        """The section's heading: `Node c1`, or `1,000 nodes, kvm-00000 … kvm-00999` (three runs at most, then "…")."""
-        if self.size == 1:
-            return f"Node {self.first.node}"
-        shown = ", ".join(_run_text(run) for run in self.runs[:TITLE_RUNS])
-        more = ", …" if len(self.runs) > TITLE_RUNS else ""
-        return f"{self.size:,} nodes, {shown}{more}"
-
-    def node_list(self, limit: int | None = None) -> str:
-        """Every node of the group as runs ("kvm-00000 … kvm-00499, kvm-00501"); with `limit` (at
-        least 1), that many runs and then how many nodes are left."""
-        runs = self.runs[:limit]  # all of them when None
-        text = ", ".join(_run_text(run) for run in runs)
-        if len(runs) < len(self.runs):  # the nodes listed: those up to the last run's last one
-            listed = [change.node for change in self.changes].index(runs[-1][1]) + 1
-            text += f" and {self.size - listed:,} more"
-        return text
-
-
-TITLE_RUNS = 3  # runs of nodes a section's heading names before "…"
-
-
-def _run_text(run: tuple[str, str]) -> str:
-    first, last = run
-    return first if first == last else f"{first} … {last}"
-
-
-def change_key(change: NodeChange) -> Hashable:
-    """Everything a plan or diff section says about a node's change, without the node's name
-    (and without the labels of its switch ports, which differ per node): equal keys, one section."""
-    return (
-        change.status,
-        change.host_known,
-        change.hostname,
-        change.system_id,
-        tuple(item.text for item in change.change.changes),
-        change.change.risks,
-        change.change.left_alone,
-        change.change.removed_bridges,
-        tuple((item.name, item.action, item.reason) for item in change.ifcfg),
-        tuple((item.name, item.action, item.reason) for item in change.networks),
-        tuple((port.nic, tuple((step.text, step.order) for step in port.steps)) for port in change.switch_ports),
-    )
-
-
-def group_changes(changes: Sequence[NodeChange], keys: Sequence[Hashable] | None = None) -> list[NodeGroup]:
-    """`changes` (in design order) grouped by `keys` (default: change_key of each), groups in
-    the order of their first node."""
-    found: dict[Hashable, list[int]] = {}
-    for index, key in enumerate(keys if keys is not None else map(change_key, changes)):
-        found.setdefault(key, []).append(index)
-    return [_group(changes, indices) for indices in found.values()]
-
-
-def _group(changes: Sequence[NodeChange], indices: list[int]) -> NodeGroup:
-    runs: list[tuple[int, int]] = []
-    for index in indices:
-        if runs and runs[-1][1] == index - 1:
-            runs[-1] = (runs[-1][0], index)
-        else:
-            runs.append((index, index))
-    named = tuple((changes[start].node, changes[end].node) for start, end in runs)
-    return NodeGroup(tuple(changes[index] for index in indices), named)

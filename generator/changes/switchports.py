@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
-from generator.changes.steps import NodePlan, with_untouched
+from generator.changes.node_plan import NodePlan
+from generator.changes.plan_states import with_untouched
 from generator.design.model import DEFAULT_MTU, Design
 from generator.design.resolve import NodeLayout, natural_key
 from generator.design.validate import ValidDesign
 from generator.ovs.state import OvsState, PortState, column
-from generator.render.switch_side import switch_port, vlan_ranges
+from generator.render.switch_side import carried_on, switch_port, vlan_ranges
 
 SWITCH_FIRST, HOST_FIRST = 0, 1  # the two moments of a change window: before the host changes, after it
 INDIVIDUAL = "let ports work individually (LACP fallback / no suspend-individual)"
@@ -203,7 +204,7 @@ def design_needs(design: Design, layout: NodeLayout) -> dict[str, PortNeeds]:
     """Per uplink NIC of a node, what its switch port needs: the build sheet's answer."""
     needs = {}
     for uplinks in layout.uplinks:
-        port = switch_port(design, uplinks)
+        port = switch_port(design, uplinks, carried_on(design, uplinks.bridge.name))
         bridge = uplinks.bridge
         channel = None
         if port.lacp_rate is not None:  # the sheet gives a rate exactly when the switch runs LACP

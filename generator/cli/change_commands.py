@@ -1,4 +1,4 @@
-"""What plan, diff and rehearse do, given parsed settings (see generator.cli.commands for the others)."""
+"""What plan, diff and rehearse do, given their settings (see generator.cli.commands for the others)."""
 
 from __future__ import annotations
 
@@ -10,32 +10,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from generator.changes.diff_report import design_diff, render_diff_report
 from generator.changes.files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
 from generator.changes.host_files import BACKUP, NEW, OLD
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
-from generator.changes.rehearse import RehearsalUnavailable, dump_not_database, is_database_file, not_a_start, rehearse
-from generator.cli.commands import EXIT_INVALID, EXIT_OK, Settings, fail, report, validate_designs
-from generator.cli.reporting import say
-from generator.design.nodes import selected_nodes, unknown_nodes_message
+from generator.changes.rehearse import rehearse
+from generator.changes.rehearse_start import dump_not_database, is_database_file, not_a_start
+from generator.cli.change_settings import DiffSettings, PlanSettings, RehearseSettings
+from generator.cli.commands import fail, nothing_written, selected_node_names, validate_designs
+from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
+from generator.cli.reporting import report_diagnostics, say
+from generator.cli.settings import CommonSettings
 from generator.design.validate import ValidDesign
-from generator.errors import DumpInvalid, InputInvalid
-from generator.output.writer import FolderShape, InTheWay, replace_folder
+from generator.errors import DumpInvalid, InputInvalid, OutputRefused
+from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.ovs.hostdump import load_dump
 from generator.render.templating import comment_safe
 
 
-def _unknown_nodes(settings: Settings, designs: list[ValidDesign]) -> str | None:
-    return unknown_nodes_message(settings.nodes, designs)
-
-
-def _write_plan(settings: Settings, changes: list[NodeChange], source: str) -> int:
+def _write_plan(settings: PlanSettings, changes: list[NodeChange], source: str) -> int:
     files = render_plan(changes, source)
     obstacles = replace_folder(settings.out, files, PLAN_FOLDER)
     if obstacles is not None:
-        return _refuse_plan_folder(settings, obstacles)
+        _refuse_plan_folder(settings, obstacles)
     summary = next(file for file in files if file.name == "plan.md")
     settings.stdout.write(summary.text)
     say(settings.stderr, f"wrote the plan ({len(files)} files) to {settings.out}/")
@@ -84,8 +83,8 @@ def _made_by_plan(line: str) -> bool:
 PLAN_FOLDER = FolderShape(marker=PLAN_SUMMARY, made_by=_made_by_plan, writes=_plan_writes, keeps=_is_backup)
 
 
-def _refuse_plan_folder(settings: Settings, obstacles: InTheWay) -> int:
-    """Name what is in the folder's way, then what to do; nothing was written."""
+def _refuse_plan_folder(settings: PlanSettings, obstacles: InTheWay) -> NoReturn:
+    """Name what is in the folder's way, then (OutputRefused) what to do; nothing was written."""
     out = settings.out
     for path in obstacles.kept:
         say(settings.stderr, f"{out / path} {BACKUPS.get(path.name, 'is a backup: ovsgen never deletes one')}")
@@ -95,7 +94,7 @@ def _refuse_plan_folder(settings: Settings, obstacles: InTheWay) -> int:
         say(settings.stderr, f"{out / path} would be lost: ovsgen plan does not write it")
     if len(obstacles.lost) > SHOWN_IN_THE_WAY:
         say(settings.stderr, f"and {len(obstacles.lost) - SHOWN_IN_THE_WAY} more in {out}")
-    return fail(settings, f"{_plan_folder_advice(out, obstacles)}; nothing was written")
+    raise OutputRefused(f"{_plan_folder_advice(out, obstacles)}; nothing was written")
 
 
 def _plan_folder_advice(out: Path, obstacles: InTheWay) -> str:
@@ -106,39 +105,36 @@ def _plan_folder_advice(out: Path, obstacles: InTheWay) -> str:
     return f"ovsgen plan replaces {out} whole: write the plan to a new or empty folder or over a previous one (-o NEW)"
 
 
-def run_plan(settings: Settings) -> int:
+def run_plan(settings: PlanSettings) -> int:
     if settings.from_host is not None:
         return _plan_from_host(settings, settings.from_host)
-    valid, ok = validate_designs(settings, settings.designs)
+    valid, ok = validate_designs(settings)
     if not ok:
         return fail(settings, "nothing was written")
     old, new = valid
-    unknown = _unknown_nodes(settings, valid)
-    if unknown:
-        return fail(settings, f"{unknown}; nothing was written")
-    changes = plan_designs(old, new, selected_nodes(settings.nodes, valid))
+    with nothing_written():
+        nodes = selected_node_names(settings.nodes, valid)
+    changes = plan_designs(old, new, nodes)
     old_path, new_path = settings.designs
     return _write_plan(settings, changes, f"{comment_safe(old_path.name)} -> {comment_safe(new_path.name)}")
 
 
-def _plan_from_host(settings: Settings, dump: Path) -> int:
-    valid, ok = validate_designs(settings, settings.designs)
+def _plan_from_host(settings: PlanSettings, dump: Path) -> int:
+    valid, ok = validate_designs(settings)
     try:
         host = load_dump(dump)
     except DumpInvalid as invalid:
-        report(settings, invalid.diagnostics)
+        report_diagnostics(settings, invalid.diagnostics)
         return fail(settings, "nothing was written")
     if not ok:
         return fail(settings, "nothing was written")
     (new,) = valid
-    unknown = _unknown_nodes(settings, valid)
-    if unknown:
-        return fail(settings, f"{unknown}; nothing was written")
-    (node,) = selected_nodes(settings.nodes, valid)
+    with nothing_written():
+        (node,) = selected_node_names(settings.nodes, valid)
     change = plan_from_host(host, new, node, prune=settings.prune)
-    for reason in change.change.blocked:  # a step no rollback could undo: no plan at all
+    for reason in change.ovs.blocked:  # a step no rollback could undo: no plan at all
         say(settings.stderr, f"node {node}: {reason}")
-    if change.change.blocked:
+    if change.ovs.blocked:
         return fail(settings, "nothing was written")
     source = f"host dump {comment_safe(dump.name)} -> {comment_safe(settings.designs[0].name)}"
     return _write_plan(settings, [change], source)
@@ -198,13 +194,14 @@ def _old_from_git(ref: str, path: Path, folder: Path) -> tuple[Path | None, str]
     return copy, name
 
 
-def run_diff(settings: Settings, full: Path | None = None) -> int:
-    """The Markdown report on stdout; with `full`, the unified diff of every rendered file there."""
+def run_diff(settings: DiffSettings) -> int:
+    """The Markdown report on stdout; with --full, the unified diff of every rendered file there."""
     with tempfile.TemporaryDirectory(prefix="ovsgen-base-") as folder:  # the old designs read from git
-        return _diff(settings, Path(folder), full)
+        return _diff(settings, Path(folder))
 
 
-def _diff(settings: Settings, folder: Path, full: Path | None) -> int:
+def _diff(settings: DiffSettings, folder: Path) -> int:
+    full = settings.full
     pairs: list[tuple[Path | None, str, Path]]
     if settings.base_ref is None:
         pairs = [(settings.designs[0], str(settings.designs[0]), settings.designs[1])]
@@ -219,10 +216,10 @@ def _diff(settings: Settings, folder: Path, full: Path | None) -> int:
         if old_ok and new_ok:
             valid.append((old_valid[0] if old_valid else None, old_name, new_valid[0], new_path))
     if not ok:
-        return EXIT_INVALID  # every design was validated first: nothing is written
+        return EXIT_PROBLEMS  # every design was validated first: nothing is written
     with _full_diff(full) as stream:
         diffs = [
-            design_diff(old, new, name if old else f"{name} (absent)", str(path), full=stream, jobs=settings.jobs)
+            design_diff(old, new, name if old else f"{name} (absent)", str(path), full=stream)
             for old, name, new, path in valid
         ]
     settings.stdout.write(render_diff_report(diffs, str(full) if full is not None else None))
@@ -258,15 +255,15 @@ def _umask() -> int:
     return mask
 
 
-def _rehearse_refused(settings: Settings, start: Path, valid: list[ValidDesign], from_database: bool) -> int:
+def _rehearse_refused(settings: CommonSettings, start: Path, valid: list[ValidDesign], from_database: bool) -> int:
     """After the designs' problems: for a first file that is no design at all (garbage, an empty
     file), say what rehearse takes."""
     if not from_database and not any(design.source.file == str(start) for design in valid):
         return fail(settings, not_a_start(start))
-    return EXIT_INVALID
+    return EXIT_PROBLEMS
 
 
-def run_rehearse(settings: Settings) -> int:
+def run_rehearse(settings: RehearseSettings) -> int:
     start, new_path = settings.designs
     from_database = is_database_file(start)
     dumped = None if from_database else dump_not_database(start)
@@ -276,16 +273,11 @@ def run_rehearse(settings: Settings) -> int:
     if not ok:
         return _rehearse_refused(settings, start, valid, from_database)
     old, new = (None, valid[0]) if from_database else (valid[0], valid[1])
-    unknown = _unknown_nodes(settings, valid)
-    if unknown:
-        return fail(settings, unknown)
-    node = selected_nodes(settings.nodes, valid)[-1]  # the new design's spelling when the two differ
-    try:
+    node = selected_node_names((settings.node,), valid)[-1]  # the new design's spelling when the two differ
+    try:  # missing Open vSwitch tools (ToolUnavailable) go to the command line as they are
         result = rehearse(start, old, new, node, prune=settings.prune)
-    except RehearsalUnavailable as missing:
-        return fail(settings, str(missing))
     except InputInvalid as invalid:  # a design, or a backup that is not Open vSwitch's database, or holds unsafe values
-        report(settings, invalid.diagnostics)
+        report_diagnostics(settings, invalid.diagnostics)
         return fail(settings, "nothing was rehearsed")
     settings.stdout.write(result.text())
-    return EXIT_OK if result.passed else EXIT_INVALID
+    return EXIT_OK if result.passed else EXIT_PROBLEMS

@@ -1,4 +1,8 @@
-"""What each command does, given parsed settings. The click layer only builds settings."""
+"""What validate, render, check and schema do, given their settings (generator.cli.settings).
+
+A command returns its exit status (generator.cli.exits) or raises an OvsgenError or OSError, which
+generator.cli.exits reports. The click layer (generator.cli.main) only builds the settings.
+"""
 
 from __future__ import annotations
 
@@ -7,96 +11,40 @@ import functools
 import os
 import shlex
 import stat
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TextIO, TypeVar
+from typing import TypeVar
 
-from generator.cli.progress import Progress, color_wanted, counted, progress_delay, progress_line, progress_wanted
-from generator.cli.reporting import make_reporter, printable_lines, say
+from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
+from generator.cli.progress import Progress, counted, progress_delay, progress_line, progress_wanted
+from generator.cli.reporting import printable_lines, report_diagnostics, say
+from generator.cli.settings import (
+    CheckSettings,
+    CommonSettings,
+    RenderingSettings,
+    RenderSettings,
+    SchemaSettings,
+    ValidateSettings,
+)
 from generator.design.nodes import selected_nodes, unknown_nodes_message
-from generator.design.schema import schema_text
+from generator.design.schema_file import schema_text
 from generator.design.validate import ValidDesign, validate_file
 from generator.diagnostics import Diagnostic
-from generator.errors import DesignInvalid
-from generator.output.writer import Staged, TreeWriter, compare_files, refuse_linked_root, stale_files, writing
+from generator.errors import DesignInvalid, OutputRefused, SelectionInvalid
+from generator.output.golden import compare_files, stale_files
+from generator.output.nofollow import refuse_linked_root
+from generator.output.writer import Staged, TreeWriter, writing
 from generator.render.files import OutputFile
 from generator.render.kinds import map_design, owned_paths, selected_layouts
 
 T = TypeVar("T")
-EXIT_OK = 0
-EXIT_INVALID = 1
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a command needs, parsed from the command line."""
-
-    designs: tuple[Path, ...] = ()
-    strict: bool = False
-    output_format: str = "text"
-    out: Path = Path("out")
-    nodes: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()  # empty: every kind of output
-    jobs: int = 1  # processes for rendering large designs
-    golden: Path | None = None
-    from_host: Path | None = None  # plan: a host's ovsdb-client dump instead of an old design
-    prune: bool = False  # plan, rehearse: remove what the design does not mention, on managed bridges
-    base_ref: str | None = None  # diff: read the old designs from this git revision
-    color: bool = False
-    quiet: bool = False  # render: no progress line
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-
-
-def use_color(stream: TextIO) -> bool:
-    """Colour on a terminal that shows it, or where FORCE_COLOR asks; never with NO_COLOR (generator.cli.progress)."""
-    return color_wanted(stream, os.environ)
-
-
-def _read_line(file: str, line: int) -> str | None:
-    lines = _file_lines(file)
-    return lines[line - 1] if 1 <= line <= len(lines) else None
-
-
-# Source excerpts come from designs (at most 16 MiB) and host dumps (at most 64 MiB).
-EXCERPT_SOURCE_LIMIT = 64 * 1024 * 1024
-
-
-@functools.lru_cache(maxsize=64)
-def _file_lines(file: str) -> tuple[str, ...]:
-    """The lines of a regular file, for excerpts under messages; none of anything else (a FIFO,
-    /dev/zero) or of a file past the input limits, which was refused before it was read."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer. (os.open's descriptors are
-        # close-on-exec already.)
-        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-            status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode) or status.st_size > EXCERPT_SOURCE_LIMIT:
-                return ()
-            data = handle.read(EXCERPT_SOURCE_LIMIT)
-    except OSError:
-        return ()
-    # splitlines ends a line at CRLF, CR and LF alike, as YAML does.
-    return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines())
-
-
-def report(settings: Settings, diagnostics: list[Diagnostic]) -> None:
-    make_reporter(settings.output_format, _read_line, settings.color).report(diagnostics, settings.stderr)
 
 
 def validate_designs(
-    settings: Settings, paths: tuple[Path, ...], names: tuple[str, ...] = ()
+    settings: CommonSettings, paths: tuple[Path, ...] | None = None, names: tuple[str, ...] = ()
 ) -> tuple[list[ValidDesign], bool]:
-    """Validate designs (shown under `names` when given); report all problems; say whether all were valid."""
-    valid, _, ok = _validate_all(settings, paths, names)
-    return valid, ok
-
-
-def _validate_all(
-    settings: Settings, paths: tuple[Path, ...] | None = None, names: tuple[str, ...] = ()
-) -> tuple[list[ValidDesign], list[Diagnostic], bool]:
+    """Validate designs (the settings' own unless `paths`; shown under `names` when given), report
+    every problem and warning at once, and say whether all were valid."""
     paths = settings.designs if paths is None else paths
     valid: list[ValidDesign] = []
     diagnostics: list[Diagnostic] = []
@@ -108,69 +56,92 @@ def _validate_all(
         else:
             valid.append(design)
             diagnostics += design.warnings
-    report(settings, diagnostics)
-    return valid, diagnostics, len(valid) == len(paths)
+    report_diagnostics(settings, diagnostics)
+    return valid, len(valid) == len(paths)
 
 
-def fail(settings: Settings, message: str) -> int:
+def fail(settings: CommonSettings, message: str) -> int:
+    """Say the closing line of a command whose answer is no (its problems were reported before)."""
     say(settings.stderr, message)
-    return EXIT_INVALID
+    return EXIT_PROBLEMS
 
 
-def _check_unique_names(valid: list[ValidDesign]) -> str | None:
+@contextlib.contextmanager
+def nothing_written() -> Iterator[None]:
+    """A SelectionInvalid raised inside says also that nothing was written: render and plan choose
+    what to write before they write anything."""
+    try:
+        yield
+    except SelectionInvalid as error:
+        raise SelectionInvalid(f"{error}; nothing was written") from error
+
+
+def selected_node_names(nodes: tuple[str, ...], valid: Sequence[ValidDesign]) -> tuple[str, ...]:
+    """The designs' own spellings of the --node names (none without --node: every node is wanted);
+    SelectionInvalid naming the nodes there are when a name is no node of the designs."""
+    unknown = unknown_nodes_message(nodes, valid)
+    if unknown:
+        raise SelectionInvalid(unknown)
+    return selected_nodes(nodes, valid)
+
+
+def _require_unique_names(valid: Sequence[ValidDesign]) -> None:
+    """SelectionInvalid when two designs have one name: they would render into one folder."""
     seen: dict[str, str] = {}
     for design in valid:
         if design.design.name in seen:
-            return (
+            raise SelectionInvalid(
                 f"designs {seen[design.design.name]} and {design.source.file} have the same name "
                 f"'{design.design.name}' and would render into the same folder"
             )
         seen[design.design.name] = design.source.file
-    return None
 
 
-def _render_plan(settings: Settings, valid: list[ValidDesign]) -> list[PurePosixPath] | str:
-    """What rendering these designs with the settings' filters replaces; or what is wrong."""
-    clash = _check_unique_names(valid)
-    if clash:
-        return clash
-    unknown = unknown_nodes_message(settings.nodes, valid)
-    if unknown:
-        return unknown
-    wanted = set(selected_nodes(settings.nodes, valid))
-    return [path for design in valid for path in owned_paths(design, wanted, settings.kinds)]
+def replaced_paths(
+    valid: Sequence[ValidDesign], nodes: tuple[str, ...] = (), kinds: tuple[str, ...] = ()
+) -> list[PurePosixPath]:
+    """The folders and files under OUT that rendering these designs (only `nodes` and `kinds` of
+    output, when given) replaces whole; SelectionInvalid when the designs cannot render together."""
+    _require_unique_names(valid)
+    wanted = set(selected_node_names(nodes, valid))
+    return [path for design in valid for path in owned_paths(design, wanted, kinds)]
 
 
 def _map_rendered(
-    settings: Settings, valid: list[ValidDesign], consume: Callable[[list[OutputFile]], T]
+    settings: RenderingSettings,
+    valid: list[ValidDesign],
+    consume: Callable[[list[OutputFile]], T],
+    nodes: tuple[str, ...] = (),
+    kinds: tuple[str, ...] = (),
 ) -> Iterator[T]:
-    """`consume` of every design's files, a node at a time (in worker processes for large designs)."""
+    """`consume` of every design's files (only of `nodes` and `kinds` when given), a node at a time
+    (in worker processes for large designs)."""
     # --node matches node names whatever their case: filter by the names the designs spell.
-    wanted = set(selected_nodes(settings.nodes, valid))
+    wanted = set(selected_nodes(nodes, valid))
     for design in valid:
-        yield from map_design(design, consume, wanted, settings.kinds, settings.jobs)
+        yield from map_design(design, consume, wanted, kinds, settings.jobs)
 
 
-def run_validate(settings: Settings) -> int:
-    valid, _, ok = _validate_all(settings)
+def run_validate(settings: ValidateSettings) -> int:
+    valid, ok = validate_designs(settings)
     if ok:
         names = ", ".join(f"{v.source.file} ({counted(len(v.design.nodes), 'node')})" for v in valid)
         say(settings.stderr, f"valid: {names}")
-    return EXIT_OK if ok else EXIT_INVALID
+    return EXIT_OK if ok else EXIT_PROBLEMS
 
 
-def run_render(settings: Settings) -> int:
-    valid, _, ok = _validate_all(settings)
+def run_render(settings: RenderSettings) -> int:
+    valid, ok = validate_designs(settings)
     if not ok:
         return fail(settings, "nothing was written")
-    folders = _render_plan(settings, valid)
-    if isinstance(folders, str):
-        return fail(settings, f"{folders}; nothing was written")
+    with nothing_written():
+        folders = replaced_paths(valid, settings.nodes, settings.kinds)
     files = nodes = 0
     with writing(settings.out, folders, waiting=functools.partial(_say_waiting, settings)) as tree:
         before = file_identities(settings.out, folders)
-        with _render_progress(settings, valid) as progress:
-            for staged, is_node in _map_rendered(settings, valid, functools.partial(_stage_files, tree)):
+        stage = functools.partial(_stage_files, tree)
+        with _render_progress(settings, valid, settings.nodes) as progress:
+            for staged, is_node in _map_rendered(settings, valid, stage, settings.nodes, settings.kinds):
                 tree.record(staged)
                 files += staged.files
                 nodes += is_node
@@ -181,13 +152,16 @@ def run_render(settings: Settings) -> int:
     return EXIT_OK
 
 
-def _say_waiting(settings: Settings) -> None:
+def _say_waiting(settings: RenderSettings) -> None:
     say(settings.stderr, f"waiting for another ovsgen run into {settings.out}/ to end")
 
 
-def _render_progress(settings: Settings, valid: list[ValidDesign]) -> contextlib.AbstractContextManager[Progress]:
-    """The progress line of a render: on a terminal, unless --quiet or TERM=dumb (generator.cli.progress)."""
-    wanted = set(selected_nodes(settings.nodes, valid))
+def _render_progress(
+    settings: RenderingSettings, valid: list[ValidDesign], nodes: tuple[str, ...] = ()
+) -> contextlib.AbstractContextManager[Progress]:
+    """The progress line of a render of `nodes` (all when empty): on a terminal, unless --quiet or
+    TERM=dumb (generator.cli.progress)."""
+    wanted = set(selected_nodes(nodes, valid))
     total = sum(len(selected_layouts(design, wanted)) for design in valid)
     shown = progress_wanted(settings.stderr, os.environ, settings.quiet)
     return progress_line(settings.stderr, total, shown=shown, delay=progress_delay(os.environ))
@@ -248,18 +222,13 @@ def changed_files(before: dict[str, int], after: dict[str, int]) -> int:
     return sum(1 for path in before.keys() | after.keys() if before.get(path) != after.get(path))
 
 
-def run_check(settings: Settings) -> int:
-    assert settings.golden is not None
+def run_check(settings: CheckSettings) -> int:
     golden = settings.golden
-    valid, _, ok = _validate_all(settings)
+    valid, ok = validate_designs(settings)
     if not ok:
-        return EXIT_INVALID
-    folders = _render_plan(settings, valid)
-    if isinstance(folders, str):
-        return fail(settings, folders)
-    missing = _missing_golden(settings)
-    if missing:  # every file would differ: say so, not with a diff of everything
-        return fail(settings, missing)
+        return EXIT_PROBLEMS
+    folders = replaced_paths(valid)
+    _require_golden_folder(settings)
     diff: list[str] = []
     rendered: set[str] = set()
     with _render_progress(settings, valid) as progress:
@@ -275,30 +244,29 @@ def run_check(settings: Settings) -> int:
     return EXIT_OK
 
 
-def _missing_golden(settings: Settings) -> str | None:
-    """What to say when golden/ is no folder to compare with (it does not exist, or is a file), or None.
-    A link is refused as everywhere golden/ is read (OSError, which the command line reports)."""
-    assert settings.golden is not None
+def _require_golden_folder(settings: CheckSettings) -> None:
+    """OutputRefused when golden/ is no folder to compare with (it does not exist, or is a file):
+    every file would differ, and a diff of everything would hide what to do. A link is refused as
+    everywhere golden/ is read."""
     golden = settings.golden
     refuse_linked_root(golden)
     if golden.is_dir():
-        return None
+        return
     if golden.exists():
-        return (
+        raise OutputRefused(
             f"golden folder {golden}/ does not exist: {golden} is a file; move it away, "
             f"then create the folder with: {_render_command(settings)}"
         )
-    return f"golden folder {golden}/ does not exist; create it with: {_render_command(settings)}"
+    raise OutputRefused(f"golden folder {golden}/ does not exist; create it with: {_render_command(settings)}")
 
 
-def _render_command(settings: Settings) -> str:
+def _render_command(settings: CheckSettings) -> str:
     """The command that makes golden/ what check expects, ready to paste into a shell."""
-    assert settings.golden is not None
     designs = " ".join(shlex.quote(str(path)) for path in settings.designs)
     return f"ovsgen render {designs} -o {shlex.quote(str(settings.golden))}"
 
 
-def run_schema(settings: Settings) -> int:
+def run_schema(settings: SchemaSettings) -> int:
     # The file itself, byte for byte: `ovsgen schema > design.schema.json` in a design repository
     # then matches the checkout's schemas/design.schema.json exactly.
     settings.stdout.write(schema_text())

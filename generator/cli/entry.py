@@ -24,33 +24,36 @@ from typing import NoReturn
 
 def run() -> NoReturn:
     gc.disable()
+    from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS, signal_status
+
     # A CI job's timeout or a `kill` sends SIGTERM: end as after Ctrl-C, through every `finally`,
     # so that a render removes its staging folder and a rehearsal stops its private ovsdb-server.
-    signal.signal(signal.SIGTERM, functools.partial(_terminated, os.getpid()))
+    signal.signal(signal.SIGTERM, functools.partial(_terminated, os.getpid(), signal_status(signal.SIGTERM)))
     from generator.cli.main import main
 
     gc.freeze()
     gc.enable()
     try:
         main()
-        status: object = 0
+        status: object = EXIT_OK
     except SystemExit as exit_:
         status = exit_.code
     except BrokenPipeError:
-        status = 1  # the reader went away (`ovsgen schema | head -1`): nothing more to tell it
+        status = EXIT_PROBLEMS  # the reader went away (`ovsgen schema | head -1`): nothing more to tell it
     os._exit(_flushed(_exit_code(status)))
 
 
-def _terminated(command: int, signum: int, _frame: object) -> NoReturn:
-    """End the command (process `command`) as Ctrl-C would, with exit code 128 + the signal's number.
+def _terminated(command: int, status: int, _signum: int, _frame: object) -> NoReturn:
+    """End the command (process `command`) as Ctrl-C would, with exit status `status` (128 + the
+    signal's number: generator.cli.exits.signal_status).
 
     A worker forked by a render inherits this handler; it has nothing of its own to clean up
     (the command removes the staging folder the workers write into), and unwinding would only
     print tracebacks about the pipes the command has closed: a worker ends at once, silently.
     """
     if os.getpid() != command:
-        os._exit(128 + signum)
-    raise SystemExit(128 + signum)
+        os._exit(status)
+    raise SystemExit(status)
 
 
 def _exit_code(status: object) -> int:

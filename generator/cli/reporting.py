@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import collections
 import json
+import os
+import stat
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
 from generator.characters import NOT_TEXT, forbidden_character
+from generator.cli.settings import CommonSettings
 from generator.diagnostics import Diagnostic, Severity, format_path
 
 LineSource = Callable[[str, int], str | None]
@@ -154,3 +157,48 @@ def make_reporter(name: str, line_source: LineSource, color: bool) -> Reporter:
     if name == "json":
         return JsonReporter()
     return TextReporter(line_source, color)
+
+
+def report_diagnostics(settings: CommonSettings, diagnostics: Sequence[Diagnostic]) -> None:
+    """Diagnostics on the command's stderr, by the reporter its --format names."""
+    reporter = make_reporter(settings.output_format, SourceLines().line, settings.color)
+    reporter.report(diagnostics, settings.stderr)
+
+
+# Source excerpts come from designs (at most 16 MiB) and host dumps (at most 64 MiB).
+EXCERPT_SOURCE_LIMIT = 64 * 1024 * 1024
+
+
+class SourceLines:
+    """The lines that diagnostics point at, for the excerpts under them.
+
+    A report's diagnostics come a file at a time, so the last file read is kept: a design with a
+    hundred problems is read once, and a report never holds more than one file. Each report reads
+    afresh (a new SourceLines), so a file edited between two runs in one process shows as it is."""
+
+    def __init__(self) -> None:
+        self._file: str | None = None
+        self._lines: tuple[str, ...] = ()
+
+    def line(self, file: str, line: int) -> str | None:
+        """Line `line` (from 1) of `file`, or None: no such line, or a file not read (see read_source_lines)."""
+        if file != self._file:
+            self._file, self._lines = file, read_source_lines(file)
+        return self._lines[line - 1] if 1 <= line <= len(self._lines) else None
+
+
+def read_source_lines(file: str) -> tuple[str, ...]:
+    """The lines of a regular file, for excerpts under messages; none of anything else (a FIFO,
+    /dev/zero) or of a file past the input limits, which was refused before it was read."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer. (os.open's descriptors are
+        # close-on-exec already.)
+        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > EXCERPT_SOURCE_LIMIT:
+                return ()
+            data = handle.read(EXCERPT_SOURCE_LIMIT)
+    except OSError:
+        return ()
+    # splitlines ends a line at CRLF, CR and LF alike, as YAML does.
+    return tuple(data.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines())

@@ -2,9 +2,10 @@
 
 libyaml (through PyYAML's C parser) turns the text into events; this module
 composes them into plain Python data with YAML 1.2 core-schema scalars
-(`off` and `yes` are strings) and records the line and column of every key
-and value in side tables keyed by the containers. Later stages locate any
-design path lazily, so positions cost nothing until a diagnostic needs one.
+(`off` and `yes` are strings; generator.design.scalars) and records the line
+and column of every key and value in side tables keyed by the containers.
+Later stages locate any design path lazily, so positions cost nothing until a
+diagnostic needs one.
 
 Composing the events here, rather than letting a library build nodes, keeps
 the limits in one place: duplicate keys, nesting depth, alias expansion,
@@ -14,9 +15,7 @@ control characters and unsupported tags are all located errors.
 from __future__ import annotations
 
 import os
-import re
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import yaml
 
 from generator.characters import NOT_TEXT, not_text_message
+from generator.design.scalars import TAG, ScalarRefused, resolve_plain, resolve_tagged
 from generator.diagnostics import DesignPath, Diagnostic, Severity
 from generator.errors import DesignInvalid
 
@@ -55,19 +55,6 @@ def _entry_marks(packed: int) -> tuple[Mark, Mark]:
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
-# YAML 1.2 core schema, for plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_OCT = re.compile(r"^0o[0-7]+$")
-_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_SPECIAL_FLOAT = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}
-_NOT_ONLY_TEXT = frozenset("~nNtTfF-+.0123456789")  # first characters of nulls, bools and numbers
-# Numbers in a design are VLANs, MTUs and milliseconds: a literal this long is a mistake or an
-# attack, and Python refuses to convert decimal integers of more than 4300 digits.
-MAX_NUMBER_LENGTH = 40
-_TAG = "tag:yaml.org,2002:"
 _MERGE = object()  # stands for a plain `<<` key
 _BAD_KEY = object()  # a collection used as a key (reported when found)
 
@@ -264,7 +251,7 @@ class _Composer:
             raise self._raise(mark, f"YAML nesting is deeper than {MAX_DEPTH} levels")
         mapping = isinstance(event, yaml.MappingStartEvent)
         path = _child_path(stack)
-        expected = _TAG + ("map" if mapping else "seq")
+        expected = TAG + ("map" if mapping else "seq")
         if event.tag not in (None, "!", expected):
             self._error(mark, f"unsupported YAML tag '{event.tag}'", path)
         if mapping:
@@ -353,29 +340,13 @@ class _Composer:
         if bad:
             self._error(_mark(event), not_text_message(bad.group()), _child_path(stack))
         tag = event.tag
-        # An explicit `!` (the non-specific tag) makes a scalar text, as YAML 1.2 says.
-        plain = tag is None and event.implicit[0]
-        if not plain and tag in (None, "!", _TAG + "str"):
-            return text
         try:
-            constructed = _resolve_plain(text)
-        except _NumberTooLong:
-            message = f"a number of {len(text)} characters is out of range (at most {MAX_NUMBER_LENGTH})"
-            self._error(_mark(event), message, _child_path(stack))
-            return None
-        if plain:
-            return constructed
-        kinds = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
-        if tag in kinds and type(constructed) is kinds[tag]:
-            return constructed
-        if tag == _TAG + "float" and type(constructed) is int:
-            return float(constructed)
-        self._error(_mark(event), f"unsupported YAML tag '{tag}' for the value '{text}'", _child_path(stack))
-        return text
-
-
-class _NumberTooLong(Exception):
-    """A number literal longer than MAX_NUMBER_LENGTH (caught where its position is known)."""
+            if tag is None and event.implicit[0]:
+                return resolve_plain(text)
+            return resolve_tagged(text, tag)
+        except ScalarRefused as refused:
+            self._error(_mark(event), str(refused), _child_path(stack))
+            return refused.stand_in
 
 
 def _child_path(stack: list[_Frame]) -> DesignPath:
@@ -386,29 +357,3 @@ def _child_path(stack: list[_Frame]) -> DesignPath:
     if isinstance(parent.value, list):
         return (*parent.path, len(parent.value))
     return (*parent.path, parent.key) if isinstance(parent.key, str) else parent.path
-
-
-def _resolve_plain(text: str) -> Any:
-    """A plain scalar under the YAML 1.2 core schema."""
-    if text and text[0] not in _NOT_ONLY_TEXT:
-        return text  # the common case (names, speeds, addresses): no null, bool or number starts so
-    if _NULL.match(text):
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
-    for pattern, convert in _NUMBERS:
-        if pattern.match(text):
-            if len(text) > MAX_NUMBER_LENGTH:
-                raise _NumberTooLong
-            return convert(text)
-    if text.lower() in _SPECIAL_FLOAT:
-        return float(_SPECIAL_FLOAT[text.lower()])
-    return text
-
-
-_NUMBERS: tuple[tuple[re.Pattern[str], Callable[[str], int | float]], ...] = (
-    (_INT, int),
-    (_OCT, lambda text: int(text[2:], 8)),
-    (_HEX, lambda text: int(text[2:], 16)),
-    (_FLOAT, float),
-)

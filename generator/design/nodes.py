@@ -8,17 +8,11 @@ calls ahv-a-1.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the semantic checks import this module, and the pipeline imports them
-    from generator.design.validate import ValidDesign
+from generator.design.names import fold, listed
+from generator.design.validate import ValidDesign
 
 SHOWN_NODE_NAMES = 10  # valid names listed after an unknown --node; more are counted
-
-
-def fold(name: str) -> str:
-    """The form node names are compared in (the duplicate-name check uses the same)."""
-    return name.lower()
 
 
 def design_node_names(designs: Iterable[ValidDesign]) -> list[str]:
@@ -42,10 +36,3 @@ def unknown_nodes_message(wanted: Iterable[str], designs: Sequence[ValidDesign])
         return None
     named = "no node named" if len(unknown) == 1 else "no nodes named"
     return f"{named} {', '.join(unknown)} in the given designs (nodes: {listed(names, SHOWN_NODE_NAMES)})"
-
-
-def listed(names: Sequence[str], shown: int) -> str:
-    """`a, b, c and 1,747 more`: the first `shown` names and how many others."""
-    if len(names) <= shown:
-        return ", ".join(names)
-    return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.design.schema import schema_document
+from generator.design.schema_file import schema_document
 
 REGENERATE = "python -m generator.design.reference docs/design-language.md"
 

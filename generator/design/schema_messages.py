@@ -9,7 +9,6 @@ imported when the fast check in generator.design.schema finds a design invalid.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
 from generator.design.loader import SourceDocument
-from generator.design.schema import FORMAT_CHECKS, schema_document
+from generator.design.schema_file import FORMAT_CHECKS, schema_document
 from generator.diagnostics import DesignPath, Diagnostic
 
 
@@ -42,9 +41,9 @@ _Validator = validators.extend(  # type: ignore[no-untyped-call]  # untyped in j
 )
 
 
-@functools.cache
 def _validator() -> Validator:
-    # Built once per process. The schema itself is checked against the metaschema by the tests.
+    # Built for each design it explains: that costs microseconds, and an invalid design is
+    # explained once. The schema itself is checked against the metaschema by the tests.
     validator: Validator = _Validator(schema_document(), format_checker=_format_checker())
     return validator
 

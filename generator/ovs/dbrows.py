@@ -8,11 +8,11 @@ and what counts is what it holds. A reference to a named row becomes that name
 (Bridge.ports is the set of its ports' names); a reference to a row without a
 name (Port.qos -> QoS) becomes that row's own columns, so that a lost QoS shows.
 
-Values keep their types: an integer stays an integer, a set of integers a
-frozenset of them, a map an OvsMap. The database may come from a host's backup,
-so its strings are untrusted: every difference is shown through
-`hoststate.shown`, and names and keys through the same plain-text rules as a
-host dump.
+Values keep their types (generator.ovs.cells): an integer stays an integer, a set
+of integers a frozenset of them, a map an OvsMap. The database may come from a
+host's backup, so its strings are untrusted: every difference is shown through
+`untrusted_text.shown`, and names and keys through the same plain-text rules as
+a host dump.
 """
 
 from __future__ import annotations
@@ -23,71 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.design.resolve import natural_key
-from generator.diagnostics import Diagnostic
 from generator.errors import DumpInvalid
-from generator.ovs.hostdump import ColumnType, column_type, plain_text, shown
+from generator.ovs.cells import Absent, OvsMap, atom_order, plain_atom, typed_value
+from generator.ovs.columns import VSWITCHD_COLUMNS, BaseType, ColumnType, column_type
 from generator.ovs.state import managed_columns
+from generator.ovs.untrusted_text import plain_text, shown
 
 ROOT = "Open_vSwitch"
 ROOT_KEY = (ROOT, "")
 
-# Columns ovs-vswitchd (or ovs-ctl at start) writes to report what it sees, which the
-# schema does not flag `ephemeral` (those it flags are left out too). A rehearsal has no
-# ovs-vswitchd, and a rebuilt row loses them on a host until ovs-vswitchd writes them again:
-# they are status, not configuration. next_cfg counts reconfiguration requests (each ovs-vsctl
-# that waits for ovs-vswitchd bumps it); it is not a setting either.
-VSWITCHD_COLUMNS: Mapping[str, frozenset[str]] = {
-    "Open_vSwitch": frozenset(
-        {"cur_cfg", "next_cfg", "dpdk_initialized", "dpdk_version", "datapath_types", "iface_types", "statistics"}
-    ),
-    "Bridge": frozenset({"datapath_id", "datapath_version", "status", "rstp_status"}),
-    "Port": frozenset(
-        {"bond_active_slave", "bond_active_member", "status", "statistics", "rstp_status", "rstp_statistics"}
-    ),
-    "Interface": frozenset(
-        {
-            "ofport",
-            "ifindex",
-            "mac_in_use",
-            "admin_state",
-            "link_state",
-            "link_resets",
-            "link_speed",
-            "duplex",
-            "mtu",
-            "error",
-            "lacp_current",
-            "statistics",
-            "status",
-            "bfd_status",
-            "cfm_fault",
-            "cfm_fault_status",
-            "cfm_remote_mpids",
-            "cfm_remote_opstate",
-            "cfm_health",
-            "cfm_flap_count",
-        }
-    ),
-    "Mirror": frozenset({"statistics"}),
-    "Controller": frozenset({"is_connected", "role", "status"}),
-    "Manager": frozenset({"is_connected", "status"}),
-}
-
 MAX_SHOWN_DIFFERENCES = 40  # a plan gone wrong on a big host should not bury the first lines
-
-
-@dataclass(frozen=True)
-class OvsMap:
-    """A map column's value: its (key, value) pairs, sorted by key."""
-
-    pairs: tuple[tuple[object, object], ...]
-
-    def get(self, key: object) -> object:
-        return next((value for found, value in self.pairs if found == key), _ABSENT)
-
-    @property
-    def keys(self) -> list[object]:
-        return [key for key, _ in self.pairs]
 
 
 @dataclass(frozen=True)
@@ -97,15 +42,6 @@ class Nested:
     table: str
     cells: tuple[tuple[str, object], ...]
 
-
-class _Absent:
-    """A map key the map does not have (differs from any value the key could have)."""
-
-    def __repr__(self) -> str:
-        return "absent"
-
-
-_ABSENT = _Absent()
 
 Key = tuple[str, str]  # (table, name); the Open_vSwitch root row is (ROOT, "")
 Row = dict[str, object]
@@ -131,7 +67,7 @@ def schema_tables(schema: object, source: str) -> dict[str, Table]:
         tables = schema["tables"]  # type: ignore[index]
         return {name: _table(name, spec) for name, spec in tables.items()}
     except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise _refused(source, f"the database's schema cannot be read: {shown(str(error))}") from None
+        raise DumpInvalid.at(source, 1, 1, f"the database's schema cannot be read: {shown(str(error))}") from None
 
 
 def _table(name: str, spec: Any) -> Table:
@@ -168,7 +104,8 @@ def _raw_tables(dump: str, source: str) -> dict[str, dict[str, dict[str, Any]]]:
             rows = [dict(zip(headings, cells, strict=True)) for cells in table["data"]]
             found[name] = {row["_uuid"][1]: row for row in rows}
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
-            raise _refused(source, f"line {number} is not ovsdb-client dump output: {shown(str(error))}") from None
+            message = f"line {number} is not ovsdb-client dump output: {shown(str(error))}"
+            raise DumpInvalid.at(source, 1, 1, message) from None
     return found
 
 
@@ -207,28 +144,18 @@ class _Resolver:
                 column: self._value(raw[column], kind, seen) for column, kind in table.columns.items() if column in raw
             }
         except (ValueError, TypeError, IndexError) as error:
-            raise _refused(self.source, f"a {table.name} row cannot be read: {shown(str(error))}") from None
+            message = f"a {table.name} row cannot be read: {shown(str(error))}"
+            raise DumpInvalid.at(self.source, 1, 1, message) from None
 
     def _value(self, cell: Any, kind: ColumnType, seen: frozenset[str]) -> object:
-        if kind.value is not None:
-            if not (isinstance(cell, list) and len(cell) == 2 and cell[0] == "map"):
-                raise ValueError(f"{shown(cell)} is not a map")
-            value_type = kind.value
-            pairs = [(self._atom(k, kind, seen), self._atom(v, ColumnType(value_type), seen)) for k, v in cell[1]]
-            return OvsMap(tuple(sorted(pairs, key=lambda pair: _order(pair[0]))))
-        atoms = cell[1] if isinstance(cell, list) and len(cell) == 2 and cell[0] == "set" else [cell]
-        values = [self._atom(atom, kind, seen) for atom in atoms]
-        if kind.max == 1:  # a scalar, or an optional value: the atom itself, or None when empty
-            return values[0] if values else None
-        return frozenset(values)
+        return typed_value(cell, kind, lambda atom, base: self._atom(atom, base, seen))
 
-    def _atom(self, atom: Any, kind: ColumnType, seen: frozenset[str]) -> object:
-        if kind.key.kind != "uuid":
-            if isinstance(atom, list):
-                raise ValueError(f"{shown(atom)} is not an atom")
-            return atom
-        uuid = atom[1]
-        table = kind.key.ref_table or self.table_of.get(uuid) or ""
+    def _atom(self, atom: Any, base: BaseType, seen: frozenset[str]) -> object:
+        """An atom's value: a reference to a named row that name, to a row without one that row."""
+        if base.kind != "uuid":
+            return plain_atom(atom)
+        uuid = atom[1]  # not checked: the server that dumped it did
+        table = base.ref_table or self.table_of.get(uuid) or ""
         target = self.tables.get(table)
         row = self.raw.get(table, {}).get(uuid)
         if target is None or row is None:
@@ -242,18 +169,6 @@ class _Resolver:
 
 def _nonempty(row: Row) -> tuple[tuple[str, object], ...]:
     return tuple((column, value) for column, value in sorted(row.items()) if value not in (None, frozenset()))
-
-
-def _order(value: object) -> tuple[bool, float | str]:
-    """Sorts atoms of one column: numbers (booleans too) by value, then anything else by its text
-    (a column's atoms have one type, but a malformed dump may mix them)."""
-    if isinstance(value, int | float):
-        return (False, value)
-    return (True, str(value))
-
-
-def _refused(source: str, message: str) -> DumpInvalid:
-    return DumpInvalid([Diagnostic(source, 1, 1, (), message)])
 
 
 # --- what the database should hold ---------------------------------------------------
@@ -346,7 +261,7 @@ def _merge_map(start: object, reference: OvsMap, keys: set[str]) -> OvsMap:
         (key, value) for key, value in (start.pairs if isinstance(start, OvsMap) else ()) if key not in keys
     ]
     managed: list[tuple[object, object]] = [(key, value) for key, value in reference.pairs if key in keys]
-    return OvsMap(tuple(sorted(kept + managed, key=lambda pair: _order(pair[0]))))
+    return OvsMap(tuple(sorted(kept + managed, key=lambda pair: atom_order(pair[0]))))
 
 
 # --- how they differ ------------------------------------------------------------------
@@ -394,7 +309,7 @@ def _row_differences(label: str, want: Row, have: Row) -> list[str]:
 
 
 def _map_differences(label: str, want: OvsMap, have: OvsMap) -> list[str]:
-    keys = sorted({*want.keys, *have.keys}, key=_order)
+    keys = sorted({*want.keys, *have.keys}, key=atom_order)
     return [
         f"{label}:{_map_key(key)}: expected {format_value(want.get(key))}, database {format_value(have.get(key))}"
         for key in keys
@@ -422,14 +337,14 @@ def _map_key(key: object) -> str:
 
 def format_value(value: object, limit: int = 200) -> str:
     """A value as a difference shows it: numbers and booleans as OVSDB writes them, strings
-    quoted (hoststate.shown), sets in [], maps and nested rows in {}; cut at `limit` characters."""
+    quoted (untrusted_text.shown), sets in [], maps and nested rows in {}; cut at `limit` characters."""
     text = _format(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _format(value: object) -> str:
     if isinstance(value, frozenset):
-        return "[" + ", ".join(_format(item) for item in sorted(value, key=_order)) + "]"
+        return "[" + ", ".join(_format(item) for item in sorted(value, key=atom_order)) + "]"
     if isinstance(value, OvsMap):
         return "{" + ", ".join(f"{_map_key(key)}={_format(item)}" for key, item in value.pairs) + "}"
     if isinstance(value, Nested):
@@ -438,7 +353,7 @@ def _format(value: object) -> str:
 
 
 def _format_atom(value: object) -> str:
-    if value is None or isinstance(value, _Absent):
+    if value is None or isinstance(value, Absent):
         return "empty" if value is None else "absent"
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -196,18 +196,9 @@ EMPTY = OvsState((), (), ())
 
 
 def node_state(design: Design, layout: NodeLayout) -> OvsState:
-    """The node's intended state; ifcfg and apply.sh ask for it one after the other, so the
-    last answer is kept (by identity: hashing a frozen design would read all of it)."""
-    global _LAST  # noqa: PLW0603
-    if _LAST is None or _LAST[0] is not design or _LAST[1] is not layout:
-        _LAST = (design, layout, _node_state(design, layout))
-    return _LAST[2]
-
-
-_LAST: tuple[Design, NodeLayout, OvsState] | None = None
-
-
-def _node_state(design: Design, layout: NodeLayout) -> OvsState:
+    """The state the design wants for the node: every bridge with its own port, uplinks and
+    internal ports. Renderers ask their node's context (generator.render.context), which
+    works it out once for all of them."""
     ports: list[PortState] = []
     interfaces: list[InterfaceState] = []
     host = design.host

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from generator.design.model import Design, Nic
 from generator.design.resolve import NodeLayout
 from generator.ovs.commands import bond_options, cell_arguments
-from generator.ovs.state import OWNER_KEY, OWNER_VALUE, Columns, OvsState, PortState, node_state
+from generator.ovs.state import OWNER_KEY, OWNER_VALUE, Columns, OvsState, PortState
+from generator.render.context import NodeContext
 from generator.render.files import OutputFile
-from generator.render.templating import header_comment, macro
+from generator.render.templating import macro
 
 Settings = list[tuple[str, str]]
 
@@ -26,18 +27,15 @@ _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 FOLDER = "network-scripts"
 
 
-def render_ifcfg(
-    design: Design, layout: NodeLayout, node_folder: str, state: OvsState | None = None
-) -> list[OutputFile]:
-    """The node's ifcfg files, from its design's state, or from `state`: the design's state with
-    what a host has in the columns no design manages (generator.changes.steps.carry_over), so that the
-    files a plan from a host dump installs keep what change.sh kept."""
-    state = state if state is not None else node_state(design, layout)
-    header = header_comment(design.name, layout.node.name)
-    folder = f"{node_folder}/{FOLDER}"
+def render_ifcfg(context: NodeContext) -> list[OutputFile]:
+    """The node's ifcfg files, from its context's OVS state: the design's, or for a plan from a
+    host dump the design's with what the host has in the columns no design manages
+    (generator.changes.plan_states.carry_over), so that the files the plan installs keep what
+    change.sh kept."""
+    folder = f"{context.folder}/{FOLDER}"
     return [
-        OutputFile(f"{folder}/ifcfg-{device}", _text(header, summary, settings))
-        for device, summary, settings in _devices(design, layout, state)
+        OutputFile(f"{folder}/ifcfg-{device}", _text(context.header, summary, settings))
+        for device, summary, settings in _devices(context.design, context.layout, context.state)
     ]
 
 

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from generator.design.model import Design, InternalNetwork, Network, Portgroup
-from generator.design.resolve import NodeLayout
+from generator.design.model import InternalNetwork, Network, Portgroup
+from generator.render.context import NodeContext
 from generator.render.files import OutputFile
-from generator.render.templating import header_comment, template
+from generator.render.templating import template
 
 FOLDER = "libvirt"
 
 
-def render_libvirt(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
-    folder = f"{node_folder}/{FOLDER}"
-    header = header_comment(design.name, layout.node.name)
+def render_libvirt(context: NodeContext) -> list[OutputFile]:
+    """The node's libvirt network XML files and the define.sh that installs them."""
+    design, header = context.design, context.header
+    folder = f"{context.folder}/{FOLDER}"
     files = [
         OutputFile(f"{folder}/{network.name}.xml", _xml(header, _ovs_network_xml(network)))
         for network in design.networks
@@ -28,7 +29,7 @@ def render_libvirt(design: Design, layout: NodeLayout, node_folder: str) -> list
     ]
     names = [network.name for network in design.networks] + [network.name for network in design.internal_networks]
     purpose = (
-        f"Defines the libvirt networks of node {layout.node.name} from the XML files beside this",
+        f"Defines the libvirt networks of node {context.name} from the XML files beside this",
         "script, marks them autostart and starts those not running. Safe to run again.",
     )
     script = virsh_script(header=header, script="define.sh", purpose=purpose, networks=names)

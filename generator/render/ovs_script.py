@@ -12,31 +12,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.design.model import Design
-from generator.design.resolve import NodeLayout, natural_key
+from generator.design.resolve import natural_key
 from generator.ovs.commands import Command, Expectation, converge, expectations
-from generator.ovs.state import OvsState, node_state
+from generator.ovs.state import OvsState
+from generator.render.context import NodeContext
 from generator.render.files import OutputFile
-from generator.render.templating import header_comment, template
+from generator.render.templating import template
 
 FOLDER = "ovs"
 
 
-def render_apply_script(design: Design, layout: NodeLayout, node_folder: str) -> list[OutputFile]:
-    state = node_state(design, layout)
+def render_apply_script(context: NodeContext) -> list[OutputFile]:
+    """ovs/apply.sh of the node, from its context's OVS state."""
+    node, state = context.name, context.state
     text = ovs_script(
-        header=header_comment(design.name, layout.node.name),
+        header=context.header,
         script="apply.sh",
-        node=layout.node.name,
+        node=node,
         purpose=(
-            f"Brings the Open vSwitch configuration of node {layout.node.name} to the design in one",
+            f"Brings the Open vSwitch configuration of node {node} to the design in one",
             "atomic ovs-vsctl transaction. Safe to run again: a second run finds nothing to do.",
         ),
         commands=converge(state),
         nics=uplink_nics(state),
         expected=expectations(state),
     )
-    return [OutputFile(f"{node_folder}/{FOLDER}/apply.sh", text, executable=True)]
+    return [OutputFile(f"{context.folder}/{FOLDER}/apply.sh", text, executable=True)]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from urllib.parse import quote
 
 from generator.design.model import DEFAULT_MTU, Design, Network, Uplinks
 from generator.design.resolve import NodeLayout
+from generator.render.context import DesignContext, NodeContext
 from generator.render.files import OutputFile
-from generator.render.switch_side import NicRow, NodeSheet, carried_on, node_sheet, vlan_ranges
+from generator.render.switch_side import NicRow, NodeSheet, node_sheet, vlan_ranges
 from generator.render.templating import MarkdownText, header_comment, markdown_text, template
 from generator.render.wiring import render_wiring_svg
 
@@ -68,17 +69,17 @@ NODE_FILES = ("build-sheet.md", "build-sheet.html", "wiring.svg")
 DESIGN_FILES = ("build-sheet.csv", "index.md")
 
 
-def render_node_sheets(design: Design, layout: NodeLayout, folder: str) -> list[OutputFile]:
-    sheet = node_sheet(design, layout)
-    header = header_comment(design.name, layout.node.name)
-    sections = node_sections(sheet)
-    title = f"Build sheet: {layout.node.name}"
-    subtitle = f"Design {design.name}"  # the file name is in the header comment only: renames stay quiet
+def render_node_sheets(context: NodeContext) -> list[OutputFile]:
+    """The node's build sheet in Markdown and printable HTML, and its wiring diagram."""
+    sheet, header = context.sheet, context.header
+    title = f"Build sheet: {context.name}"
+    subtitle = f"Design {context.design.name}"  # the file name is in the header comment only: renames stay quiet
     svg = render_wiring_svg(sheet, header)
-    context = {"header": header, "title": title, "subtitle": subtitle, "sections": sections}
+    page = {"header": header, "title": title, "subtitle": subtitle, "sections": node_sections(sheet)}
+    folder = context.folder
     return [
-        OutputFile(f"{folder}/build-sheet.md", template("build-sheet.md.j2").render(**context)),
-        OutputFile(f"{folder}/build-sheet.html", template("build-sheet.html.j2").render(**context, svg=svg)),
+        OutputFile(f"{folder}/build-sheet.md", template("build-sheet.md.j2").render(**page)),
+        OutputFile(f"{folder}/build-sheet.html", template("build-sheet.html.j2").render(**page, svg=svg)),
         OutputFile(f"{folder}/wiring.svg", svg),
     ]
 
@@ -210,14 +211,15 @@ def _show_healthy(sheet: NodeSheet) -> str:
     return "; ".join(parts) + "."
 
 
-def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: str) -> list[OutputFile]:
+def render_design_sheets(shared: DesignContext, layouts: tuple[NodeLayout, ...], root: str) -> list[OutputFile]:
     """The fleet CSV and the index; both always cover every node of the design."""
-    sheets = [node_sheet(design, layout) for layout in layouts]
+    design = shared.design
+    sheets = [node_sheet(design, layout, shared.carried) for layout in layouts]
     index = template("index.md.j2").render(
         header=header_comment(design.name, None),
         title=f"Design {design.name}",
         subtitle=f"{len(layouts)} node(s); each has a build sheet, a printable page and a wiring diagram.",
-        sections=design_sections(design, layouts),
+        sections=design_sections(shared, layouts),
     )
     return [
         OutputFile(f"{root}/build-sheet.csv", _csv(sheets)),
@@ -225,7 +227,8 @@ def render_design_sheets(design: Design, layouts: tuple[NodeLayout, ...], root: 
     ]
 
 
-def design_sections(design: Design, layouts: tuple[NodeLayout, ...]) -> list[Section]:
+def design_sections(shared: DesignContext, layouts: tuple[NodeLayout, ...]) -> list[Section]:
+    design = shared.design
     host = design.host
     host_rows = (
         ("Host bridge", host.bridge),
@@ -237,7 +240,7 @@ def design_sections(design: Design, layouts: tuple[NodeLayout, ...]) -> list[Sec
     )
     sections = [
         Section("Host", Table(("Setting", "Value"), host_rows)),
-        Section("Bridges", Table(("Bridge", "Uplinks", "Bond", "MTU", "Carries"), tuple(_bridge_rows(design)))),
+        Section("Bridges", Table(("Bridge", "Uplinks", "Bond", "MTU", "Carries"), tuple(_bridge_rows(shared)))),
     ]
     if design.internal_ports:
         rows = tuple(
@@ -251,10 +254,10 @@ def design_sections(design: Design, layouts: tuple[NodeLayout, ...]) -> list[Sec
     return sections
 
 
-def _bridge_rows(design: Design) -> list[tuple[str, ...]]:
+def _bridge_rows(shared: DesignContext) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
-    for bridge in design.bridges:
-        carried = carried_on(design, bridge.name)
+    for bridge in shared.design.bridges:
+        carried = shared.carried[bridge.name]
         tagged = vlan_ranges(tuple(vlan for item in carried for vlan in item.vlans))
         untagged = ", ".join(item.name for item in carried if not item.vlans)
         carries = "; ".join(

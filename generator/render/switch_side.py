@@ -10,6 +10,7 @@ renderers of the Markdown, HTML, CSV and SVG sheets all read this model.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.design.model import DEFAULT_MTU, Bridge, Design, Nic
@@ -23,6 +24,10 @@ class Carried:
     kind: str  # "host", "internal port", "network" or "portgroup"
     name: str
     vlans: tuple[int, ...]  # empty: untagged
+
+
+# Per bridge of a design, what it carries (carried_on): the same for every node of the design.
+CarriedByBridge = Mapping[str, tuple[Carried, ...]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class NodeSheet:
     design: Design
     layout: NodeLayout
     rows: tuple[NicRow, ...]  # every NIC of the inventory, in natural order
+    carried: CarriedByBridge  # what each bridge of the design carries (carried_by_bridge)
 
     @property
     def cabled(self) -> tuple[NicRow, ...]:
@@ -93,21 +99,6 @@ def vlan_ranges(vlans: tuple[int, ...]) -> str:
 
 def carried_on(design: Design, bridge: str) -> tuple[Carried, ...]:
     """Everything that sends traffic over `bridge`'s uplinks, host first."""
-    # The same for every node: worked out once per design and bridge (sheets ask ~10 times a node).
-    global _CARRIED  # noqa: PLW0603
-    if _CARRIED is None or _CARRIED[0] is not design:
-        _CARRIED = (design, {})
-    known = _CARRIED[1]
-    if bridge not in known:
-        known[bridge] = _carried_on(design, bridge)
-    return known[bridge]
-
-
-# The design (compared by identity: hashing a frozen design would read every node) and its answers.
-_CARRIED: tuple[Design, dict[str, tuple[Carried, ...]]] | None = None
-
-
-def _carried_on(design: Design, bridge: str) -> tuple[Carried, ...]:
     found: list[Carried] = []
     host = design.host
     if host.bridge == bridge:
@@ -128,9 +119,14 @@ def _carried_on(design: Design, bridge: str) -> tuple[Carried, ...]:
     return tuple(found)
 
 
-def switch_port(design: Design, uplinks: BridgeUplinks) -> SwitchPort:
+def carried_by_bridge(design: Design) -> dict[str, tuple[Carried, ...]]:
+    """What each bridge of the design carries (carried_on), worked out once for all its nodes."""
+    return {bridge.name: carried_on(design, bridge.name) for bridge in design.bridges}
+
+
+def switch_port(design: Design, uplinks: BridgeUplinks, carried: tuple[Carried, ...]) -> SwitchPort:
+    """The switch port each NIC of `uplinks` needs, given what their bridge carries (carried_on)."""
     bridge = uplinks.bridge
-    carried = carried_on(design, bridge.name)
     tagged = tuple(sorted({vlan for item in carried for vlan in item.vlans}))
     untagged = tuple(item.name for item in carried if not item.vlans)
     spec = bridge.uplinks
@@ -168,9 +164,11 @@ def _link_mtu(design: Design, bridge: Bridge) -> int:
     return mtu
 
 
-def node_sheet(design: Design, layout: NodeLayout) -> NodeSheet:
+def node_sheet(design: Design, layout: NodeLayout, carried: CarriedByBridge) -> NodeSheet:
+    """The node's build-sheet facts; `carried`: what each bridge of the design carries (carried_by_bridge)."""
     rows: list[NicRow] = []
-    ports = [(uplinks, switch_port(design, uplinks)) for uplinks in layout.uplinks]  # one per bridge, not per NIC
+    # One switch port per bridge, not per NIC.
+    ports = [(uplinks, switch_port(design, uplinks, carried[uplinks.bridge.name])) for uplinks in layout.uplinks]
     for nic in sorted(layout.node.nics, key=lambda n: natural_key(n.name)):
         cabled = next(((u, port) for u, port in ports if nic in u.nics), None)
         if cabled is None:
@@ -179,4 +177,4 @@ def node_sheet(design: Design, layout: NodeLayout) -> NodeSheet:
         uplinks, port = cabled
         bond = uplinks.bridge.bond_name if uplinks.is_bond else None
         rows.append(NicRow(nic, uplinks.bridge.name, bond, port))
-    return NodeSheet(design, layout, tuple(rows))
+    return NodeSheet(design, layout, tuple(rows), carried)

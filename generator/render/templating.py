@@ -11,9 +11,9 @@ from typing import Protocol
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 
-from generator import cache
 from generator.characters import forbidden_character
 from generator.resources import templates_dir
+from generator.speed import cache
 
 
 @functools.cache
@@ -153,6 +153,8 @@ def _escape(cell: object) -> str:
     )
 
 
+# Kept per name (a handful of templates): every node asks for the same ones, and even a cached
+# Environment.get_template costs a loader lookup and a lock each time.
 @functools.cache
 def template(name: str) -> Template:
     return environment().get_template(name)

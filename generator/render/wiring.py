@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from generator.design.model import DEFAULT_MTU, Bridge
 from generator.design.resolve import BridgeUplinks
-from generator.render.switch_side import Carried, NodeSheet, carried_on, vlan_ranges
+from generator.render.switch_side import Carried, NodeSheet, vlan_ranges
 
 SVG_NS = "http://www.w3.org/2000/svg"
 CHAR_WIDTH = 7.2  # 12px monospace
@@ -123,7 +123,7 @@ def layout_diagram(sheet: NodeSheet) -> Diagram:
     """Place the boxes: one band per bridge, NICs and carried items centred on it."""
     design = sheet.design
     carried = {
-        bridge.name: [(item, _carried_lines(item, sheet)) for item in carried_on(design, bridge.name)]
+        bridge.name: [(item, _carried_lines(item, sheet)) for item in sheet.carried[bridge.name]]
         for bridge in design.bridges
     }
     widths = _column_widths(sheet, carried)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.changes.rehearse import PrivateOvsdb
+from generator.changes.rehearse_ovsdb import PrivateOvsdb
 
 
 @dataclass

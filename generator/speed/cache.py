@@ -9,14 +9,17 @@ start. Set OVSGEN_CACHE_DIR to an empty string to turn the cache off.
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from pathlib import Path
 
 
-@functools.cache
 def cache_dir() -> Path | None:
+    """The cache folder, made if need be, or None when there is none to write to.
+
+    Asked afresh each time (a few times per process): the environment decides, and a
+    test or a long-lived caller that changes OVSGEN_CACHE_DIR is never served an old answer.
+    """
     configured = os.environ.get("OVSGEN_CACHE_DIR")
     if configured == "":
         return None
