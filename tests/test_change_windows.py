@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from generator.changes.files import render_plan
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.changes.plan_folder import render_plan
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.hostdump import load_dump
 from generator.render.kinds import render_design

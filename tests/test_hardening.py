@@ -251,8 +251,8 @@ def test_apply_never_runs_a_tool_found_on_path(rendered_tree: Path, ovsdb: Ovsdb
 
 @pytest.mark.consumer
 def test_dry_runs_write_nothing_to_the_database(ovsdb: Ovsdb, tmp_path: Path) -> None:
-    from generator.changes.files import render_plan
     from generator.changes.node_changes import plan_designs
+    from generator.changes.plan_folder import render_plan
     from generator.design.validate import validate_file
 
     changes = Path(__file__).resolve().parent / "designs" / "changes"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator.changes.files import describe_files, describe_networks, render_plan
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host, without_header
+from generator.changes.plan_folder import describe_files, describe_networks, render_plan
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.state import EMPTY, OvsState, node_state
 from generator.render.kinds import render_design

@@ -1,4 +1,4 @@
-"""The files of a plan (generator.changes.files, ifcfg_plan and libvirt.plan_script), read
+"""The files of a plan (generator.changes.plan_folder, ifcfg_plan and libvirt.plan_script), read
 in-process: which files a node's plan holds, and what each script was told (its header, the
 host it insists on, its steps from which file to which). tests/test_layer_rollback.py runs the
 same scripts against a folder of ifcfg files and `virsh -c test:///default`.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.changes.files import DESIGN_PLAN_HINT, render_plan
 from generator.changes.node_changes import NodeChange, plan_designs
+from generator.changes.plan_folder import DESIGN_PLAN_HINT, render_plan
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.state import Columns, OvsState, node_state
 from generator.render import libvirt

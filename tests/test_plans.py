@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.changes.files import render_plan
 from generator.changes.node_changes import plan_designs, plan_from_host
+from generator.changes.plan_folder import render_plan
 from generator.changes.rehearse import rehearse
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.hostdump import load_dump

@@ -900,8 +900,8 @@ def test_a_definition_is_compared_without_what_libvirt_makes_up() -> None:
 def libvirt_plan(
     tmp_path: Path, old: ValidDesign, new: ValidDesign, node: str = "kvm-s-1"
 ) -> tuple[NodeChange, rehearse_libvirt.LibvirtPlan]:
-    from generator.changes.files import render_plan
     from generator.changes.node_changes import plan_designs
+    from generator.changes.plan_folder import render_plan
 
     (change,) = plan_designs(old, new, (node,))
     files = render_plan([change], "rehearsal")

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.changes import rehearse as rehearsal
-from generator.changes.files import render_plan
 from generator.changes.node_changes import plan_designs, plan_from_host
 from generator.changes.node_plan import Scope
+from generator.changes.plan_folder import render_plan
 from generator.changes.rehearse import rehearse
 from generator.changes.rehearse_ovsdb import find_tools
 from generator.changes.steps import plan_node
@@ -491,8 +491,8 @@ def test_expected_states_are_not_heredocs_even_for_values_never_allowed(
 
 
 def render_plan_script(plan: Any, name: str) -> str:
-    from generator.changes.files import _script
     from generator.changes.node_changes import NodeChange
+    from generator.changes.plan_folder import _script
 
     return _script(NodeChange(plan.node, "changed", plan, plan, (), ()), plan, "test", name, "the test").text
 

@@ -9,7 +9,7 @@ Where things are:
   node_changes   what changes on each node (NodeChange: OVS steps, files, networks, switch ports)
   node_groups    nodes whose changes are identical: one section of a plan or a diff
   switchports    the switch side of a change
-  files          the plan folder's files (host_files: its ifcfg layer)
+  plan_folder    the plan folder's files and scripts (plan_host_files: its ifcfg layer)
   diff_report    `ovsgen diff`'s Markdown report
   rehearse       `ovsgen rehearse`, with rehearse_ovsdb (the private server and its tools),
                  rehearse_start (what it may start from), rehearse_libvirt, rehearse_report

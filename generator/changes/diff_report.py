@@ -20,9 +20,9 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from generator.changes.files import describe_files, describe_networks
 from generator.changes.node_changes import NodeChange, plan_designs, without_header
 from generator.changes.node_groups import NodeGroup, change_key, group_changes
+from generator.changes.plan_folder import describe_files, describe_networks
 from generator.design.validate import ValidDesign
 from generator.render.files import OutputFile
 from generator.render.kinds import KINDS, render_design

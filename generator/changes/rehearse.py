@@ -28,8 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.changes.files import render_plan
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.changes.plan_folder import render_plan
 from generator.changes.rehearse_libvirt import LibvirtPlan, rehearse_networks
 from generator.changes.rehearse_ovsdb import PrivateOvsdb, Tools, find_tools, private_ovsdb
 from generator.changes.rehearse_report import Report, Step

@@ -13,9 +13,9 @@ from pathlib import Path, PurePosixPath
 from typing import NoReturn, TextIO
 
 from generator.changes.diff_report import design_diff, render_diff_report
-from generator.changes.files import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
-from generator.changes.host_files import BACKUP, NEW, OLD
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
+from generator.changes.plan_folder import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
+from generator.changes.plan_host_files import BACKUP, NEW, OLD
 from generator.changes.rehearse import rehearse
 from generator.changes.rehearse_start import dump_not_database, is_database_file, not_a_start
 from generator.cli.change_settings import DiffSettings, PlanSettings, RehearseSettings
@@ -41,7 +41,7 @@ def _write_plan(settings: PlanSettings, changes: list[NodeChange], source: str) 
     return EXIT_OK
 
 
-# What a plan folder holds (generator.changes.files writes it): plan.md, and per node folder
+# What a plan folder holds (generator.changes.plan_folder writes it): plan.md, and per node folder
 # its scripts and the folders of a layer's new and old files. Backups (*.backup) are made on the
 # host by the scripts themselves, and rollback needs them: a plan folder holding one is never replaced.
 PLAN_SUMMARY = "plan.md"

@@ -4,7 +4,7 @@ The transaction uses --may-exist for what it creates and then sets (or clears)
 every managed column explicitly, so a second run converges. The script also
 carries the expected value of every managed setting; it compares them with
 the database before (nothing to do?) and after (did it hold?) applying.
-The same template renders change plans (generator.changes.files).
+The same template renders change plans (generator.changes.plan_folder).
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ changes are identical share one section (generator.changes.node_groups.group_cha
 
 from __future__ import annotations
 
-from generator.changes.host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
 from generator.changes.node_changes import FileChange, NodeChange
 from generator.changes.node_groups import group_changes
 from generator.changes.node_plan import NodePlan
+from generator.changes.plan_host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
 from generator.render.files import OutputFile
 from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
