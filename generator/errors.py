@@ -1,9 +1,9 @@
 """The one exception hierarchy of ovsgen.
 
 Every error a person can cause or fix (a design, a host's dump, an output folder,
-a missing tool) is an OvsgenError; the command line maps each kind to its exit
-status in one place (generator.cli.exits) and formats it only through the
-reporter. Anything else that escapes is a bug.
+a missing tool) is an OvsgenError. The command line turns each into its exit status
+in one place (generator.cli.exits; generator.cli.entry handles signals) and formats
+it only through the reporter. Anything else that escapes is a bug.
 """
 
 from __future__ import annotations

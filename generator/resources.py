@@ -2,7 +2,7 @@
 
 The wheel ships them inside the package (`generator/templates`,
 `generator/schemas`, see pyproject.toml); a checkout or an editable install
-keeps them at the top of the repository, as the layout in SPEC section 1 asks.
+keeps them at the top of the repository, where reviewers find them.
 """
 
 from __future__ import annotations

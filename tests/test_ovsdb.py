@@ -1,4 +1,4 @@
-"""apply.sh and the ifcfg files against a real, private ovsdb-server (SPEC 4.1, 4.2, 6)."""
+"""apply.sh and the ifcfg files against a real, private ovsdb-server."""
 
 from __future__ import annotations
 

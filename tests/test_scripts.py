@@ -1,4 +1,4 @@
-"""Every generated script through bash -n and shellcheck (SPEC 4.2, 4.3, 6)."""
+"""Every generated script through bash -n and shellcheck."""
 
 from __future__ import annotations
 

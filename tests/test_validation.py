@@ -1,4 +1,4 @@
-"""One test per validation rule of SPEC section 3: exact message, line and column."""
+"""One test per validation rule (docs/errors.md): exact message, line and column."""
 
 from __future__ import annotations
 

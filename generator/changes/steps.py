@@ -4,7 +4,9 @@ A plan compares a starting state (an old design's, or a host dump's) with a
 target state and lists each change in plain words with the ovs-vsctl
 commands that make it (a NodePlan, generator.changes.node_plan): bridges
 removed, ports removed, bridges added, bridges marked, then ports added,
-changed or rebuilt.
+changed or rebuilt. That is the order plan.md lists the steps in; their commands
+run in one transaction, sorted by generator.changes.node_plan.phase (port deletions
+first).
 
 Removing is explicit: only ports and bridges named as removable (managed by
 the old design, or pruned on request) are deleted, never a VM's tap, never a

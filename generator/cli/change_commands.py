@@ -41,9 +41,10 @@ def _write_plan(settings: PlanSettings, changes: list[NodeChange], source: str) 
     return EXIT_OK
 
 
-# What a plan folder holds (generator.changes.plan_folder writes it): plan.md, and per node folder
-# its scripts and the folders of a layer's new and old files. Backups (*.backup) are made on the
-# host by the scripts themselves, and rollback needs them: a plan folder holding one is never replaced.
+# What a plan folder holds (generator.changes.plan_folder renders it, output.whole_folder replaces
+# it): plan.md, and per node folder its scripts and the folders of a layer's new and old files.
+# Backups (*.backup) are made on the host by the scripts themselves, and rollback needs them: a
+# plan folder holding one is never replaced.
 PLAN_SUMMARY = "plan.md"
 PLAN_SCRIPTS = ("change.sh", "rollback.sh", "ifcfg-*.sh", "libvirt-*.sh")
 PLAN_LAYER_FOLDERS = frozenset({NEW, OLD, LIBVIRT_NEW, LIBVIRT_OLD})

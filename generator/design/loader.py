@@ -1,4 +1,4 @@
-"""Stage 1: read a design file into plain data, keeping where every node came from.
+"""Read a design file into plain data, keeping where every node came from.
 
 libyaml (through PyYAML's C parser) turns the text into events; this module
 composes them into plain Python data with YAML 1.2 core-schema scalars
@@ -61,7 +61,7 @@ _BAD_KEY = object()  # a collection used as a key (reported when found)
 
 @dataclass(frozen=True)
 class SourceDocument:
-    """A loaded design: its plain data, its text, and where each key and value was written."""
+    """A loaded design: its file name, its plain data, and where each key and value was written."""
 
     file: str
     data: Any

@@ -1,4 +1,4 @@
-"""Stage 3: the typed design, built from data the schema has already accepted.
+"""The typed design, built from data the schema has already accepted.
 
 The schema is the single statement of what is allowed; this module only gives
 the accepted data names and types, fills in documented defaults and expands
@@ -151,7 +151,7 @@ class Design:
 
     name: str
     host: Host
-    bridges: tuple[Bridge, ...]  # in name order (SPEC 2.2 processes them so)
+    bridges: tuple[Bridge, ...]  # in name order (NICs are resolved bridge by bridge in this order)
     internal_ports: tuple[InternalPort, ...]
     networks: tuple[Network, ...]
     internal_networks: tuple[InternalNetwork, ...]
@@ -208,7 +208,7 @@ def _shorthand(text: str, path: DesignPath) -> Uplinks:
     match = _SHORTHAND.match(text)
     assert match is not None, "the schema pattern admits only the shorthand"
     mode = match["mode"] or DEFAULT_MODE
-    # SPEC 2.1: the shorthand balance-tcp means LACP active, fast, with fallback.
+    # The shorthand balance-tcp means LACP active, fast, with fallback.
     lacp_tcp = mode == "balance-tcp"
     return Uplinks(
         path=path,

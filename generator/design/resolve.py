@@ -1,4 +1,4 @@
-"""Which NICs each bridge gets on each node (SPEC 2.2).
+"""Which NICs each bridge gets on each node (docs/designs.md: how NICs are chosen).
 
 Named NICs are reserved first; then speed selectors pick free NICs of their
 speed in natural name order, bridges in name order. The result is the node's

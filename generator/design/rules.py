@@ -1,4 +1,4 @@
-"""Stage 4: semantic checks, the rules of SPEC section 3 the schema cannot express.
+"""Semantic checks: the rules between values that the schema cannot express (docs/errors.md).
 
 Each check reads the typed design (and the per-node NIC layouts) and yields
 located diagnostics; messages start with the object they are about. The checks

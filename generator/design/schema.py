@@ -1,4 +1,4 @@
-"""Stage 2: check the plain data against the JSON Schema (schemas/design.schema.json).
+"""Check the plain data against the JSON Schema (schemas/design.schema.json).
 
 A valid design, the common case, is confirmed by the validator fastjsonschema generates
 from the schema (compiled once and cached, see generator.speed.validator): it is twenty

@@ -1,4 +1,5 @@
-"""Load -> schema -> model -> layouts -> semantic checks, for one design file."""
+"""loader -> schema -> model -> resolve (each node's NIC layout) -> rules, for one design file:
+a ValidDesign, or DesignInvalid with every problem found."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 6: put rendered files on disk atomically: OUT ends up holding the render, or as it was.
+"""Put rendered files on disk atomically: OUT ends up holding the render, or as it was.
 
 Files are staged in the run's workspace beside OUT (generator.output.staging) and swapped in
 together at the end, under OUT's lock (generator.output.lock), so an error leaves OUT as it

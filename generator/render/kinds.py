@@ -1,4 +1,4 @@
-"""Stage 5: every output file of a design, rendered in memory (SPEC section 4).
+"""Every output file of a design, rendered in memory (docs/outputs.md).
 
 Output kinds, each with the paths it owns (what `render --only KIND` replaces):
   ifcfg    <node>/network-scripts/

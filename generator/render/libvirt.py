@@ -1,4 +1,7 @@
-"""libvirt network XML (built with lxml) and the define.sh that installs it (SPEC 4.3)."""
+"""libvirt network XML (built with lxml) and the define.sh that installs it (docs/outputs.md).
+
+Also the libvirt layer of change plans (restored_folder, start_state, plan_script).
+"""
 
 from __future__ import annotations
 

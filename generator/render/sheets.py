@@ -1,4 +1,4 @@
-"""Build sheets: per node Markdown and printable HTML, per design CSV and index (SPEC 4.4).
+"""Build sheets: per node Markdown and printable HTML, per design CSV and index (docs/outputs.md).
 
 The content is assembled once as sections of tables, notes and checks; the
 Markdown and HTML templates only lay those sections out, so the two sheets
