@@ -7,11 +7,15 @@ import dataclasses
 import errno
 import io
 import json
+import os
+import signal
+import sys
+from pathlib import Path
 
 import pytest
 
 from generator.cli.change_settings import RehearseSettings
-from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS, exit_status, os_error_text, run_command
+from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS, exit_status, os_error_text, run_command, signal_status
 from generator.cli.settings import CommonSettings, RenderSettings
 from generator.diagnostics import Diagnostic
 from generator.errors import DesignInvalid, DumpInvalid, OutputRefused, SelectionInvalid, ToolUnavailable
@@ -109,3 +113,22 @@ def test_each_command_has_settings_of_its_own_that_nothing_changes() -> None:
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
     ]
     assert required == ["node"]  # rehearse is about one node; everything else has a default
+
+
+def test_a_command_ended_by_a_signal_has_the_status_a_shell_reports() -> None:
+    assert signal_status(signal.SIGINT) == 130
+    assert signal_status(signal.SIGTERM) == 143
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly_as_sigpipe_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ovsgen check ... | head`: the status of SIGPIPE, nothing said, and stdout sent to
+    /dev/null so that the last flush cannot fail again."""
+    target = tmp_path / "stdout"
+    with target.open("w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert outcome(BrokenPipeError()) == (128 + signal.SIGPIPE, "")
+        assert os.path.samestat(os.fstat(stdout.fileno()), os.stat(os.devnull))
+        os.write(stdout.fileno(), b"lost")  # written, and gone
+    assert target.read_bytes() == b""

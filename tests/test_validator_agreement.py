@@ -12,8 +12,16 @@ document at all, and over hand-picked invalid designs.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import json
+import marshal
+import os
+import re
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,6 +34,7 @@ from generator.design.schema import check_schema, fast_accepts
 from generator.design.schema_file import FORMAT_CHECKS
 from generator.design.schema_messages import explain_schema_errors
 from generator.errors import DesignInvalid
+from generator.speed import validator as validator_module
 from generator.speed.validator import CachedValidator, Rejected
 from tests.conftest import REPO
 from tests.test_properties import designs
@@ -292,3 +301,144 @@ def test_a_failing_format_check_surfaces_through_check_schema(monkeypatch: pytes
     document = SourceDocument("design.yaml", {**SMALL, "host": {"bridge": "br0", "gateway": "10.0.0.1"}}, {})
     with pytest.raises(ValueError, match="broken format check"):
         check_schema(document)
+
+
+# --- the validator itself: generated once, cached, run without fastjsonschema ---
+
+# A small schema of the constructs the design schema uses: a choice (anyOf), a custom format,
+# a default (which only checking must leave out of the document).
+TOY_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {
+            "size": {"anyOf": [{"type": "integer"}, {"type": "string", "format": "even-length"}]},
+            "mode": {"type": "string", "default": "fast"},
+        },
+        "additionalProperties": False,
+    }
+)
+TOY_FORMATS = {"even-length": lambda value: isinstance(value, str) and len(value) % 2 == 0}
+CACHE_NAME = re.compile(r"schema-validator-[0-9a-f]{20}\.marshal")
+
+
+@pytest.fixture
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OVSGEN_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_rejection_keeps_its_message_only() -> None:
+    assert str(Rejected("data must be object", {}, name="data", rule="type")) == "data must be object"
+    assert Rejected("data must be object", 1, 2).args == ("data must be object",)
+    assert Rejected().args == ("",)
+
+
+def test_the_generated_validator_judges_a_document_by_its_schema(cache_folder: Path) -> None:
+    toy = validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    assert toy.formats is TOY_FORMATS
+    for document in ({}, {"size": 3}, {"size": "ab"}, {"size": "", "mode": "slow"}):
+        assert toy.accepts(document), document
+    refused: tuple[object, ...] = ({"size": "abc"}, {"size": 1.5}, {"size": None}, {"mode": 1}, {"other": 1}, [])
+    for wrong in refused:
+        assert not toy.accepts(wrong), wrong
+    with pytest.raises(Rejected, match=r"^data\.size cannot be validated by any definition$"):
+        toy.check({"size": 1.5}, custom_formats=TOY_FORMATS)
+
+
+def test_the_generated_validator_only_checks(cache_folder: Path) -> None:
+    document: dict[str, Any] = {"size": 2}
+    assert validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS).accepts(document)
+    assert document == {"size": 2}  # the schema's default is not written in
+
+
+def test_the_validator_calls_the_formats_it_is_given(cache_folder: Path) -> None:
+    seen: list[object] = []
+
+    def odd_length(value: object) -> bool:
+        seen.append(value)
+        return isinstance(value, str) and len(value) % 2 == 1
+
+    validator = validator_module.load_validator(TOY_SCHEMA, {"even-length": odd_length})
+    assert validator.accepts({"size": "abc"})
+    assert not validator.accepts({"size": "ab"})
+    assert seen == ["abc", "ab"]
+
+
+def test_the_generated_code_is_named_in_tracebacks(cache_folder: Path) -> None:
+    check = validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS).check
+    assert check.__code__.co_filename == "<ovsgen schema validator>"
+
+
+def test_a_cold_cache_stores_the_validator_and_a_warm_one_only_loads_it(
+    cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    stored = list(cache_folder.iterdir())
+    assert len(stored) == 1
+    assert CACHE_NAME.fullmatch(stored[0].name)
+    entry, code = marshal.loads(stored[0].read_bytes())
+    assert isinstance(entry, str)
+    assert isinstance(code, types.CodeType)
+    assert entry in code.co_names
+    assert "fastjsonschema" not in code.co_names  # the import line is gone
+
+    def no_generating(schema_text: str, formats: object) -> bytes:
+        raise AssertionError("a warm start generates nothing")
+
+    monkeypatch.setattr(validator_module, "_compile", no_generating)
+    monkeypatch.delitem(sys.modules, "fastjsonschema", raising=False)
+    warm = validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    assert "fastjsonschema" not in sys.modules
+    assert warm.accepts({"size": "ab"})
+    assert not warm.accepts({"size": "abc"})
+    assert [path.name for path in cache_folder.iterdir()] == [stored[0].name]
+
+
+def test_without_a_cache_the_validator_is_generated_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVSGEN_CACHE_DIR", "")
+    assert validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS).accepts({"size": 4})
+    assert not validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS).accepts({"size": "x"})
+
+
+def test_the_cache_is_keyed_by_everything_the_code_depends_on(
+    cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change to the schema, its formats' names, fastjsonschema, ovsgen or Python is never served
+    stale: each builds a validator of its own under a name of its own."""
+
+    def names() -> set[str]:
+        return {path.name for path in cache_folder.iterdir()}
+
+    validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    first = names()
+    validator_module.load_validator(
+        TOY_SCHEMA, {"even-length": lambda value: False}
+    )  # the formats' names, not their code
+    assert names() == first
+    validator_module.load_validator(TOY_SCHEMA + " ", TOY_FORMATS)
+    validator_module.load_validator(TOY_SCHEMA, {**TOY_FORMATS, "odd": lambda value: True})
+    validator_module.load_validator(json.dumps({"type": "object"}), {})
+    with monkeypatch.context() as patch:
+        patch.setattr(validator_module, "_generator_stamp", lambda: "another fastjsonschema")
+        validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    with monkeypatch.context() as patch:
+        patch.setattr(validator_module, "__version__", "0.0.0-other")
+        validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "version", "another python")
+        validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    validator_module.load_validator(TOY_SCHEMA, TOY_FORMATS)
+    assert len(names()) == 7
+    assert all(CACHE_NAME.fullmatch(name) for name in names())
+
+
+def test_the_generator_stamp_is_the_installed_files_size_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.find_spec("fastjsonschema")
+    assert spec is not None
+    assert spec.origin is not None
+    status = os.stat(spec.origin)
+    assert validator_module._generator_stamp() == f"{status.st_size}-{status.st_mtime_ns}"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert validator_module._generator_stamp() == "absent"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(origin=None))
+    assert validator_module._generator_stamp() == "absent"

@@ -97,7 +97,7 @@ def _compile(schema_text: str, formats: Formats) -> bytes:
     # the document (the design's checks tell a key left out from one written).
     source = fastjsonschema.compile_to_code(json.loads(schema_text), formats=dict(formats), use_default=False)
     entry = re.search(r"^def (\w+)", source, re.MULTILINE)
-    assert entry is not None, "fastjsonschema generates functions"
+    assert entry is not None  # fastjsonschema generates functions
     # The code imports fastjsonschema for its two exception classes; Rejected stands in for them.
     source = _IMPORT_LINE.sub("", source)
     return marshal.dumps((entry.group(1), compile(source, "<ovsgen schema validator>", "exec")))
