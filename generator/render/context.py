@@ -3,8 +3,8 @@
 Every node renderer is a pure function of a NodeContext, the design-level renderer of a
 DesignContext. The facts several renderers need (the node's OVS state, its build-sheet
 facts, what each bridge carries) are worked out here, once, instead of in each renderer:
-what is the same for every node once per design (before any worker process is forked),
-the rest once per node, and only when a renderer asks for it.
+what is the same for every node once per design (and process), the rest once per node,
+each only when a renderer asks for it: a plan's ifcfg files never need the build-sheet facts.
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ class DesignContext:
     """What is the same for every node of a design: the design, and what each bridge carries."""
 
     design: Design
-    carried: CarriedByBridge  # per bridge of the design (switch_side.carried_by_bridge)
 
     @classmethod
     def of(cls, design: Design) -> DesignContext:
-        return cls(design, carried_by_bridge(design))
+        return cls(design)
+
+    @functools.cached_property
+    def carried(self) -> CarriedByBridge:
+        """What each bridge of the design carries (switch_side.carried_by_bridge); build sheets ask."""
+        return carried_by_bridge(self.design)
 
     def node(self, layout: NodeLayout, folder: str, *, state: OvsState | None = None) -> NodeContext:
         """The context of one node of the design, whose files go to `folder` (relative to the

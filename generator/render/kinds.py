@@ -105,7 +105,8 @@ def map_design(
     something small); the results arrive in the same order as with one job.
     """
     selected = _selected(kinds, registry)
-    # Worked out here, once: forked workers inherit it with the functions below.
+    # Made once: forked workers inherit it with the functions below (each works out, at most once,
+    # what it asks of it).
     shared = DesignContext.of(valid.design)
     render_nodes = functools.partial(_consume_nodes, shared, selected, consume)
     render_design_files = functools.partial(_consume_design_files, shared, valid.layouts, selected, consume)
