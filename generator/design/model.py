@@ -17,6 +17,7 @@ from generator.diagnostics import DesignPath
 
 DEFAULT_MTU = 1500
 DEFAULT_MODE = "active-backup"
+DEFAULT_BACKENDS = ("ifcfg",)
 _SHORTHAND = re.compile(r"^(?P<count>\d+)x(?P<speed>\d+G)(?: (?P<mode>[a-z-]+))?$")
 
 
@@ -140,6 +141,7 @@ class Node:
     address: IPv4Interface | None  # None means DHCP
     gateway_override: IPv4Address | None
     ports: tuple[PortAddress, ...]
+    backends_override: tuple[str, ...] | None = None  # None: the design's backends
 
     def nic(self, name: str) -> Nic | None:
         return next((nic for nic in self.nics if nic.name == name), None)
@@ -156,12 +158,17 @@ class Design:
     networks: tuple[Network, ...]
     internal_networks: tuple[InternalNetwork, ...]
     nodes: tuple[Node, ...]
+    backends: tuple[str, ...] = DEFAULT_BACKENDS  # ifcfg and/or networkmanager, as written
 
     def bridge(self, name: str) -> Bridge | None:
         return next((bridge for bridge in self.bridges if bridge.name == name), None)
 
     def gateway_of(self, node: Node) -> IPv4Address | None:
         return node.gateway_override or self.host.gateway
+
+    def backends_of(self, node: Node) -> tuple[str, ...]:
+        """The node's backends: its own when it names them, else the design's."""
+        return node.backends_override if node.backends_override is not None else self.backends
 
 
 def build_design(data: dict[str, Any]) -> Design:
@@ -174,6 +181,7 @@ def build_design(data: dict[str, Any]) -> Design:
         networks=tuple(_network(i, item) for i, item in enumerate(data.get("networks", []))),
         internal_networks=tuple(_internal_network(i, item) for i, item in enumerate(data.get("internal_networks", []))),
         nodes=tuple(_node(i, item) for i, item in enumerate(data["nodes"])),
+        backends=tuple(data.get("backends", DEFAULT_BACKENDS)),
     )
 
 
@@ -282,6 +290,7 @@ def _node(index: int, data: dict[str, Any]) -> Node:
             PortAddress((*path, "ports", port), port, IPv4Interface(cidr))
             for port, cidr in data.get("ports", {}).items()
         ),
+        backends_override=tuple(data["backends"]) if "backends" in data else None,
     )
 
 
