@@ -56,9 +56,9 @@ def _jobs(jobs: int) -> int:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ovsgen")
 def main() -> None:
-    """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files,
-    ovs-vsctl scripts, libvirt networks and build sheets; plan, rehearse and review
-    changes (change and rollback scripts, pull-request diffs).
+    """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files or
+    NetworkManager keyfiles, ovs-vsctl scripts, libvirt networks and build sheets; plan,
+    rehearse and review changes (change and rollback scripts, pull-request diffs).
 
     \b
     Example:

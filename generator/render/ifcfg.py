@@ -25,13 +25,16 @@ _COMMON = [("ONBOOT", "yes"), ("NM_CONTROLLED", "no"), ("HOTPLUG", "no")]
 
 
 FOLDER = "network-scripts"
+BACKEND = "ifcfg"
 
 
 def render_ifcfg(context: NodeContext) -> list[OutputFile]:
     """The node's ifcfg files, from its context's OVS state: the design's, or for a plan from a
     host dump the design's with what the host has in the columns no design manages
     (generator.changes.plan_states.carry_over), so that the files the plan installs keep what
-    change.sh kept."""
+    change.sh kept. None for a node whose backends leave ifcfg out."""
+    if BACKEND not in context.design.backends_of(context.layout.node):
+        return []
     folder = f"{context.folder}/{FOLDER}"
     return [
         OutputFile(f"{folder}/ifcfg-{device}", _text(context.header, summary, settings))

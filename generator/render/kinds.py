@@ -1,7 +1,8 @@
 """Every output file of a design, rendered in memory (docs/outputs.md).
 
 Output kinds, each with the paths it owns (what `render --only KIND` replaces):
-  ifcfg    <node>/network-scripts/
+  ifcfg           <node>/network-scripts/            (nodes with the ifcfg backend)
+  networkmanager  <node>/NetworkManager/             (nodes with the networkmanager backend)
   ovs      <node>/ovs/
   libvirt  <node>/libvirt/
   sheet    <node>/build-sheet.md, build-sheet.html, wiring.svg; build-sheet.csv, index.md
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from generator.design.resolve import NodeLayout
 from generator.design.validate import ValidDesign
-from generator.render import ifcfg, libvirt, ovs_script, sheets
+from generator.render import ifcfg, libvirt, networkmanager, nm_script, ovs_script, sheets
 from generator.render.context import DesignContext, NodeContext
 from generator.render.files import OutputFile
 from generator.speed.pool import fork_map
@@ -56,6 +57,7 @@ class Kind:
 # registry (`registry=`) where a caller needs one, such as a test with a renderer that fails.
 REGISTRY = (
     Kind("ifcfg", ifcfg.render_ifcfg, (ifcfg.FOLDER,)),
+    Kind("networkmanager", nm_script.render_networkmanager, (networkmanager.FOLDER,)),
     Kind("ovs", ovs_script.render_apply_script, (ovs_script.FOLDER,)),
     Kind("libvirt", libvirt.render_libvirt, (libvirt.FOLDER,)),
     Kind("sheet", sheets.render_node_sheets, sheets.NODE_FILES, sheets.render_design_sheets, sheets.DESIGN_FILES),

@@ -17,6 +17,7 @@ from generator.ovs.commands import Command, Expectation, converge, expectations
 from generator.ovs.state import OvsState
 from generator.render.context import NodeContext
 from generator.render.files import OutputFile
+from generator.render.networkmanager import BACKEND
 from generator.render.templating import template
 
 FOLDER = "ovs"
@@ -36,6 +37,7 @@ def render_apply_script(context: NodeContext) -> list[OutputFile]:
         commands=converge(state),
         nics=uplink_nics(state),
         expected=expectations(state),
+        device_mtu=uplink_nics(state) if BACKEND in context.design.backends_of(context.layout.node) else (),
     )
     return [OutputFile(f"{context.folder}/{FOLDER}/apply.sh", text, executable=True)]
 
@@ -76,10 +78,14 @@ def ovs_script(
     origin: str = "the starting state",
     removed: Sequence[tuple[str, Sequence[str]]] = (),
     hint: str = "",
+    device_mtu: Sequence[str] = (),
 ) -> str:
     """The text of an ovs-vsctl script; `before` makes it refuse a host in another state (`origin`
     names that state in messages), `removed` lists the bridges it removes with the ports it knows
-    on each, `hint` says what to do when the host is in another state."""
+    on each, `hint` says what to do when the host is in another state. `device_mtu` names the NICs
+    of a node on NetworkManager: NetworkManager sets a NIC's MTU on the device and leaves its
+    mtu_request empty (it writes mtu_request for internal interfaces only), so the script takes an
+    empty mtu_request with the device at the MTU asked for as that MTU."""
     return template("ovs-script.sh.j2").render(
         header=header,
         script=script,
@@ -96,4 +102,5 @@ def ovs_script(
         removed_bridges=[bridge for bridge, _ in removed],
         known_ports=[" ".join(ports) for _, ports in removed],
         hint=hint,
+        device_mtu=device_mtu,
     )

@@ -100,6 +100,7 @@ def _host_section(sheet: NodeSheet) -> Section:
     host = design.host
     gateway = design.gateway_of(node)
     rows = [
+        ("Configured by", ", ".join(_BACKEND_WORDS[backend] for backend in design.backends_of(node))),
         ("Host interface", f"{host.bridge} (internal port of the OVS bridge)"),
         ("Address", str(node.address) if node.address else "DHCP"),
         ("Gateway", str(gateway) if gateway else ("from DHCP" if node.address is None else NONE)),
@@ -176,8 +177,17 @@ def _network_section(design: Design) -> Section:
     return Section("libvirt networks", Table(("Network", "Bridge", "VLANs"), tuple(rows)) if rows else None, notes)
 
 
+# How each backend configures the host, as the build sheet says it.
+_BACKEND_WORDS = {
+    "ifcfg": "ifcfg files (network-scripts/, ifup-ovs; RHEL 7/8)",
+    "networkmanager": "NetworkManager keyfiles (NetworkManager/apply.sh; RHEL 9/10)",
+}
+
+
 def _verify_section(sheet: NodeSheet) -> Section:
     checks = [Check("ovs-vsctl show", _show_healthy(sheet))]
+    if "networkmanager" in sheet.design.backends_of(sheet.layout.node):
+        checks += _networkmanager_checks(sheet)
     for uplinks in sheet.layout.uplinks:
         if not uplinks.is_bond:
             checks.append(Check(f"ip link show {uplinks.nics[0].name}", "state UP, and the switch port shows link up."))
@@ -198,6 +208,23 @@ def _verify_section(sheet: NodeSheet) -> Section:
                 )
             )
     return Section("Verify after cabling", checks=tuple(checks))
+
+
+def _networkmanager_checks(sheet: NodeSheet) -> list[Check]:
+    design, node = sheet.design, sheet.layout.node
+    bridge = design.host.bridge
+    healthy = "GENERAL.STATE: 100 (connected)"
+    if node.address is None:
+        healthy += "; IP4.ADDRESS[1]: the address DHCP gave"
+    else:
+        healthy += f"; IP4.ADDRESS[1]: {node.address}"
+        gateway = design.gateway_of(node)
+        if gateway is not None:
+            healthy += f"; IP4.GATEWAY: {gateway}"
+    return [
+        Check(f"nmcli -f GENERAL,IP4 device show {bridge}", healthy + "."),
+        Check("NetworkManager/apply.sh --check", "No change: every profile installed, as designed, and active."),
+    ]
 
 
 def _show_healthy(sheet: NodeSheet) -> str:
