@@ -2,7 +2,8 @@
 
 For every node this holds the OVS steps of its change and of their rollback (a NodePlan
 each, built by generator.changes.steps), the ifcfg files to write or delete and the
-libvirt networks to define, redefine or undefine. Files are compared without their
+libvirt networks to define, redefine or undefine, and the NetworkManager keyfiles with their
+profiles (generator.changes.nm_changes). Files are compared without their
 header comment, so a design that only moved to another file name changes nothing.
 Nodes whose changes are identical are grouped in generator.changes.node_groups.
 """
@@ -11,8 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from generator.changes.file_change import FileChange, settings_in_words
+from generator.changes.nm_changes import (
+    IFCFG,
+    TO_NM,
+    NmLayer,
+    NmSide,
+    built_by_networkmanager,
+    cutover_of,
+    nm_side,
+    with_reasons,
+)
 from generator.changes.node_plan import NodePlan, Scope
 from generator.changes.plan_states import carry_over, with_untouched
 from generator.changes.steps import plan_node
@@ -23,21 +35,11 @@ from generator.design.validate import ValidDesign
 from generator.ovs.state import EMPTY, OvsState, node_state
 from generator.render import ifcfg as ifcfg_files
 from generator.render import libvirt as libvirt_files
+from generator.render import networkmanager as nm_files
 from generator.render.context import node_context
 from generator.render.files import OutputFile
 from generator.render.ifcfg import render_ifcfg
 from generator.render.kinds import render_design
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """A file of a node to add, change or delete, and why."""
-
-    name: str  # file name, e.g. ifcfg-br0 or vlan32.xml
-    action: str  # "add", "change" or "delete"
-    file: OutputFile | None  # the new file (None for delete)
-    reason: str = ""
-    old: OutputFile | None = None  # the old design's file (None for add, and in plans from a dump)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class NodeChange:
     hostname: str = ""  # the host name the dump recorded; "" when unknown (the node name is expected)
     system_id: str = ""  # the dump's Open vSwitch system-id: the plan's OVS scripts insist on it
     switch_ports: tuple[PortChange, ...] = ()  # what changes on the switch ports its NICs are cabled to
+    nm: NmLayer = field(default_factory=NmLayer)  # the NetworkManager keyfiles and the backend change
 
     @property
     def expected_hostname(self) -> str:
@@ -62,7 +65,7 @@ class NodeChange:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.ovs.changes or self.ifcfg or self.networks)
+        return bool(self.ovs.changes or self.ifcfg or self.networks or self.nm.keyfiles)
 
 
 def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
@@ -102,9 +105,9 @@ class NodeFiles:
         if rendered is not None:
             self.rendered = {}
             for file in rendered:
-                parts = file.path.split("/")  # design/node/folder/name, or a design-level file
-                if len(parts) == 4:
-                    self.rendered.setdefault((parts[1], parts[2]), []).append(file)
+                parts = file.path.split("/")  # design/node/folder[/sub]/name, or a design-level file
+                if len(parts) >= 4:
+                    self.rendered.setdefault((parts[1], "/".join(parts[2:-1])), []).append(file)
 
     def files(self, node: str, kind: str, folder: str) -> list[OutputFile]:
         """The node's files of output `kind`, which it writes under `folder`."""
@@ -112,7 +115,7 @@ class NodeFiles:
             return []  # a node the design lacks renders no files
         if self.rendered is not None:
             return self.rendered.get((node, folder), [])
-        return _files(self.valid, node, kind)
+        return [file for file in _files(self.valid, node, kind) if "/".join(file.path.split("/")[2:-1]) == folder]
 
 
 def plan_designs(
@@ -142,11 +145,31 @@ def plan_designs(
         ifcfg = _file_changes(before_files, after_files, name)
         networks = _network_changes(old, new, before_files, after_files, name)
         switch = design_switch_changes(old, new, name)
-        node_change = NodeChange(name, status, ovs, ovs_rollback, ifcfg, networks, switch_ports=switch)
+        nm = _nm_layer(old, new, before_files, after_files, name)
+        node_change = NodeChange(name, status, ovs, ovs_rollback, ifcfg, networks, switch_ports=switch, nm=nm)
         if status == "changed" and not node_change.has_changes:
             node_change = replace(node_change, status="unchanged")
         result.append(node_change)
     return result
+
+
+def _nm_layer(
+    old: ValidDesign | None, new: ValidDesign | None, before: NodeFiles, after: NodeFiles, node: str
+) -> NmLayer:
+    """The node's keyfiles to add, change or delete, its profiles on both sides, its backend change."""
+    kind, folder = "networkmanager", nm_files.KEYFILE_FOLDER
+    keyfiles = with_reasons(_compare(before.files(node, kind, folder), after.files(node, kind, folder)))
+    old_layout, new_layout = _layout(old, node), _layout(new, node)
+    backends = (_backends(old, old_layout), _backends(new, new_layout))
+    if not keyfiles and not any(nm_files.BACKEND in side for side in backends):
+        return NmLayer(backends=backends)  # no profile on either side: nothing to render
+    before_side = nm_side(old.design, old_layout) if old is not None else NmSide()
+    after_side = nm_side(new.design, new_layout) if new is not None else NmSide()
+    return NmLayer(keyfiles, before_side, after_side, backends, cutover_of(*backends))
+
+
+def _backends(valid: ValidDesign | None, layout: NodeLayout | None) -> tuple[str, ...]:
+    return valid.design.backends_of(layout.node) if valid is not None and layout is not None else ()
 
 
 def _layouts(valid: ValidDesign | None) -> dict[str, NodeLayout]:
@@ -169,6 +192,8 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
         node, with_untouched(after, ovs), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
     )
     ifcfg = tuple(FileChange(f.name, "add", f) for f in _host_ifcfg(new, node, after))
+    nm = _host_nm_layer(new, node, after, moving=not built_by_networkmanager(host))
+    ifcfg += _cutover_files(new, node, after) if nm.cutover else ()
     ifcfg += _removed_bridge_files(ovs, frozenset(item.name for item in ifcfg))
     networks = tuple(
         FileChange(f.name, "add", f, "define, or redefine if the host has it")
@@ -187,7 +212,33 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
         hostname=host.hostname,
         system_id=host.system_id,
         switch_ports=switch,
+        nm=nm,
     )
+
+
+def _host_nm_layer(new: ValidDesign, node: str, state: OvsState, *, moving: bool) -> NmLayer:
+    """From a dump, every keyfile of the node is added: the host's keyfiles are unknown. A node
+    on NetworkManager alone whose host NetworkManager did not build (`moving`) is a cut-over
+    from ifcfg files (deleted where present)."""
+    layout = _layout(new, node)
+    backends = ((), _backends(new, layout))
+    if layout is None or nm_files.BACKEND not in backends[1]:
+        return NmLayer(backends=backends)
+    files = nm_files.render_keyfiles(node_context(new.design, layout, node, state=state))
+    keyfiles = tuple(FileChange(f.name, "add", f) for f in sorted(files))
+    cutover = TO_NM if moving and IFCFG not in backends[1] else ""
+    return NmLayer(keyfiles, NmSide(), nm_side(new.design, layout, state), backends, cutover, host_known=False)
+
+
+def _cutover_files(new: ValidDesign, node: str, state: OvsState) -> tuple[FileChange, ...]:
+    """Deletions of the ifcfg files the design would write for the node on ifcfg: left on a host
+    moving to NetworkManager, their NM_CONTROLLED=no keeps NetworkManager off the devices."""
+    layout = _layout(new, node)
+    assert layout is not None
+    design = replace(new.design, backends=(IFCFG,))
+    ifcfg = replace(layout, node=replace(layout.node, backends_override=None))
+    files = render_ifcfg(node_context(design, ifcfg, node, state=state))
+    return tuple(FileChange(f.name, "delete", None, "the node moves to NetworkManager") for f in sorted(files))
 
 
 def _host_ifcfg(new: ValidDesign, node: str, state: OvsState) -> list[OutputFile]:
@@ -255,21 +306,10 @@ def _file_changes(old: NodeFiles, new: NodeFiles, node: str) -> tuple[FileChange
 
 
 def _ifcfg_reason(change: FileChange) -> str:
-    """A changed ifcfg file's settings in words (`IPADDR 172.16.0.7 -> 172.17.0.7, MTU=9000 added`),
-    so that a reviewer sees the values without opening the diff, and nodes whose values differ
-    are never one section."""
+    """A changed ifcfg file's settings in words (generator.changes.file_change.settings_in_words)."""
     assert change.old is not None
     assert change.file is not None
-    old, new = _ifcfg_settings(change.old.text), _ifcfg_settings(change.file.text)
-    words = []
-    for key in dict.fromkeys([*old, *new]):  # in file order, old keys first
-        if key not in new:
-            words.append(f"{key}={old[key]} removed")
-        elif key not in old:
-            words.append(f"{key}={new[key]} added")
-        elif old[key] != new[key]:
-            words.append(f"{key} {old[key]} -> {new[key]}")
-    return ", ".join(words)
+    return settings_in_words(_ifcfg_settings(change.old.text), _ifcfg_settings(change.file.text))
 
 
 def _ifcfg_settings(text: str) -> dict[str, str]:

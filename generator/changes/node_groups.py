@@ -73,6 +73,9 @@ def change_key(change: NodeChange) -> Hashable:
         change.ovs.removed_bridges,
         tuple((item.name, item.action, item.reason) for item in change.ifcfg),
         tuple((item.name, item.action, item.reason) for item in change.networks),
+        tuple((item.name, item.action, item.reason) for item in change.nm.keyfiles),
+        change.nm.backends,
+        change.nm.cutover,
         tuple((port.nic, tuple((step.text, step.order) for step in port.steps)) for port in change.switch_ports),
     )
 

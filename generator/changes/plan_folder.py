@@ -4,10 +4,12 @@ changes are identical share one section (generator.changes.node_groups.group_cha
 
 from __future__ import annotations
 
-from generator.changes.node_changes import FileChange, NodeChange
+from generator.changes.file_change import FileChange
+from generator.changes.node_changes import NodeChange
 from generator.changes.node_groups import group_changes
 from generator.changes.node_plan import NodePlan
 from generator.changes.plan_host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
+from generator.changes.plan_nm_files import nm_plan_files
 from generator.render.files import OutputFile
 from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
@@ -58,6 +60,7 @@ def _node_files(change: NodeChange, source: str) -> list[OutputFile]:
             _script(change, change.ovs_rollback, header, "rollback.sh", "the starting state"),
         ]
     files += ifcfg_plan_files(change, header)
+    files += nm_plan_files(change, header)
     files += _libvirt_files(change, header)
     return files
 
@@ -113,6 +116,7 @@ def _script(change: NodeChange, plan: NodePlan, header: str, name: str, target: 
             for bridge in plan.removed_bridges
         ],
         hint="" if not change.host_known else DESIGN_PLAN_HINT,
+        device_mtu=plan.nics() if change.nm.uses_networkmanager else (),
     )
     return OutputFile(f"{change.node}/{name}", text, executable=True)
 

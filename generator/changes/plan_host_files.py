@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.changes.node_changes import FileChange, NodeChange
+from generator.changes.file_change import FileChange
+from generator.changes.node_changes import NodeChange
 from generator.render.files import OutputFile
 from generator.render.libvirt import restored_folder, start_state
 from generator.render.templating import template
