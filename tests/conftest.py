@@ -91,12 +91,15 @@ def rendered_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def example_nodes() -> list[tuple[str, str]]:
-    """(design name, node name) of every node of the example and test designs."""
+def example_nodes(backend: str | None = None) -> list[tuple[str, str]]:
+    """(design name, node name) of every node of the example and test designs; with `backend`,
+    of those that use it (their design's or their own `backends`)."""
     pairs = []
     for design in ALL_DESIGNS:
         valid = validate_file(design)
-        pairs += [(valid.design.name, node.name) for node in valid.design.nodes]
+        nodes = valid.design.nodes
+        chosen = [node for node in nodes if backend is None or backend in valid.design.backends_of(node)]
+        pairs += [(valid.design.name, node.name) for node in chosen]
     return pairs
 
 

@@ -104,7 +104,8 @@ def test_node_completion_expands_a_glob_the_shell_has_not_expanded_yet(tmp_path:
     result = subprocess.run([ovsgen], cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
-        f"plain,{name}" for name in ("kvm-s-1", "kvm-s-2", "kvm-a-1", "kvm-a-2", "kvm-a-3")
+        f"plain,{name}"
+        for name in ("kvm-s-1", "kvm-s-2", "kvm-r-1", "kvm-r-2", "kvm-r-3", "kvm-a-1", "kvm-a-2", "kvm-a-3")
     ]
 
 

@@ -13,7 +13,14 @@ from tests.conftest import run
 from tests.support.cli import invoke
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"
-DIFF_PAIRS = [("base", "lacp-on"), ("base", "networks-changed"), ("node-added", "base"), ("base", "host-vlan-10")]
+DIFF_PAIRS = [
+    ("base", "lacp-on"),
+    ("base", "networks-changed"),
+    ("node-added", "base"),
+    ("base", "host-vlan-10"),
+    ("nm-base", "nm-changed"),  # keyfiles change on c1, ifcfg files on c2
+    ("nm-base", "nm-cutover"),  # c2 moves from ifcfg files to NetworkManager
+]
 
 
 @pytest.mark.parametrize(("old", "new"), DIFF_PAIRS, ids=[f"{o}->{n}" for o, n in DIFF_PAIRS])

@@ -151,7 +151,7 @@ def test_a_section_renders_only_the_sheets_it_shows_and_compares_the_handed_over
     monkeypatch.setattr(diff_report, "render_design", spy)
     monkeypatch.setattr(changes_module, "render_design", spy)  # the plan reuses the diff's render
     design_diff(*portgroup_added, "old.yaml", "new.yaml")
-    host = ("ifcfg", "ovs", "libvirt")
+    host = ("ifcfg", "networkmanager", "ovs", "libvirt")
     sheets = (("node-00000",), ("sheet",))
     assert [(nodes, kinds) for _, nodes, kinds in calls] == [((), host), ((), host), sheets, sheets]
 

@@ -21,7 +21,7 @@ def test_every_example_node_has_network_xml(rendered_tree: Path) -> None:
     names = {path.relative_to(rendered_tree).as_posix() for path in network_files(rendered_tree)}
     assert "ahv-host/ahv-a-1/libvirt/NTNX-Local-Network.xml" in names
     assert "lacp-storage/kvm-s-2/libvirt/tenant.xml" in names
-    assert len(names) == 12  # ahv-host 3, lacp-storage 2x1, two-tier-cluster 3x2, edge-cases 1
+    assert len(names) == 15  # ahv-host 3, lacp-storage 2x1, rhel9-migration 3x1, two-tier-cluster 3x2, edge-cases 1
 
 
 def test_xml_passes_virt_xml_validate(rendered_tree: Path) -> None:

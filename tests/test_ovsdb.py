@@ -13,6 +13,7 @@ from tests.conftest import SUPPORT, example_nodes, run
 from tests.support.ovsdb import Ovsdb
 
 NODES = example_nodes()
+IFCFG_NODES = example_nodes("ifcfg")  # the nodes with network-scripts/
 
 
 def bridge_port(name: str, *, tag: int | None = None, mtu: int | None = 1500) -> dict[str, Any]:
@@ -77,6 +78,22 @@ def lacp_storage(members: list[str]) -> dict[str, Any]:
     }
 
 
+def rhel9_migration() -> dict[str, Any]:
+    return {
+        "br-mgmt": {
+            "br-mgmt": bridge_port("br-mgmt", tag=30),
+            "mgmt-bond": bond(["eno1", "eno2"], "active-backup", other_config={"bond-primary": "eno1"}),
+        },
+        "br-vm": {
+            "br-vm": bridge_port("br-vm", mtu=None),
+            "br-vm-up": bond(
+                ["ens2f0", "ens2f1"], "balance-slb", other_config={"bond-rebalance-interval": "10000"}, mtu=9000
+            ),
+            "migr0": internal_port("migr0", tag=40, mtu=9000),
+        },
+    }
+
+
 # What each example design means in OVSDB terms, written from the designs' intent.
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("ahv-host", "ahv-a-1"): {"br0": {"br0": bridge_port("br0"), "bond0": bond(["eth2", "eth3"], "active-backup")}},
@@ -85,6 +102,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("two-tier-cluster", "kvm-a-3"): two_tier(["ens1f0", "ens1f1"], ["eno1", "eno2"]),
     ("lacp-storage", "kvm-s-1"): lacp_storage(["ens1f0", "ens1f1"]),
     ("lacp-storage", "kvm-s-2"): lacp_storage(["ens1f0", "ens1f1"]),
+    ("rhel9-migration", "kvm-r-1"): rhel9_migration(),
+    ("rhel9-migration", "kvm-r-2"): rhel9_migration(),
+    ("rhel9-migration", "kvm-r-3"): rhel9_migration(),
     ("edge-cases", "edge-1"): {
         "br-lacp": {
             "br-lacp": bridge_port("br-lacp", mtu=None),
@@ -150,7 +170,7 @@ def test_second_apply_changes_nothing(rendered_tree: Path, ovsdb: Ovsdb, design:
     assert ovsdb.dump() == before
 
 
-@pytest.mark.parametrize(("design", "node"), NODES)
+@pytest.mark.parametrize(("design", "node"), IFCFG_NODES)
 def test_ifcfg_files_build_the_same_state_as_apply(rendered_tree: Path, ovsdb: Ovsdb, design: str, node: str) -> None:
     scripts = rendered_tree / design / node / "network-scripts"
     env = {**os.environ, "OVS_VSCTL": ovsdb.vsctl_command}

@@ -301,7 +301,7 @@ CASES = {
         "version: 1\ncolour: red\n",
         [
             "ahv-host.yaml:5:1: unknown key 'colour'; known keys: "
-            "$schema, bridges, host, internal_networks, internal_ports, name, networks, nodes, version"
+            "$schema, backends, bridges, host, internal_networks, internal_ports, name, networks, nodes, version"
         ],
     ),
     "unknown-key-did-you-mean": (

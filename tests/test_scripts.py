@@ -19,7 +19,10 @@ def test_every_node_has_both_scripts(rendered_tree: Path) -> None:
     found = {path.relative_to(rendered_tree).as_posix() for path in scripts(rendered_tree)}
     assert "two-tier-cluster/kvm-a-3/ovs/apply.sh" in found
     assert "two-tier-cluster/kvm-a-3/libvirt/define.sh" in found
-    assert len(found) == 14  # two per node: 1 + 2 + 3 example nodes, 1 test node
+    assert "rhel9-migration/kvm-r-1/NetworkManager/apply.sh" in found
+    # Two per node (1 + 2 + 3 + 3 example nodes, 1 test node), and NetworkManager/apply.sh on
+    # the three nodes with that backend (kvm-r-1, kvm-r-2, edge-1).
+    assert len(found) == 2 * 10 + 3
 
 
 def test_scripts_parse_with_bash(rendered_tree: Path) -> None:
