@@ -111,9 +111,9 @@ bond_members() {
 
 # The current value of every setting that the function named by $1 lists.
 current_state() {
-  local table record column _
-  while read -r table record column _; do
-    printf '%s %s %s = %s\n' "$table" "$record" "$column" "$(observe "$table" "$record" "$column")"
+  local table record column _ want
+  while read -r table record column _ want; do
+    printf '%s %s %s = %s\n' "$table" "$record" "$column" "$(observe "$table" "$record" "$column" "$want")"
   done < <("$1")
 }
 
