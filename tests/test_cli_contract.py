@@ -270,10 +270,10 @@ def test_render_says_how_many_files_it_wrote_and_what_changed(tmp_path: Path) ->
     first = invoke("render", *map(str, DESIGNS), "-o", str(out))
     assert first.exit_code == 0, first.stderr
     assert first.stdout == ""
-    assert len(files_under(out)) == 144
-    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 144 files for 9 nodes under {out}/: 144 files changed"
+    assert len(files_under(out)) == 162
+    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 162 files for 9 nodes under {out}/: 162 files changed"
     again = invoke("render", *map(str, DESIGNS), "-o", str(out))
-    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 144 files for 9 nodes under {out}/: no file changed"
+    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 162 files for 9 nodes under {out}/: no file changed"
     # The same file name elsewhere: the headers stay the same. A new gateway changes ifcfg-br0 alone.
     moved = out.parent / AHV.name
     moved.write_text(AHV.read_text().replace("gateway: 10.59.30.1\n", "gateway: 10.59.30.2\n"))
@@ -338,7 +338,7 @@ def test_check_says_golden_is_up_to_date_with_its_file_count(golden: Path) -> No
     result = invoke("check", *map(str, DESIGNS), "--golden", str(golden))
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == f"ovsgen: {golden}/ is up to date (144 files)"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: {golden}/ is up to date (162 files)"
 
 
 def test_check_prints_the_diff_and_the_command_that_fixes_it(golden: Path) -> None:

@@ -93,7 +93,7 @@ def test_only_nodes_with_the_backend_get_keyfiles(rendered_tree: Path) -> None:
     both = rendered_tree / "edge-cases" / "edge-1"
     assert (both / KEYFILES).is_dir()
     assert (both / "network-scripts").is_dir()
-    assert not list(rendered_tree.glob(f"lacp-storage/*/{KEYFILES}"))
+    assert not list(rendered_tree.glob(f"two-tier-cluster/*/{KEYFILES}"))  # the default: ifcfg only
 
 
 def test_uuids_are_stable_unique_and_derived_from_design_node_and_object(rendered_tree: Path) -> None:

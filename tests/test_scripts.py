@@ -21,8 +21,8 @@ def test_every_node_has_both_scripts(rendered_tree: Path) -> None:
     assert "two-tier-cluster/kvm-a-3/libvirt/define.sh" in found
     assert "rhel9-migration/kvm-r-1/NetworkManager/apply.sh" in found
     # Two per node (1 + 2 + 3 + 3 example nodes, 1 test node), and NetworkManager/apply.sh on
-    # the three nodes with that backend (kvm-r-1, kvm-r-2, edge-1).
-    assert len(found) == 2 * 10 + 3
+    # the five nodes with that backend (kvm-r-1, kvm-r-2, kvm-s-1, kvm-s-2, edge-1).
+    assert len(found) == 2 * 10 + 5
 
 
 def test_scripts_parse_with_bash(rendered_tree: Path) -> None:

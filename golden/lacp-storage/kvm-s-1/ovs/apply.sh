@@ -44,6 +44,8 @@ transaction=(
 
 # NICs that must exist on the host before anything is changed.
 nics=(ens1f0 ens1f1)
+# NICs whose MTU NetworkManager sets on the device, leaving mtu_request empty (device_mtu below).
+device_mtu=(ens1f0 ens1f1)
 
 # Every managed setting and the value the design wants ("(unset)" = empty).
 # Quoted array elements, not a heredoc: no name or value can end them early.
@@ -93,7 +95,24 @@ observe() {
   if [[ -z $value || $value == '[]' || $value == '{}' ]]; then
     value='(unset)'
   fi
+  if [[ $value == '(unset)' && $column == mtu_request && $4 =~ ^[0-9]+$ && " ${device_mtu[*]} " == *" $record "* ]]; then
+    value=$(device_mtu "$record" "$4")
+  fi
   printf '%s\n' "$value"
+}
+
+# NIC $1 with an empty mtu_request, where MTU $2 is wanted: NetworkManager sets a NIC's MTU on the
+# device itself and leaves mtu_request empty, so a device at MTU $2 has it (Interface.mtu is
+# what ovs-vswitchd reads from the device).
+device_mtu() {
+  local mtu
+  mtu=$("${vsctl[@]}" -- --if-exists get Interface "$1" mtu 2>/dev/null) || mtu=''
+  if [[ $mtu == "$2" ]]; then
+    printf '%s\n' "$2"
+  else
+    [[ $mtu =~ ^[0-9]+$ ]] || mtu=unknown
+    printf '(unset; device MTU %s)\n' "$mtu"
+  fi
 }
 
 bond_members() {
