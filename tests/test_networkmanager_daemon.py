@@ -23,7 +23,7 @@ from generator.design.model import Design
 from generator.design.resolve import NodeLayout
 from generator.design.validate import validate_file
 from generator.ovs.state import OvsState, PortState, column, node_state
-from tests.conftest import ALL_DESIGNS, example_nodes, run
+from tests.conftest import ALL_DESIGNS, example_nodes, ovsdb_server, run
 from tests.support.networkmanager import (
     PrivateNetworkManager,
     Rows,
@@ -238,3 +238,50 @@ def test_ovs_networkmanager_builds_what_apply_builds(
         check = ovs_check(rendered_tree, design, node, database)
     assert built == want
     assert (check.returncode, check.stderr) == (0, ""), check.stdout
+
+
+# NetworkManager/apply.sh itself, against both daemons -----------------------------------------
+
+
+def apply_folder(tree: Path, design: str, node: str, where: Path) -> Path:
+    """A copy of the node's NetworkManager/ folder, its keyfiles on the userspace datapath."""
+    folder = where / "NetworkManager"
+    folder.mkdir()
+    script = tree / design / node / "NetworkManager" / "apply.sh"
+    (folder / "apply.sh").write_text(script.read_text())
+    (folder / "system-connections").mkdir()
+    netdev_copies(keyfiles(tree, design, node), folder / "system-connections")
+    return folder / "apply.sh"
+
+
+def test_apply_refuses_a_networkmanager_without_its_ovs_plugin(rendered_tree: Path) -> None:
+    script = rendered_tree / "rhel9-migration" / "kvm-r-1" / "NetworkManager" / "apply.sh"
+    with private_networkmanager(debian_networkmanager()) as nm:  # Debian's: built without the plugin
+        result = nm.run("env", f"NM_KEYFILE_DIR={nm.keyfiles}", "bash", str(script), "--apply", "--skip-nic-check")
+        assert result.returncode == 1
+        assert "NetworkManager has no Open vSwitch plugin: install NetworkManager-ovs" in result.stderr
+        assert list(nm.keyfiles.iterdir()) == []
+
+
+def test_apply_sh_installs_activates_and_checks_a_node(rendered_tree: Path, tmp_path: Path) -> None:
+    design, node = "rhel9-migration", "kvm-r-1"
+    the_design, layout, _ = facts(design, node)
+    with ovsdb_server() as empty:
+        want = comparable(applied_rows(rendered_tree, design, node, empty))
+    script = apply_folder(rendered_tree, design, node, tmp_path)
+    nics = [(nic.name, nic.mac) for nic in layout.node.nics]
+    with private_networkmanager(ovs_networkmanager(), nics, ovs=True) as nm:
+        database = nm.ovsdb
+        assert database is not None
+        env = ("env", f"NM_KEYFILE_DIR={nm.keyfiles}", "NM_WAIT=30", "bash", str(script))
+        result = nm.run(*env, "--apply")  # the NIC check runs: the veths have the design's MACs
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n{nm.log_tail()}"
+        assert result.stdout.splitlines()[-2] == (
+            "Applied and verified: every profile is installed, reads back as designed, and is active."
+        )
+        assert {path.stat().st_mode & 0o777 for path in nm.keyfiles.iterdir()} == {0o600}
+        again = nm.run(*env, "--check")
+        assert (again.returncode, again.stdout) == (0, f"No change: node {node} already matches the design.\n")
+        built = settled(lambda: comparable(as_apply_writes(database.rows(), want)), want)
+        assert nm.addresses(the_design.host.bridge) == [str(layout.node.address)]
+    assert built == want

@@ -36,6 +36,17 @@ def fake_nmcli(folder: Path) -> str:
     return str(path)
 
 
+def fake_busctl(folder: Path, capabilities: str) -> str:
+    """A busctl that answers NetworkManager's Capabilities property as busctl prints it."""
+    path = folder / "busctl"
+    path.write_text(f"#!/bin/bash\necho '{capabilities}'\n", encoding="utf-8")
+    path.chmod(0o755)
+    return str(path)
+
+
+WITH_OVS = "au 2 1 2"  # NM_CAPABILITY_TEAM and NM_CAPABILITY_OVS: both plugins loaded
+
+
 KVM_R_1 = {
     "eno1": "3c:ec:ef:30:00:01",
     "eno2": "3c:ec:ef:30:00:02",
@@ -48,6 +59,7 @@ def environment(tmp_path: Path, nics: dict[str, str]) -> dict[str, str]:
     return {
         **os.environ,
         "NMCLI": fake_nmcli(tmp_path),
+        "BUSCTL": fake_busctl(tmp_path, WITH_OVS),
         "SYSFS_NET": str(fake_nics(tmp_path / "net", nics)),
         "NM_KEYFILE_DIR": str(tmp_path / "keyfiles"),
     }
@@ -95,7 +107,8 @@ def test_dry_run_installs_loads_then_activates_host_address_last(rendered_tree: 
     installs = [line for line in lines if line.startswith("install -m 0600 ")]
     assert len(installs) == len(list((rendered_tree / NODE / "NetworkManager" / "system-connections").iterdir()))
     load = lines.index(next(line for line in lines if " connection load " in line))
-    ups = [line.rsplit(" ", 1)[1] for line in lines if " connection up " in line]
+    ups = [line.split(" connection up ", 1)[1].split()[0] for line in lines if " connection up " in line]
+    names = [line.rsplit("  # ", 1)[1] for line in lines if " connection up " in line]
     assert load > lines.index(installs[-1])
     ids = {
         path.read_text(encoding="utf-8").split("uuid=", 1)[1].split("\n", 1)[0]: path.stem
@@ -104,6 +117,35 @@ def test_dry_run_installs_loads_then_activates_host_address_last(rendered_tree: 
     order = [ids[uuid] for uuid in ups]
     # br-vm before the host bridge br-mgmt; on each, NICs, then internal ports, then its own interface.
     assert order == ["ens2f0-nic", "ens2f1-nic", "migr0-if", "br-vm-if", "eno1-nic", "eno2-nic", "br-mgmt-if"]
+    assert names == order  # each line says which profile it brings up
+    assert not (tmp_path / "keyfiles").exists()
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "message"),
+    [
+        ("au 1 1", "NetworkManager has no Open vSwitch plugin: install NetworkManager-ovs"),
+        ("au 0", "NetworkManager has no Open vSwitch plugin"),
+        ("au 1 12", "NetworkManager has no Open vSwitch plugin"),  # 2 is a number, not a digit
+    ],
+)
+def test_apply_refuses_a_networkmanager_without_its_ovs_plugin(
+    rendered_tree: Path, tmp_path: Path, capabilities: str, message: str
+) -> None:
+    env = {**environment(tmp_path, KVM_R_1), "BUSCTL": fake_busctl(tmp_path, capabilities)}
+    for mode in ("--check", "--apply"):
+        result = run([str(script(rendered_tree)), mode], env=env)
+        assert result.returncode == 1
+        assert message in result.stderr
+        assert result.stderr.endswith("nothing was changed\n")
+    assert not (tmp_path / "keyfiles").exists()
+
+
+def test_apply_refuses_when_busctl_cannot_ask(rendered_tree: Path, tmp_path: Path) -> None:
+    env = {**environment(tmp_path, KVM_R_1), "BUSCTL": shutil.which("false") or "/bin/false"}
+    result = run([str(script(rendered_tree)), "--apply"], env=env)
+    assert result.returncode == 1
+    assert "cannot ask NetworkManager whether its Open vSwitch plugin is loaded" in result.stderr
     assert not (tmp_path / "keyfiles").exists()
 
 

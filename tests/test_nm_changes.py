@@ -25,6 +25,7 @@ from generator.changes.plan_folder import render_plan
 from generator.design.validate import ValidDesign, validate_file
 from generator.ovs.state import EMPTY, OWNED, BridgeState, OvsState
 from generator.render.files import OutputFile
+from generator.render.kinds import render_design
 
 CHANGES = Path(__file__).resolve().parent / "designs" / "changes"
 
@@ -57,7 +58,8 @@ def keyfile(text: str, name: str = "migr0-port.nmconnection") -> OutputFile:
 
 
 def test_keyfile_settings_are_section_dot_key_without_comments() -> None:
-    text = "# a comment\n[connection]\nid=x\ntype=ovs-port\n\n[ovs-port]\ntag=40\nbroken line\n"
+    text = "orphan=1\n# a comment=x\n[connection]\nid=x\ntype=ovs-port\n# members=a\n\n"
+    text += "[ovs-port]\ntag=40\nbroken line\n"
     assert keyfile_settings(text) == {"connection.id": "x", "connection.type": "ovs-port", "ovs-port.tag": "40"}
 
 
@@ -213,3 +215,40 @@ def test_keyfiles_that_go_take_their_profiles_down_leaves_first() -> None:
     rollback = script(change, "nm-rollback.sh")
     assert array(rollback, "activation_ids") == leaves
     assert array(rollback, "guard_absent") == sorted(item.name for item in change.ifcfg)
+
+
+def test_a_plan_holds_the_new_and_the_old_keyfiles_and_two_executable_scripts() -> None:
+    change = change_of("nm-base", "nm-changed", "c1")
+    files = {file.path: file for file in render_plan([change], "test") if file.path.startswith("c1/")}
+    new = {file.name: file.text for file in render_design(design("nm-changed"), ["c1"], ["networkmanager"])}
+    old = {file.name: file.text for file in render_design(design("nm-base"), ["c1"], ["networkmanager"])}
+    for item in change.nm.keyfiles:
+        assert files[f"c1/system-connections/{item.name}"].text == new[item.name]
+        assert files[f"c1/system-connections.old/{item.name}"].text == old[item.name]
+    assert files["c1/nm-change.sh"].executable
+    assert files["c1/nm-rollback.sh"].executable
+
+
+def test_only_the_leaves_come_up_when_every_keyfile_is_new() -> None:
+    change = change_of("nm-base", "nm-cutover", "c2")
+    leaves = ["eth0-nic", "eth1-nic", "migr0-if", "br1-if", "eth2-nic", "eth3-nic", "br0-if"]
+    assert change.nm.up_after_change == leaves  # activating a leaf brings its port and bridge up
+    assert array(script(change, "nm-change.sh"), "activation_ids") == leaves
+    assert array(script(change, "nm-rollback.sh"), "target_uuids") == ["-"] * len(change.nm.keyfiles)
+
+
+def test_a_change_deep_in_the_order_brings_up_only_what_is_under_it() -> None:
+    change = change_of("nm-base", "nm-changed", "c1")
+    host = next(item for item in change.nm.keyfiles if item.name == "migr0-port.nmconnection")
+    only_host = replace(host, name="br0-port.nmconnection")
+    layer = replace(change.nm, keyfiles=(only_host,))
+    assert layer.up_after_change == ["br0-port", "br0-if"]
+
+
+def test_a_dump_plan_brings_up_what_its_scripts_say_and_checks_the_macs() -> None:
+    valid = validate_file(CHANGES.parent.parent.parent / "designs" / "rhel9-migration.yaml")
+    change = plan_from_host(EMPTY, valid, "kvm-r-1", prune=False)
+    text = script(change, "nm-change.sh")
+    assert array(text, "activation_ids") == change.nm.up_after_change
+    assert array(text, "nics") == ["ens2f0", "ens2f1", "eno1", "eno2"]
+    assert array(text, "macs") == ["b8:59:9f:30:00:01", "b8:59:9f:30:00:02", "3c:ec:ef:30:00:01", "3c:ec:ef:30:00:02"]

@@ -283,3 +283,22 @@ def test_nm_plan_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
     assert len(paths) == 2 * len(changes)
     result = run([shellcheck, "--shell=bash", "--enable=all", f"--exclude={SHELLCHECK_EXCLUDED}", *paths])
     assert result.returncode == 0, result.stdout
+
+
+def test_a_plan_folder_with_keyfiles_is_replaced_by_a_new_plan_until_nm_change_saved_a_backup(tmp_path: Path) -> None:
+    shutil.copy(CHANGES / "nm-base.yaml", tmp_path / "old.yaml")
+    shutil.copy(CHANGES / "nm-changed.yaml", tmp_path / "new.yaml")
+    first = invoke("plan", "old.yaml", "new.yaml", "-o", "plan", cwd=tmp_path)
+    assert first.exit_code == 0, first.stderr
+    node = tmp_path / "plan" / "c1"
+    assert {path.name for path in node.iterdir()} >= {"nm-change.sh", "system-connections", "system-connections.old"}
+    again = invoke("plan", "old.yaml", "new.yaml", "-o", "plan", cwd=tmp_path)  # re-plan rather than edit
+    assert again.exit_code == 0, again.stderr
+    (node / "system-connections.backup" / "files").mkdir(parents=True)  # what nm-change.sh --apply leaves
+    refused = invoke("plan", "old.yaml", "new.yaml", "-o", "plan", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert (
+        "ovsgen: plan/c1/system-connections.backup holds the host's keyfiles saved by nm-change.sh --apply: "
+        "rollback needs them\n"
+    ) in refused.stderr
+    assert (node / "system-connections.backup" / "files").is_dir()

@@ -47,19 +47,19 @@ CASES = {
         "lacp-storage.yaml",
         "vlan: 10\n",
         "vlan: true\n",
-        ["lacp-storage.yaml:10:9: expected an integer, got a boolean true"],
+        ["lacp-storage.yaml:12:9: expected an integer, got a boolean true"],
     ),
     "type-false": (
         "lacp-storage.yaml",
         "vlan: 10\n",
         "vlan: false\n",
-        ["lacp-storage.yaml:10:9: expected an integer, got a boolean false"],
+        ["lacp-storage.yaml:12:9: expected an integer, got a boolean false"],
     ),
     "type-expects-boolean": (
         "lacp-storage.yaml",
         "default: true",
         "default: 1",
-        ["lacp-storage.yaml:30:41: expected true or false, got an integer 1"],
+        ["lacp-storage.yaml:32:41: expected true or false, got an integer 1"],
     ),
     "type-expects-mapping": (
         "ahv-host.yaml",
@@ -260,7 +260,7 @@ CASES = {
         "lacp-storage.yaml",
         "native: 100",
         "native: 0",
-        ["lacp-storage.yaml:32:55: 0 is outside 1-4094"],
+        ["lacp-storage.yaml:34:55: 0 is outside 1-4094"],
     ),
     "too-long": (
         "ahv-host.yaml",
@@ -333,7 +333,7 @@ CASES = {
         "lacp-storage.yaml",
         "search: [storage.example.com, example.com]",
         "search: [example.com, storage.example.com, lab.example.com, storage.example.com, example.com]",
-        ["lacp-storage.yaml:13:11: 'storage.example.com' is listed more than once"],
+        ["lacp-storage.yaml:15:11: 'storage.example.com' is listed more than once"],
     ),
 }
 

@@ -74,12 +74,12 @@ class NmLayer:
         return list(dict.fromkeys(found))
 
 
-def nm_side(design: Design, layout: NodeLayout | None, state: OvsState | None = None) -> NmSide:
-    """The node's profiles and their activation order; `state` as for the ifcfg files of a plan
-    from a dump (the design's rows with what the host has in the columns no design manages)."""
+def nm_side(design: Design, layout: NodeLayout | None) -> NmSide:
+    """The node's profiles and their activation order, from the design alone: keyfiles carry no
+    column a host has that no design manages (docs/networkmanager.md)."""
     if layout is None or not uses_networkmanager(design, layout):
         return NmSide()
-    profiles = node_profiles(node_context(design, layout, layout.node.name, state=state))
+    profiles = node_profiles(node_context(design, layout, layout.node.name))
     return NmSide(tuple(profiles), tuple(activation_order(design, profiles)))
 
 
@@ -113,13 +113,14 @@ def keyfile_reason(change: FileChange) -> str:
 
 
 def keyfile_settings(text: str) -> dict[str, str]:
-    """A keyfile's keys as `section.key` -> value; comments and blank lines left out."""
+    """A keyfile's keys as `section.key` -> value; comments, blank lines and anything before the
+    first section left out."""
     found: dict[str, str] = {}
-    section = ""
+    section: str | None = None
     for line in text.splitlines():
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
-        elif line and not line.startswith("#"):
+        elif section is not None and not line.startswith("#"):
             key, sign, value = line.partition("=")
             if sign:
                 found[f"{section}.{key}"] = value
@@ -160,9 +161,9 @@ def deactivation(side: NmSide, names: frozenset[str]) -> list[Profile]:
     """The profiles of the files `names` that a script deletes, in the order to take them down:
     the leaves in activation order (the host's address last), then their ports, then bridges."""
     leaves = [profile for profile in side.order if profile.file_name in names]
-    rank = {"ovs-port": 0, "ovs-bridge": 1}
-    controllers = [p for p in side.profiles if p.file_name in names and p.type in rank]
-    return leaves + sorted(controllers, key=lambda profile: rank[profile.type])
+    ports = [profile for profile in side.profiles if profile.file_name in names and profile.type == "ovs-port"]
+    bridges = [profile for profile in side.profiles if profile.file_name in names and profile.type == "ovs-bridge"]
+    return leaves + ports + bridges
 
 
 def _chain(profile: Profile) -> list[Profile]:

@@ -192,7 +192,7 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
         node, with_untouched(after, ovs), host, Scope(ports, bridges - frozenset(host.bridges), hosts, ports)
     )
     ifcfg = tuple(FileChange(f.name, "add", f) for f in _host_ifcfg(new, node, after))
-    nm = _host_nm_layer(new, node, after, moving=not built_by_networkmanager(host))
+    nm = _host_nm_layer(new, node, moving=not built_by_networkmanager(host))
     ifcfg += _cutover_files(new, node, after) if nm.cutover else ()
     ifcfg += _removed_bridge_files(ovs, frozenset(item.name for item in ifcfg))
     networks = tuple(
@@ -216,7 +216,7 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
     )
 
 
-def _host_nm_layer(new: ValidDesign, node: str, state: OvsState, *, moving: bool) -> NmLayer:
+def _host_nm_layer(new: ValidDesign, node: str, *, moving: bool) -> NmLayer:
     """From a dump, every keyfile of the node is added: the host's keyfiles are unknown. A node
     on NetworkManager alone whose host NetworkManager did not build (`moving`) is a cut-over
     from ifcfg files (deleted where present)."""
@@ -224,10 +224,10 @@ def _host_nm_layer(new: ValidDesign, node: str, state: OvsState, *, moving: bool
     backends = ((), _backends(new, layout))
     if layout is None or nm_files.BACKEND not in backends[1]:
         return NmLayer(backends=backends)
-    files = nm_files.render_keyfiles(node_context(new.design, layout, node, state=state))
+    files = nm_files.render_keyfiles(node_context(new.design, layout, node))
     keyfiles = tuple(FileChange(f.name, "add", f) for f in sorted(files))
     cutover = TO_NM if moving and IFCFG not in backends[1] else ""
-    return NmLayer(keyfiles, NmSide(), nm_side(new.design, layout, state), backends, cutover, host_known=False)
+    return NmLayer(keyfiles, NmSide(), nm_side(new.design, layout), backends, cutover, host_known=False)
 
 
 def _cutover_files(new: ValidDesign, node: str, state: OvsState) -> tuple[FileChange, ...]:

@@ -30,7 +30,6 @@ NEW = "system-connections"
 OLD = "system-connections.old"
 BACKUP = "system-connections.backup"
 CHANGE, ROLLBACK = "nm-change.sh", "nm-rollback.sh"
-_NOT_FILES = (ABSENT, UNKNOWN)  # a step target that is no file of the plan
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _script(change: NodeChange, header: str, steps: list[FileStep], *, rollback:
         starts=[step.start for step in steps],
         targets=[step.target for step in steps],
         start_uuids=[_uuid(sides.start, step.name) for step in steps],
-        target_uuids=[_uuid(sides.target, step.name) if step.target not in _NOT_FILES else "-" for step in steps],
+        target_uuids=[_uuid(sides.target, step.name) for step in steps],
         expected=_expected(sides.target, steps),
         writes=sum(step.target not in (ABSENT, UNKNOWN) for step in steps),
         deletes=sum(step.target == ABSENT for step in steps),
@@ -115,7 +114,7 @@ def _expected(side: NmSide, steps: list[FileStep]) -> list[str]:
     script writes from the plan (a host's saved copy is checked only by its loading cleanly)."""
     lines = []
     for index, step in enumerate(steps):
-        profile = side.by_file(step.name) if step.target not in _NOT_FILES else None
+        profile = side.by_file(step.name)  # none where the step deletes the file or leaves it alone
         if profile is not None:
             lines += [f"{index} {field} {value}" for field, value in profile.read_back()]
     return lines

@@ -16,6 +16,9 @@ from generator.changes.diff_report import design_diff, render_diff_report
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
 from generator.changes.plan_folder import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
 from generator.changes.plan_host_files import BACKUP, NEW, OLD
+from generator.changes.plan_nm_files import BACKUP as NM_BACKUP
+from generator.changes.plan_nm_files import NEW as NM_NEW
+from generator.changes.plan_nm_files import OLD as NM_OLD
 from generator.changes.rehearse import rehearse
 from generator.changes.rehearse_start import dump_not_database, is_database_file, not_a_start
 from generator.cli.change_settings import DiffSettings, PlanSettings, RehearseSettings
@@ -46,10 +49,11 @@ def _write_plan(settings: PlanSettings, changes: list[NodeChange], source: str) 
 # Backups (*.backup) are made on the host by the scripts themselves, and rollback needs them: a
 # plan folder holding one is never replaced.
 PLAN_SUMMARY = "plan.md"
-PLAN_SCRIPTS = ("change.sh", "rollback.sh", "ifcfg-*.sh", "libvirt-*.sh")
-PLAN_LAYER_FOLDERS = frozenset({NEW, OLD, LIBVIRT_NEW, LIBVIRT_OLD})
+PLAN_SCRIPTS = ("change.sh", "rollback.sh", "ifcfg-*.sh", "nm-*.sh", "libvirt-*.sh")
+PLAN_LAYER_FOLDERS = frozenset({NEW, OLD, NM_NEW, NM_OLD, LIBVIRT_NEW, LIBVIRT_OLD})
 BACKUPS = {
     BACKUP: "holds the host's files saved by ifcfg-change.sh --apply: rollback needs them",
+    NM_BACKUP: "holds the host's keyfiles saved by nm-change.sh --apply: rollback needs them",
     LIBVIRT_BACKUP: "holds the host's network definitions saved by libvirt-change.sh --apply: rollback needs them",
 }
 SHOWN_IN_THE_WAY = 10  # entries named before "and N more": the advice matters more than a long list

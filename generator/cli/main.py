@@ -212,8 +212,10 @@ def plan(
     """Plan a change: change and rollback scripts.
 
     Plan the change from OLD to NEW: per node the OVS change.sh and rollback.sh, and where
-    they change, ifcfg-change.sh/ifcfg-rollback.sh and libvirt-change.sh/libvirt-rollback.sh,
-    with plan.md saying what changes, in which order, and what the switch team does.
+    they change, ifcfg-change.sh/ifcfg-rollback.sh, nm-change.sh/nm-rollback.sh (NetworkManager
+    keyfiles) and libvirt-change.sh/libvirt-rollback.sh, with plan.md saying what changes, in
+    which order (a node's move between ifcfg files and NetworkManager included), and what the
+    switch team does.
 
     \b
     Usage:

@@ -111,5 +111,8 @@ ONLY = click.option(
     "kinds",
     multiple=True,
     type=click.Choice(KINDS),
-    help="Only this kind of output (repeatable): ifcfg files, ovs apply.sh, libvirt XML and define.sh, build sheets.",
+    help=(
+        "Only this kind of output (repeatable): ifcfg files, NetworkManager keyfiles and their apply.sh, "
+        "ovs apply.sh, libvirt XML and define.sh, build sheets."
+    ),
 )

@@ -26,18 +26,25 @@ FOLDER = "ovs"
 def render_apply_script(context: NodeContext) -> list[OutputFile]:
     """ovs/apply.sh of the node, from its context's OVS state."""
     node, state = context.name, context.state
+    on_networkmanager = BACKEND in context.design.backends_of(context.layout.node)
+    purpose: tuple[str, ...] = (
+        f"Brings the Open vSwitch configuration of node {node} to the design in one",
+        "atomic ovs-vsctl transaction. Safe to run again: a second run finds nothing to do.",
+    )
+    if on_networkmanager:
+        purpose += (
+            "Where NetworkManager configures this node (NetworkManager/apply.sh), it owns these",
+            "rows: run this with --check there, not --apply.",
+        )
     text = ovs_script(
         header=context.header,
         script="apply.sh",
         node=node,
-        purpose=(
-            f"Brings the Open vSwitch configuration of node {node} to the design in one",
-            "atomic ovs-vsctl transaction. Safe to run again: a second run finds nothing to do.",
-        ),
+        purpose=purpose,
         commands=converge(state),
         nics=uplink_nics(state),
         expected=expectations(state),
-        device_mtu=uplink_nics(state) if BACKEND in context.design.backends_of(context.layout.node) else (),
+        device_mtu=uplink_nics(state) if on_networkmanager else (),
     )
     return [OutputFile(f"{context.folder}/{FOLDER}/apply.sh", text, executable=True)]
 

@@ -223,7 +223,7 @@ def _networkmanager_checks(sheet: NodeSheet) -> list[Check]:
             healthy += f"; IP4.GATEWAY: {gateway}"
     return [
         Check(f"nmcli -f GENERAL,IP4 device show {bridge}", healthy + "."),
-        Check("NetworkManager/apply.sh --check", "No change: every profile installed, as designed, and active."),
+        Check("NetworkManager/apply.sh --check", f"No change: node {node.name} already matches the design."),
     ]
 
 

@@ -21,6 +21,7 @@ Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] | --help
 
 Environment:
   NMCLI           the nmcli command to use (default: nmcli)
+  BUSCTL          the busctl command that asks NetworkManager for its OVS plugin (default: busctl)
   NM_KEYFILE_DIR  where NetworkManager reads keyfiles (default: /etc/NetworkManager/system-connections)
   SYSFS_NET       where NICs are looked for (default: /sys/class/net)
   NM_WAIT         seconds nmcli waits for each activation (default: 90)
@@ -28,6 +29,7 @@ USAGE
 }
 
 read -r -a nmcli <<< "${NMCLI:-nmcli}"
+read -r -a busctl <<< "${BUSCTL:-busctl}"
 keyfile_dir=${NM_KEYFILE_DIR:-/etc/NetworkManager/system-connections}
 sysfs_net=${SYSFS_NET:-/sys/class/net}
 wait_seconds=${NM_WAIT:-90}
@@ -203,6 +205,22 @@ inactive_profiles() {
   done
 }
 
+# NetworkManager lists capability 2 (NM_CAPABILITY_OVS) once its Open vSwitch plugin is loaded.
+require_ovs_plugin() {
+  local said
+  local -a words=()
+  if ! said=$("${busctl[@]}" get-property org.freedesktop.NetworkManager /org/freedesktop/NetworkManager org.freedesktop.NetworkManager Capabilities 2>&1); then
+    echo "apply.sh: cannot ask NetworkManager whether its Open vSwitch plugin is loaded (${busctl[*]}): $said" >&2
+    echo "apply.sh: nothing was changed" >&2
+    exit 1
+  fi
+  read -r -a words <<< "$said"  # au COUNT CAPABILITY...
+  if [[ " ${words[*]:2} " != *" 2 "* ]]; then
+    echo "apply.sh: NetworkManager has no Open vSwitch plugin: install NetworkManager-ovs, then systemctl restart NetworkManager; nothing was changed" >&2
+    exit 1
+  fi
+}
+
 preflight() {
   local check_nics=$1 index found missing=0
   if ! "${nmcli[@]}" -t -f RUNNING general >/dev/null; then
@@ -210,6 +228,7 @@ preflight() {
     echo "apply.sh: nothing was changed" >&2
     exit 1
   fi
+  require_ovs_plugin
   if [[ $check_nics == yes ]]; then
     for index in "${!nics[@]}"; do
       if [[ ! -e $sysfs_net/${nics[$index]} ]]; then
@@ -270,7 +289,17 @@ dry_run() {
   printf ' %q' "${files[@]/#/$keyfile_dir/}"
   printf '\n'
   for uuid in "${activation[@]}"; do
-    printf '%s --wait %s connection up %s\n' "${nmcli[*]}" "$wait_seconds" "$uuid"
+    printf '%s --wait %s connection up %s  # %s\n' "${nmcli[*]}" "$wait_seconds" "$uuid" "$(name_of "$uuid")"
+  done
+}
+
+# The name (connection.id) of the profile with UUID $1.
+name_of() {
+  local index
+  for index in "${!uuids[@]}"; do
+    if [[ ${uuids[index]} == "$1" ]]; then
+      printf '%s\n' "${names[index]}"
+    fi
   done
 }
 

@@ -3,6 +3,8 @@
 #
 # Brings the Open vSwitch configuration of node kvm-r-2 to the design in one
 # atomic ovs-vsctl transaction. Safe to run again: a second run finds nothing to do.
+# Where NetworkManager configures this node (NetworkManager/apply.sh), it owns these
+# rows: run this with --check there, not --apply.
 set -euo pipefail
 
 usage() {
