@@ -121,14 +121,37 @@ def test_keyfile_change_and_rollback_on_a_networkmanager_node(tmp_path: Path) ->
     with private_networkmanager(ovs_networkmanager(), nics(old, "c1"), ovs=True) as nm:
         nm.wait_active(install_keyfiles(nm, old, "c1"), timeout=60)
         assert database_as(nm, old_rows) == comparable(old_rows)
+        vm_tap(nm, "br1")  # a running VM on the bridge whose port and NICs change
         for name in ("change.sh", "nm-change.sh"):
             applied(nm, folder, name)
+        assert tap_in_place(nm, "br1")
         assert database_as(nm, new_rows) == comparable(new_rows)
         assert nm.addresses("br0") == ["10.30.0.11/24"]
         assert nm.addresses("migr0") == ["172.16.40.11/24"]
+        vm_tap(nm, "br1")
         for name in ("rollback.sh", "nm-rollback.sh"):
             applied(nm, folder, name)
+        assert tap_in_place(nm, "br1")
         assert database_as(nm, old_rows) == comparable(old_rows)
+
+
+TAP = "vnet0"
+
+
+def vm_tap(nm: PrivateNetworkManager, bridge: str) -> None:
+    """A VM's port as libvirt plugs it in: a port of its own with the VM's id on its interface."""
+    assert nm.ovsdb is not None
+    nm.ovsdb.vsctl("add-port", bridge, TAP, "--", "set", "Interface", TAP, "type=internal", "external_ids:vm-id=vm1")
+
+
+def tap_in_place(nm: PrivateNetworkManager, bridge: str) -> bool:
+    """Whether the VM's port is still on `bridge` with its VM's id; then takes it out, so that the
+    database compares with the design's."""
+    assert nm.ovsdb is not None
+    there = TAP in nm.ovsdb.vsctl("list-ports", bridge).split()
+    vm = nm.ovsdb.vsctl("--if-exists", "get", "Interface", TAP, "external_ids:vm-id").strip() if there else ""
+    nm.ovsdb.vsctl("--if-exists", "del-port", TAP)
+    return (there and vm == '"vm1"') or vm == "vm1"
 
 
 def build_with_ifup(nm: PrivateNetworkManager, valid: ValidDesign, node: str, tmp_path: Path) -> None:
