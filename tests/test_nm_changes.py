@@ -59,8 +59,14 @@ def keyfile(text: str, name: str = "migr0-port.nmconnection") -> OutputFile:
 
 def test_keyfile_settings_are_section_dot_key_without_comments() -> None:
     text = "orphan=1\n# a comment=x\n[connection]\nid=x\ntype=ovs-port\n# members=a\n\n"
-    text += "[ovs-port]\ntag=40\nbroken line\n"
-    assert keyfile_settings(text) == {"connection.id": "x", "connection.type": "ovs-port", "ovs-port.tag": "40"}
+    text += "[ovs-port]\ntag=40\nbroken line\n[not a section\nhalf]=1\n[ovs-other-config]\ndata.x=a=b\n"
+    assert keyfile_settings(text) == {
+        "connection.id": "x",
+        "connection.type": "ovs-port",
+        "ovs-port.tag": "40",
+        "ovs-port.half]": "1",
+        "ovs-other-config.data.x": "a=b",
+    }
 
 
 def test_a_changed_keyfile_says_each_key_that_changed_went_or_came() -> None:

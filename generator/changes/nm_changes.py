@@ -176,7 +176,7 @@ def _chain(profile: Profile) -> list[Profile]:
     return chain
 
 
-def brought_up(side: NmSide, items: tuple[FileChange, ...], *, rollback: bool, known: bool = True) -> list[Activation]:
+def brought_up(side: NmSide, items: tuple[FileChange, ...], *, rollback: bool, known: bool) -> list[Activation]:
     """The profiles a script brings up, in order: for the keyfiles it adds (for the rollback: those
     the change deleted) and those whose settings change (a changed comment changes nothing). From
     a host dump (`known` False) the host's keyfiles are unknown: any keyfile may change settings,
