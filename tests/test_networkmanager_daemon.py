@@ -285,3 +285,56 @@ def test_apply_sh_installs_activates_and_checks_a_node(rendered_tree: Path, tmp_
         built = settled(lambda: comparable(as_apply_writes(database.rows(), want)), want)
         assert nm.addresses(the_design.host.bridge) == [str(layout.node.address)]
     assert built == want
+
+
+INSTALLER = "1f0e5a4c-0000-4000-8000-000000000001"  # the installer's profile for the first NIC
+BY_MAC = "1f0e5a4c-0000-4000-8000-000000000002"  # one that finds its NIC by MAC alone
+DORMANT = "1f0e5a4c-0000-4000-8000-000000000003"  # one that never comes up by itself
+
+
+def other_profile(uuid: str, name: str, match: str, autoconnect: bool = True) -> str:
+    """A keyfile as an installer or an administrator leaves it for one NIC, with the host address."""
+    auto = "" if autoconnect else "autoconnect=false\n"
+    return (
+        f"[connection]\nid={name}\nuuid={uuid}\ntype=ethernet\n{auto}{match}"
+        "[ipv4]\naddress1=10.30.0.11/24\nmethod=manual\n\n[ipv6]\nmethod=ignore\n"
+    )
+
+
+def test_apply_sh_refuses_other_profiles_for_its_nics_until_told_to_disable_them(
+    rendered_tree: Path, tmp_path: Path
+) -> None:
+    design, node = "rhel9-migration", "kvm-r-1"
+    _, layout, _ = facts(design, node)
+    script = apply_folder(rendered_tree, design, node, tmp_path)
+    eno2 = next(nic.mac for nic in layout.node.nics if nic.name == "eno2")
+    assert eno2 is not None
+    others = {
+        "eno1.nmconnection": other_profile(INSTALLER, "eno1", "interface-name=eno1\n"),
+        "eno2.nmconnection": other_profile(BY_MAC, "Wired connection 2", f"\n[ethernet]\nmac-address={eno2.upper()}\n"),
+        "spare.nmconnection": other_profile(DORMANT, "spare", "interface-name=ens2f0\n", autoconnect=False),
+    }
+    nics = [(nic.name, nic.mac) for nic in layout.node.nics]
+    with private_networkmanager(ovs_networkmanager(), nics, ovs=True) as nm:
+        for name, text in others.items():
+            (nm.keyfiles / name).write_text(text)
+            (nm.keyfiles / name).chmod(0o600)
+        nm.checked("nmcli", "connection", "load", *(str(nm.keyfiles / name) for name in others))
+        env = ("env", f"NM_KEYFILE_DIR={nm.keyfiles}", "NM_WAIT=30", "bash", str(script))
+        refused = nm.run(*env, "--apply")
+        assert refused.returncode == 1
+        named = [line.split()[0] for line in refused.stderr.splitlines() if line.startswith("  ")]
+        assert sorted(named) == sorted([INSTALLER, BY_MAC])  # not DORMANT: it never comes up by itself
+        assert "--disable-other-profiles" in refused.stderr
+        assert sorted(path.name for path in nm.keyfiles.iterdir()) == sorted(others)  # nothing installed
+        done = nm.run(*env, "--apply", "--disable-other-profiles")
+        assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{nm.log_tail()}"
+        autoconnect = {uuid: nm.get(uuid, ["connection.autoconnect"]) for uuid in (INSTALLER, BY_MAC, DORMANT)}
+        assert {uuid: found["connection.autoconnect"] for uuid, found in autoconnect.items()} == {
+            INSTALLER: "no",
+            BY_MAC: "no",
+            DORMANT: "no",
+        }
+        assert all((nm.keyfiles / name).exists() for name in others)  # kept, not deleted
+        again = nm.run(*env, "--check")
+        assert (again.returncode, again.stderr) == (0, "")

@@ -33,6 +33,7 @@ def render_nm_script(context: NodeContext) -> OutputFile:
         activation=[profile.uuid for profile in activation_order(context.design, profiles)],
         nics=[name for name, _ in nics],
         macs=[mac for _, mac in nics],
+        interfaces=list(dict.fromkeys(profile.interface for profile in profiles)),
         expected=[f"{profile.uuid} {field} {value}" for profile in profiles for field, value in profile.read_back()],
     )
     return OutputFile(f"{context.folder}/{FOLDER}/apply.sh", text, executable=True)

@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] | --help
+Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] [--disable-other-profiles] | --help
 
   --dry-run          print what --apply would do; change nothing
   --check            read the host, change nothing: already as designed (exit 0), or not
@@ -18,6 +18,12 @@ Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] | --help
   --apply            check the host, install and load the keyfiles, read every setting
                      back, then activate the profiles and check that they are active
   --skip-nic-check   do not require the NICs (and the MACs the design gives) under $SYSFS_NET
+  --disable-other-profiles
+                     other profiles for these interfaces (the installer's "eno1", say) would
+                     compete with these at boot: --apply refuses while one has autoconnect;
+                     with this it sets their autoconnect to no once these profiles are up
+                     (kept, not deleted: nmcli connection modify UUID connection.autoconnect yes
+                     undoes it)
 
 Environment:
   NMCLI           the nmcli command to use (default: nmcli)
@@ -46,6 +52,9 @@ activation=(83debda9-5381-5df0-a852-b0e9b9929b76 3901b03b-4d61-5716-8aa3-9685062
 # NICs that must exist, and the MAC each must have ("-" where the design gives none).
 nics=(ens1f0 ens1f1)
 macs=(b8:59:9f:10:00:01 b8:59:9f:10:00:02)
+
+# The interfaces these profiles configure: another profile for one of them competes with ours.
+interfaces=(br0 br0-up ens1f0 ens1f1 storage0)
 
 # Every setting NetworkManager must read back: UUID, nmcli field, value.
 expected=(
@@ -206,12 +215,49 @@ preflight() {
   fi
 }
 
+# Profiles that are not this node's, come up by themselves (autoconnect) and name one of its
+# interfaces, or one of its NICs' MACs: "UUID (NAME, INTERFACE)" lines.
+other_profiles() {
+  local uuid index ours
+  local -a found=()
+  while IFS= read -r uuid; do
+    ours=no
+    for index in "${!uuids[@]}"; do
+      if [[ ${uuids[index]} == "$uuid" ]]; then
+        ours=yes
+      fi
+    done
+    if [[ $ours == no ]]; then
+      mapfile -t found < <("${nmcli[@]}" -g connection.autoconnect,connection.interface-name,802-3-ethernet.mac-address,connection.id connection show "$uuid" 2>/dev/null || true)
+      if [[ ${found[0]:-} == yes ]] && competes "${found[1]:-}" "${found[2]:-}"; then
+        printf '%s (%s, %s)\n' "$uuid" "${found[3]:-}" "${found[1]:-${found[2]:-}}"
+      fi
+    fi
+  done < <("${nmcli[@]}" -g UUID connection show 2>/dev/null || true)
+}
+
+# Whether interface name $1 or MAC $2 (as nmcli prints it, with \: for :) is one of ours.
+competes() {
+  local name=$1 mac=${2//\\/} index
+  for index in "${!interfaces[@]}"; do
+    if [[ -n $name && $name == "${interfaces[index]}" ]]; then
+      return 0
+    fi
+  done
+  for index in "${!macs[@]}"; do
+    if [[ -n $mac && ${mac,,} == "${macs[index]}" ]]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
 already_done() {
-  [[ -z $(stale_files) && $(current_state) == "$(expected_state)" && -z $(inactive_profiles) ]]
+  [[ -z $(stale_files) && $(current_state) == "$(expected_state)" && -z $(inactive_profiles) && -z $(other_profiles) ]]
 }
 
 report_differences() {
-  local stale inactive line
+  local stale inactive others line
   stale=$(stale_files)
   if [[ -n $stale ]]; then
     echo "Keyfiles not installed in $keyfile_dir as rendered:" >&2
@@ -222,6 +268,11 @@ report_differences() {
   if [[ -n $inactive ]]; then
     echo "Profiles not active:" >&2
     while IFS= read -r line; do printf '  %s\n' "$line"; done <<< "$inactive" >&2
+  fi
+  others=$(other_profiles)
+  if [[ -n $others ]]; then
+    echo "Other profiles for these interfaces, with autoconnect (they compete at boot):" >&2
+    while IFS= read -r line; do printf '  %s\n' "$line"; done <<< "$others" >&2
   fi
 }
 
@@ -283,11 +334,23 @@ load_keyfiles() {
 }
 
 apply() {
-  local file uuid stale
+  local disable_others=$2 file uuid stale others line
+  local -a competing=()
   preflight "$1"
   if already_done; then
     echo "No change: node kvm-s-1 already matches the design."
     return 0
+  fi
+  others=$(other_profiles)
+  if [[ -n $others && $disable_others == no ]]; then
+    echo "apply.sh: other profiles configure these interfaces and come up by themselves:" >&2
+    while IFS= read -r line; do printf '  %s\n' "$line"; done <<< "$others" >&2
+    echo "apply.sh: at boot they would compete with this node's profiles; nothing was changed." >&2
+    echo "apply.sh: delete them (nmcli connection delete UUID), or run again with --disable-other-profiles" >&2
+    exit 1
+  fi
+  if [[ -n $others ]]; then
+    mapfile -t competing < <(printf '%s\n' "$others" | cut -d ' ' -f 1)
   fi
   echo "Applying the design to node kvm-s-1:"
   dry_run
@@ -303,6 +366,10 @@ apply() {
       exit 1
     fi
   done
+  for uuid in "${competing[@]}"; do
+    echo "apply.sh: setting autoconnect to no on profile $uuid (--disable-other-profiles)"
+    "${nmcli[@]}" connection modify "$uuid" connection.autoconnect no
+  done
   if ! already_done; then
     report_differences
     echo "apply.sh: node kvm-s-1 does not hold what was asked (differences above)" >&2
@@ -313,7 +380,7 @@ apply() {
 }
 
 main() {
-  local mode='' check_nics=yes
+  local mode='' check_nics=yes disable_others=no
   while (($#)); do
     case $1 in
       --dry-run|--apply|--check)
@@ -324,6 +391,7 @@ main() {
         fi
         mode=$1 ;;
       --skip-nic-check) check_nics=no ;;
+      --disable-other-profiles) disable_others=yes ;;
       -h|--help) usage; exit 0 ;;
       *) echo "apply.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -332,7 +400,7 @@ main() {
   case $mode in
     --dry-run) dry_run ;;
     --check) check "$check_nics" ;;
-    --apply) apply "$check_nics" ;;
+    --apply) apply "$check_nics" "$disable_others" ;;
     *) usage >&2; exit 2 ;;
   esac
 }
