@@ -258,3 +258,19 @@ def test_a_dump_plan_brings_up_what_its_scripts_say_and_checks_the_macs() -> Non
     assert array(text, "activation_ids") == change.nm.up_after_change
     assert array(text, "nics") == ["ens2f0", "ens2f1", "eno1", "eno2"]
     assert array(text, "macs") == ["b8:59:9f:30:00:01", "b8:59:9f:30:00:02", "3c:ec:ef:30:00:01", "3c:ec:ef:30:00:02"]
+
+
+def test_scripts_know_the_node_profiles_interfaces_and_macs_that_other_profiles_compete_for() -> None:
+    change = change_of("nm-base", "nm-changed", "c1")
+    text = script(change, "nm-change.sh")
+    after = change.nm.after.profiles
+    assert array(text, "own_uuids") == [profile.uuid for profile in after]  # the same on both sides
+    assert array(text, "interfaces") == list(dict.fromkeys(profile.interface for profile in after))
+    assert array(text, "own_macs") == ["-"] * 4
+    moving = change_of("nm-base", "nm-cutover", "c2")
+    assert len(array(script(moving, "nm-change.sh"), "own_uuids")) == 14  # the new side's alone
+    assert array(script(moving, "nm-rollback.sh"), "interfaces") == []  # back to ifcfg: none to compete with
+    valid = validate_file(CHANGES.parent.parent.parent / "designs" / "rhel9-migration.yaml")
+    from_dump = plan_from_host(EMPTY, valid, "kvm-r-1", prune=False)
+    macs = array(script(from_dump, "nm-change.sh"), "own_macs")
+    assert macs == ["3c:ec:ef:30:00:01", "3c:ec:ef:30:00:02", "b8:59:9f:30:00:01", "b8:59:9f:30:00:02"]

@@ -165,6 +165,21 @@ def build_with_ifup(nm: PrivateNetworkManager, valid: ValidDesign, node: str, tm
         nm.ovsdb.vsctl("set", "Bridge", bridge, "datapath_type=netdev")
 
 
+INSTALLER = "1f0e5a4c-0000-4000-8000-0000000000aa"
+
+
+def install_installer_profile(nm: PrivateNetworkManager, nic: str) -> str:
+    """A profile like the one a RHEL installer leaves for a NIC, loaded; its UUID."""
+    path = nm.keyfiles / f"{nic}.nmconnection"
+    path.write_text(
+        f"[connection]\nid={nic}\nuuid={INSTALLER}\ntype=ethernet\ninterface-name={nic}\n\n"
+        "[ipv4]\nmethod=disabled\n\n[ipv6]\nmethod=ignore\n"
+    )
+    path.chmod(0o600)
+    nm.checked("nmcli", "connection", "load", str(path))
+    return INSTALLER
+
+
 def host_ifcfg(valid: ValidDesign, node: str, folder: Path) -> None:
     folder.mkdir()
     for name, text in rendered(valid, node, "ifcfg").items():
@@ -184,7 +199,12 @@ def test_cutover_from_ifcfg_to_networkmanager_and_back(tmp_path: Path) -> None:
         assert nm.ovsdb is not None
         build_with_ifup(nm, old, "c2", tmp_path)
         assert database_as(nm, old_rows) == comparable(old_rows)
-        applied(nm, folder, "nm-change.sh", "--no-activate")
+        installer = install_installer_profile(nm, "eth2")  # left by the RHEL installer
+        refused = script(nm, folder, "nm-change.sh", "--apply", "--no-activate")
+        assert refused.returncode == 1
+        assert f"  {installer} (eth2, eth2)" in refused.stderr.splitlines()
+        assert sorted(path.name for path in nm.keyfiles.iterdir()) == ["eth2.nmconnection"]  # nothing installed
+        applied(nm, folder, "nm-change.sh", "--no-activate", "--disable-other-profiles")
         early = script(nm, folder, "nm-change.sh", "--apply")  # the ifcfg files still hold the devices
         assert early.returncode == 1
         assert "these ifcfg files still keep NetworkManager off the devices" in early.stderr
@@ -195,17 +215,18 @@ def test_cutover_from_ifcfg_to_networkmanager_and_back(tmp_path: Path) -> None:
         assert sorted(scripts.iterdir()) == []
         for bridge in nm_bridges(change):
             nm.ovsdb.vsctl("del-br", bridge)
-        applied(nm, folder, "nm-change.sh")
+        applied(nm, folder, "nm-change.sh", "--disable-other-profiles")
+        assert nm.get(installer, ["connection.autoconnect"]) == {"connection.autoconnect": "no"}
         assert database_as(nm, old_rows) == comparable(old_rows)  # the same design: the same rows
         assert nm.addresses("br0") == ["10.30.0.12/24"]
         # The way back: ifcfg files, then NetworkManager lets go, then ifup.
         early = script(nm, folder, "nm-rollback.sh", "--apply")  # no ifcfg files to take the devices back
         assert early.returncode == 1
         assert "must be in" in early.stderr
-        assert len(nm.uuids()) == len(change.nm.keyfiles)  # nothing was deleted
+        assert len(nm.uuids()) == len(change.nm.keyfiles) + 1  # nothing was deleted (+1: the installer's)
         applied(nm, folder, "ifcfg-rollback.sh")
         applied(nm, folder, "nm-rollback.sh")
-        assert nm.uuids() == []
+        assert nm.uuids() == [installer]  # kept, with autoconnect off
         build_with_ifup(nm, old, "c2", tmp_path)
         assert database_as(nm, old_rows) == comparable(old_rows)
         assert not any(key.startswith("NM.") for row in nm.ovsdb.rows().values() for key in row["external_ids"] or {})

@@ -222,6 +222,10 @@ def _networkmanager_checks(sheet: NodeSheet) -> list[Check]:
         if gateway is not None:
             healthy += f"; IP4.GATEWAY: {gateway}"
     return [
+        Check(
+            "rpm -q NetworkManager-ovs; systemctl is-active NetworkManager openvswitch",
+            "the package's version; active; active (NetworkManager restarted after installing the package).",
+        ),
         Check(f"nmcli -f GENERAL,IP4 device show {bridge}", healthy + "."),
         Check("NetworkManager/apply.sh --check", f"No change: node {node.name} already matches the design."),
     ]

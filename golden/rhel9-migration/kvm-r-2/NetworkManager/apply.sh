@@ -25,6 +25,9 @@ Usage: apply.sh --dry-run | --check | --apply [--skip-nic-check] [--disable-othe
                      (kept, not deleted: nmcli connection modify UUID connection.autoconnect yes
                      undoes it)
 
+The host needs NetworkManager-ovs (NetworkManager restarted after installing it) and Open
+vSwitch running; --check and --apply say so if it does not have them.
+
 Environment:
   NMCLI           the nmcli command to use (default: nmcli)
   BUSCTL          the busctl command that asks NetworkManager for its OVS plugin (default: busctl)
@@ -53,8 +56,11 @@ activation=(e33a35c8-e0cb-5843-9930-c8af05b0edb5 01a97c39-08b3-5bb1-b686-67e7603
 nics=(eno1 eno2 ens2f0 ens2f1)
 macs=(3c:ec:ef:30:00:11 3c:ec:ef:30:00:12 b8:59:9f:30:00:11 b8:59:9f:30:00:12)
 
-# The interfaces these profiles configure: another profile for one of them competes with ours.
+# The interfaces these profiles configure, and the MACs of the NICs: another profile with
+# autoconnect for one of them competes with ours at boot.
+own_uuids=("${uuids[@]}")
 interfaces=(br-mgmt mgmt-bond eno1 eno2 br-vm br-vm-up ens2f0 ens2f1 migr0)
+own_macs=("${macs[@]}")
 
 # Every setting NetworkManager must read back: UUID, nmcli field, value.
 expected=(
@@ -265,15 +271,15 @@ other_profiles() {
   local -a found=()
   while IFS= read -r uuid; do
     ours=no
-    for index in "${!uuids[@]}"; do
-      if [[ ${uuids[index]} == "$uuid" ]]; then
+    for index in "${!own_uuids[@]}"; do
+      if [[ ${own_uuids[index]} == "$uuid" ]]; then
         ours=yes
       fi
     done
     if [[ $ours == no ]]; then
       mapfile -t found < <("${nmcli[@]}" -g connection.autoconnect,connection.interface-name,802-3-ethernet.mac-address,connection.id connection show "$uuid" 2>/dev/null || true)
       if [[ ${found[0]:-} == yes ]] && competes "${found[1]:-}" "${found[2]:-}"; then
-        printf '%s (%s, %s)\n' "$uuid" "${found[3]:-}" "${found[1]:-${found[2]:-}}"
+        printf '%s (%s, %s)\n' "$uuid" "${found[3]:-}" "${found[1]:-${found[2]//\\/}}"
       fi
     fi
   done < <("${nmcli[@]}" -g UUID connection show 2>/dev/null || true)
@@ -287,8 +293,8 @@ competes() {
       return 0
     fi
   done
-  for index in "${!macs[@]}"; do
-    if [[ -n $mac && ${mac,,} == "${macs[index]}" ]]; then
+  for index in "${!own_macs[@]}"; do
+    if [[ -n $mac && ${mac,,} == "${own_macs[index]}" ]]; then
       return 0
     fi
   done
