@@ -69,6 +69,24 @@ def layer_steps(items: Sequence[FileChange], host_known: bool, new: str, old: st
     ]
 
 
+def file_steps(steps: Sequence[FileStep], new: str, old: str, backup: str) -> dict[str, object]:
+    """What a layer's change or rollback script says of its files: each step's name, start and
+    target, how many it writes and deletes, and the folders it reads and keeps them in."""
+    return {
+        "names": [step.name for step in steps],
+        "starts": [step.start for step in steps],
+        "targets": [step.target for step in steps],
+        "writes": sum(step.target not in (ABSENT, UNKNOWN) for step in steps),
+        "deletes": sum(step.target == ABSENT for step in steps),
+        "new": new,
+        "old": old,
+        "backup": backup,
+        "restored": restored_folder(backup),
+        "absent": ABSENT,
+        "unknown": UNKNOWN,
+    }
+
+
 def reverse(steps: Sequence[FileStep]) -> list[FileStep]:
     """The steps of the rollback script: every target becomes the start and back."""
     return [FileStep(step.name, step.target, step.start) for step in steps]
@@ -84,16 +102,6 @@ def _script(change: NodeChange, header: str, name: str, steps: list[FileStep]) -
         rollback=rollback,
         start_state=start_state(rollback, "ifcfg-change.sh"),
         host_known=change.host_known,
-        names=[step.name for step in steps],
-        starts=[step.start for step in steps],
-        targets=[step.target for step in steps],
-        writes=sum(step.target not in (ABSENT, UNKNOWN) for step in steps),
-        deletes=sum(step.target == ABSENT for step in steps),
-        new=NEW,
-        old=OLD,
-        backup=BACKUP,
-        restored=restored_folder(BACKUP),
-        absent=ABSENT,
-        unknown=UNKNOWN,
+        **file_steps(steps, NEW, OLD, BACKUP),
     )
     return OutputFile(f"{change.node}/{name}", text, executable=True)

@@ -20,9 +20,9 @@ from generator.changes.nm_changes import (
     deactivation,
 )
 from generator.changes.node_changes import NodeChange
-from generator.changes.plan_host_files import ABSENT, UNKNOWN, FileStep, layer_files, layer_steps, reverse
+from generator.changes.plan_host_files import ABSENT, FileStep, file_steps, layer_files, layer_steps, reverse
 from generator.render.files import OutputFile
-from generator.render.libvirt import restored_folder, start_state
+from generator.render.libvirt import start_state
 from generator.render.networkmanager import Profile
 from generator.render.templating import template
 
@@ -69,14 +69,9 @@ def _script(change: NodeChange, header: str, steps: list[FileStep], *, rollback:
         rollback=rollback,
         start_state=start_state(rollback, CHANGE),
         host_known=change.host_known,
-        names=[step.name for step in steps],
-        starts=[step.start for step in steps],
-        targets=[step.target for step in steps],
         start_uuids=[_uuid(sides.start, step.name) for step in steps],
         target_uuids=[_uuid(sides.target, step.name) for step in steps],
         expected=_expected(sides.target, steps),
-        writes=sum(step.target not in (ABSENT, UNKNOWN) for step in steps),
-        deletes=sum(step.target == ABSENT for step in steps),
         deactivation=[profile.uuid for profile in down],
         deactivation_ids=[profile.id for profile in down],
         activation=[item.profile.uuid for item in up],
@@ -91,12 +86,7 @@ def _script(change: NodeChange, header: str, steps: list[FileStep], *, rollback:
         guard_present=present,
         reload_always=bool(layer.cutover),
         cutover=layer.cutover,
-        new=NEW,
-        old=OLD,
-        backup=BACKUP,
-        restored=restored_folder(BACKUP),
-        absent=ABSENT,
-        unknown=UNKNOWN,
+        **file_steps(steps, NEW, OLD, BACKUP),
     )
     return OutputFile(f"{change.node}/{script}", text, executable=True)
 
