@@ -34,6 +34,7 @@ from generator.errors import DesignInvalid, OutputRefused, SelectionInvalid
 from generator.output.golden import compare_files, stale_files
 from generator.output.nofollow import refuse_linked_root
 from generator.output.writer import Staged, TreeWriter, writing
+from generator.render.capture import capture_script
 from generator.render.files import OutputFile
 from generator.render.kinds import map_design, owned_paths, selected_layouts
 
@@ -264,6 +265,11 @@ def _render_command(settings: CheckSettings) -> str:
     """The command that makes golden/ what check expects, ready to paste into a shell."""
     designs = " ".join(shlex.quote(str(path)) for path in settings.designs)
     return f"ovsgen render {designs} -o {shlex.quote(str(settings.golden))}"
+
+
+def run_capture_script(settings: SchemaSettings) -> int:
+    settings.stdout.write(capture_script())
+    return EXIT_OK
 
 
 def run_schema(settings: SchemaSettings) -> int:

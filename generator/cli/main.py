@@ -72,7 +72,7 @@ def main() -> None:
 @STRICT
 @FORMAT
 def validate(*, designs: tuple[Path, ...], strict: bool, output_format: str) -> None:
-    """Check designs and report every problem.
+    """Check designs, report every problem.
 
     Each problem is reported with its file:line:column and the line it is on.
 
@@ -144,7 +144,7 @@ def render(
 @STRICT
 @FORMAT
 def check(*, designs: tuple[Path, ...], golden: Path, jobs: int, quiet: bool, strict: bool, output_format: str) -> None:
-    """Compare golden output with the designs.
+    """Compare golden/ with the designs.
 
     Exit 1 with a unified diff when GOLDEN does not hold what the designs render to.
 
@@ -168,7 +168,7 @@ def check(*, designs: tuple[Path, ...], golden: Path, jobs: int, quiet: bool, st
 
 @main.command()
 def schema() -> None:
-    """Print the design language's JSON Schema.
+    """Print the JSON Schema of designs.
 
     The schema is JSON Schema draft 2020-12.
 
@@ -177,6 +177,23 @@ def schema() -> None:
       ovsgen schema > design.schema.json
     """
     _run(commands.run_schema, SchemaSettings(color=_use_color()))
+
+
+@main.command(name="capture-script")
+def capture_script() -> None:
+    """Print the script that captures a host.
+
+    A POSIX shell script to run on a hypervisor as root: read-only, it packs the host's Open
+    vSwitch database (ovsdb-client dump), its NICs, ifcfg files, NetworkManager keyfiles
+    (without secrets) and libvirt networks into <host>.tar.gz in a new temporary folder, and
+    prints that archive's path. Unpack the archives of a fleet into one folder (CAPTURE/<host>/).
+
+    \b
+    Example:
+      ovsgen capture-script > capture.sh
+      ssh root@kvm-a-1 sh -s < capture.sh
+    """
+    _run(commands.run_capture_script, SchemaSettings(color=_use_color()))
 
 
 @main.command()
@@ -209,7 +226,7 @@ def plan(
     strict: bool,
     output_format: str,
 ) -> None:
-    """Plan a change: change and rollback scripts.
+    """Plan a change and its rollback.
 
     Plan the change from OLD to NEW: per node the OVS change.sh and rollback.sh, and where
     they change, ifcfg-change.sh/ifcfg-rollback.sh, nm-change.sh/nm-rollback.sh (NetworkManager
@@ -272,7 +289,7 @@ def plan(
 def diff(
     *, designs: tuple[Path, ...], base_ref: str | None, full: Path | None, strict: bool, output_format: str
 ) -> None:
-    """Sum up a design change for a pull request.
+    """Sum up a design change for review.
 
     The summary is Markdown, with the rendered diffs.
 
