@@ -173,3 +173,15 @@ def test_bad_arguments_exit_2(script_file: Path, tmp_path: Path, args: list[str]
     result = run([require_tool("dash"), str(script_file), *args])
     assert result.returncode == 2
     assert "Usage: capture.sh" in result.stderr
+
+
+def test_without_hostname_the_kernel_names_the_host(script_file: Path, tmp_path: Path, ovsdb: Ovsdb) -> None:
+    root = tmp_path / "root"
+    env = fake_host(root)
+    (root / "bin" / "hostname").write_text("#!/bin/sh\nexit 127\n")
+    env = {**env, "OVSDB_SERVER": f"unix:{ovsdb.socket}", "VIRSH": "false"}
+    result, tmp = capture(script_file, root, env)
+    assert result.returncode == 0, result.stderr
+    name = os.uname().nodename
+    assert Path(result.stdout.strip()) == next(tmp.iterdir()) / f"{name}.tar.gz"
+    assert "no libvirt networks captured" in result.stderr
