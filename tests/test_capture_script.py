@@ -4,12 +4,14 @@ What it packs must be what the host has, and it must write nothing outside its t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from generator import __version__
 from generator.design.validate import ValidDesign, validate_file
@@ -68,6 +70,21 @@ def _valid() -> ValidDesign:
     return validate_file(AHV)
 
 
+def unpack(archive: Path, where: Path) -> None:
+    """The archive as an operator unpacks it: names and links kept inside `where` (the "data"
+    filter where this Python has it; Debian 12's 3.11.2 has not, and every member is checked)."""
+    with tarfile.open(archive) as packed:
+        members = packed.getmembers()
+        for member in members:
+            assert member.isfile() or member.isdir(), member.name
+            assert not member.name.startswith("/"), member.name
+            assert ".." not in member.name.split("/"), member.name
+        if hasattr(tarfile, "data_filter"):
+            packed.extractall(where, members, filter="data")
+        else:
+            packed.extractall(where, members)
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
@@ -119,8 +136,7 @@ def test_a_capture_packs_what_the_host_has_and_writes_nothing_else(
     assert sorted(path.name for path in work.iterdir()) == ["kvm-1.tar.gz"]
     assert {path: data for path, data in tree(root).items() if not path.startswith("tmp/")} == before
     unpacked = tmp_path / "capture"
-    with tarfile.open(archive) as packed:
-        packed.extractall(unpacked, filter="data")
+    unpack(archive, unpacked)
     host = unpacked / "kvm-1"
     assert (host / "hostname").read_text() == "kvm-1\n"
     # The dump is the one `plan --from-host` reads: the database's state, whole.
@@ -185,3 +201,133 @@ def test_without_hostname_the_kernel_names_the_host(script_file: Path, tmp_path:
     name = os.uname().nodename
     assert Path(result.stdout.strip()) == next(tmp.iterdir()) / f"{name}.tar.gz"
     assert "no libvirt networks captured" in result.stderr
+
+
+# --- drift: the capture against its design ----------------------------------------------------
+
+
+def captured(script: Path, tmp_path: Path, ovsdb: Ovsdb, name: str) -> Path:
+    """CAPTURE/<name>/ from the capture script run against the database, as an operator unpacks it."""
+    root = tmp_path / f"root-{name}"
+    env = fake_host(root)
+    (root / "bin" / "hostname").write_text(f"#!/bin/sh\necho {name}\n")
+    scripts = Path(env["NETWORK_SCRIPTS"])
+    for path in scripts.glob("ifcfg-*"):
+        path.unlink()
+    for file in render_design(_valid(), ["ahv-a-1"], ["ifcfg"]):
+        (scripts / file.name).write_text(file.text)
+    (Path(env["NM_KEYFILE_DIR"]) / "wifi.nmconnection").unlink()
+    env = {**env, "OVSDB_SERVER": f"unix:{ovsdb.socket}", "VIRSH": "false"}
+    result, _ = capture(script, root, env)
+    assert result.returncode == 0, result.stderr
+    capture_folder = tmp_path / "capture"
+    unpack(Path(result.stdout.strip()), capture_folder)
+    return capture_folder
+
+
+def built(tmp_path: Path, ovsdb: Ovsdb) -> None:
+    apply = tmp_path / "apply.sh"
+    apply.write_text(next(f.text for f in render_design(_valid(), ["ahv-a-1"], ["ovs"]) if f.name == "apply.sh"))
+    env = {**os.environ, "OVS_VSCTL": ovsdb.vsctl_command}
+    result = run(["bash", str(apply), "--apply", "--skip-nic-check"], env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_host_built_from_its_design_does_not_drift(script_file: Path, tmp_path: Path, ovsdb: Ovsdb) -> None:
+    built(tmp_path, ovsdb)
+    folder = captured(script_file, tmp_path, ovsdb, "ahv-a-1")
+    result = invoke("drift", str(AHV), str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Drift of design ahv-host: 1 of 1 host(s) match. "
+        "Differences are worded as the host has it -> as the design says.",
+        "ahv-a-1: matches",
+    ]
+
+
+def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
+    script_file: Path, tmp_path: Path, ovsdb: Ovsdb, snapshot: SnapshotAssertion
+) -> None:
+    built(tmp_path, ovsdb)
+    ovsdb.vsctl("add-port", "br0", "vnet0", "--", "set", "Interface", "vnet0", "external_ids:vm-id=vm7")
+    ovsdb.vsctl("add-port", "br0", "hand0", "--", "set", "Interface", "hand0", "type=internal")  # made by hand
+    folder = captured(script_file, tmp_path, ovsdb, "ahv-a-1")
+    quiet = invoke("drift", str(AHV), str(folder))
+    assert quiet.exit_code == 0, quiet.stderr  # a VM's port, a port made by hand: no drift
+    apart = [line for line in quiet.stdout.splitlines() if line.startswith("  apart: ")]
+    names = [line.split(" (", 1)[0] for line in apart]
+    assert names == ["  apart: internal port hand0 on br0", "  apart: VM port vnet0 on br0"]
+    assert invoke("drift", str(AHV), str(folder), "--strict").exit_code == 1
+    ovsdb.vsctl("del-port", "hand0")
+    ovsdb.vsctl("set", "Port", "bond0", "bond_mode=balance-slb")
+    host = folder / "ahv-a-1"
+    (host / "ovsdb.json").write_text(ovsdb.server.dump())
+    (host / "network-scripts" / "ifcfg-br0").write_bytes(b"DEVICE=br0\n\xff\n")  # not even UTF-8
+    (host / "network-scripts" / "ifcfg-eth9").write_text("DEVICE=eth9\n")
+    (host / "network-scripts" / "ifcfg-bond0").unlink()
+    other = tmp_path / "capture" / "kvm-9"
+    other.mkdir()
+    (other / "ovsdb.json").write_text((host / "ovsdb.json").read_text())
+    result = invoke("drift", str(AHV), str(folder))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == [
+        "ahv-a-1: drifted",
+        "  - bond0: bond_mode balance-slb -> active-backup",
+        "  - network-scripts/ifcfg-bond0: missing on the host",
+        "  - network-scripts/ifcfg-br0: differs from the design's",
+        "  apart: VM port vnet0 on br0 (VM vm7; plans never remove a VM's tap)",
+        "  apart: network-scripts/ifcfg-eth9 (not in the design)",
+        "kvm-9: not in the design",
+    ]
+    as_json = invoke("drift", str(AHV), str(folder), "--format", "json").stdout
+    assert json.loads(as_json)["hosts"][0]["differences"][0] == "bond0: bond_mode balance-slb -> active-backup"
+    assert as_json == snapshot(name="json")
+    assert invoke("drift", str(AHV), str(folder), "--format", "markdown").stdout == snapshot(name="markdown")
+    one = invoke("drift", str(AHV), str(folder), "--node", "ahv-a-1")  # the host the design lacks is not asked for
+    assert [line.split(":")[0] for line in one.stdout.splitlines()[1:] if not line.startswith(" ")] == ["ahv-a-1"]
+    unknown = invoke("drift", str(AHV), str(folder), "--node", "kvm-9")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.splitlines()[-1] == f"ovsgen: no node named kvm-9 in {AHV}"
+
+
+def test_a_node_without_a_capture_is_drift(tmp_path: Path) -> None:
+    (tmp_path / "capture").mkdir()
+    result = invoke("drift", str(AHV), str(tmp_path / "capture"))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == ["ahv-a-1: not captured"]
+
+
+def test_a_broken_dump_is_located(tmp_path: Path) -> None:
+    host = tmp_path / "capture" / "ahv-a-1"
+    host.mkdir(parents=True)
+    (host / "ovsdb.json").write_text('{"Bridge": [1, 2]\n')
+    result = invoke("drift", str(AHV), str(tmp_path / "capture"))
+    assert result.exit_code == 1
+    dump = host / "ovsdb.json"
+    assert f"{dump}:1:19: error: expected ',' or '}}' in an object" in result.stderr.splitlines()
+    assert result.stdout == ""
+
+
+def test_a_node_on_networkmanager_is_compared_by_its_keyfiles(tmp_path: Path, ovsdb: Ovsdb) -> None:
+    design = next(path for path in DESIGNS if path.name == "rhel9-migration.yaml")
+    valid = validate_file(design)
+    rendered = render_design(valid, ["kvm-r-1"], ["ovs", "networkmanager"])
+    files = {file.path.split("/", 2)[2]: file.text for file in rendered}
+    apply = tmp_path / "apply.sh"
+    apply.write_text(files["ovs/apply.sh"])
+    env = {**os.environ, "OVS_VSCTL": ovsdb.vsctl_command}
+    built = run(["bash", str(apply), "--apply", "--skip-nic-check"], env=env)
+    assert built.returncode == 0, built.stderr
+    host = tmp_path / "capture" / "kvm-r-1"
+    keyfiles = host / "NetworkManager" / "system-connections"
+    keyfiles.mkdir(parents=True)
+    (host / "ovsdb.json").write_text(ovsdb.server.dump())
+    for path, text in files.items():
+        if path.endswith(".nmconnection"):
+            (keyfiles / Path(path).name).write_text(text.replace("tag=40", "tag=41"))
+    result = invoke("drift", str(design), str(tmp_path / "capture"), "--node", "kvm-r-1")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == [
+        "kvm-r-1: drifted",
+        "  - NetworkManager/system-connections/migr0-port.nmconnection: differs from the design's",
+    ]

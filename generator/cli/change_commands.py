@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import NoReturn, TextIO
 
 from generator.changes.diff_report import design_diff, render_diff_report
+from generator.changes.drift import design_drift
+from generator.changes.drift_report import REPORTS
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
 from generator.changes.plan_folder import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
 from generator.changes.plan_host_files import BACKUP, NEW, OLD
@@ -21,13 +23,13 @@ from generator.changes.plan_nm_files import NEW as NM_NEW
 from generator.changes.plan_nm_files import OLD as NM_OLD
 from generator.changes.rehearse import rehearse
 from generator.changes.rehearse_start import dump_not_database, is_database_file, not_a_start
-from generator.cli.change_settings import DiffSettings, PlanSettings, RehearseSettings
+from generator.cli.change_settings import DiffSettings, DriftSettings, PlanSettings, RehearseSettings
 from generator.cli.commands import fail, nothing_written, selected_node_names, validate_designs
 from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
 from generator.cli.reporting import report_diagnostics, say
 from generator.cli.settings import CommonSettings
 from generator.design.validate import ValidDesign
-from generator.errors import DumpInvalid, InputInvalid, OutputRefused
+from generator.errors import DumpInvalid, InputInvalid, OutputRefused, SelectionInvalid
 from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.ovs.hostdump import load_dump
 from generator.render.templating import comment_safe
@@ -286,3 +288,18 @@ def run_rehearse(settings: RehearseSettings) -> int:
         return fail(settings, "nothing was rehearsed")
     settings.stdout.write(result.text())
     return EXIT_OK if result.passed else EXIT_PROBLEMS
+
+
+def run_drift(settings: DriftSettings) -> int:
+    """The report on stdout: exit 0 when every host matches its node, 1 when one differs (or a
+    node was not captured), or on a problem with the design or a capture."""
+    valid, ok = validate_designs(settings, settings.designs)
+    if not ok:
+        return EXIT_PROBLEMS
+    nodes = settings.nodes
+    unknown = sorted(set(nodes) - {node.name for node in valid[0].design.nodes})
+    if unknown:
+        raise SelectionInvalid(f"no node named {', '.join(unknown)} in {settings.designs[0]}")
+    report = design_drift(valid[0], settings.capture, nodes)
+    settings.stdout.write(REPORTS[settings.report](report))
+    return EXIT_PROBLEMS if report.drifted(strict=settings.apart_counts) else EXIT_OK

@@ -179,6 +179,43 @@ def schema() -> None:
     _run(commands.run_schema, SchemaSettings(color=_use_color()))
 
 
+@main.command()
+@click.argument("design", type=DESIGN_FILE)
+@click.argument("capture", type=PlainPath(exists=True, file_okay=False, path_type=Path))
+@NODES
+@click.option("--strict", is_flag=True, help="Also count what the design does not mention (and warnings).")
+@click.option(
+    "--format", "report", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+    help="The report on stdout: words, JSON for monitoring, Markdown for a ticket.",
+)  # fmt: skip
+def drift(*, design: Path, capture: Path, nodes: tuple[str, ...], strict: bool, report: str) -> None:
+    """Compare captured hosts with a design.
+
+    CAPTURE holds one folder per host, as the archives of `ovsgen capture-script` unpack
+    (CAPTURE/<host>/ovsdb.json, ...); each host is compared with the node of its name: its Open
+    vSwitch database (what a plan from it would change, worded host -> design) and its ifcfg
+    files or keyfiles. Exit 0 when every node's host matches, 1 otherwise.
+
+    \b
+    Example:
+      ovsgen drift designs/cluster.yaml capture/ --format json
+    """
+    from generator.cli.change_commands import run_drift
+    from generator.cli.change_settings import DriftSettings
+
+    settings = DriftSettings(
+        designs=(design,),
+        capture=capture,
+        nodes=nodes,
+        report=report,
+        strict=strict,
+        apart_counts=strict,
+        output_format="json" if report == "json" else "text",
+        color=_use_color(),
+    )
+    _run(run_drift, settings)
+
+
 @main.command(name="capture-script")
 def capture_script() -> None:
     """Print the script that captures a host.
