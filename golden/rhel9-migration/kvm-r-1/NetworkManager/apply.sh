@@ -236,31 +236,35 @@ require_ovs_plugin() {
   fi
 }
 
+check_nics() {
+  local index found missing=0
+  for index in "${!nics[@]}"; do
+    if [[ ! -e $sysfs_net/${nics[$index]} ]]; then
+      echo "apply.sh: NIC ${nics[$index]} is missing (not under $sysfs_net)" >&2
+      missing=1
+    elif [[ ${macs[$index]} != - ]]; then
+      found=$(<"$sysfs_net/${nics[$index]}/address")
+      if [[ ${found,,} != "${macs[$index]}" ]]; then
+        echo "apply.sh: NIC ${nics[$index]} has MAC $found, not ${macs[$index]}: another host, or recabled?" >&2
+        missing=1
+      fi
+    fi
+  done
+  if ((missing)); then
+    echo "apply.sh: nothing was changed; fix the cabling/inventory or use --skip-nic-check" >&2
+    exit 1
+  fi
+}
+
 preflight() {
-  local check_nics=$1 index found missing=0
   if ! "${nmcli[@]}" -t -f RUNNING general >/dev/null; then
     echo "apply.sh: cannot reach NetworkManager with: ${nmcli[*]}" >&2
     echo "apply.sh: nothing was changed" >&2
     exit 1
   fi
   require_ovs_plugin
-  if [[ $check_nics == yes ]]; then
-    for index in "${!nics[@]}"; do
-      if [[ ! -e $sysfs_net/${nics[$index]} ]]; then
-        echo "apply.sh: NIC ${nics[$index]} is missing (not under $sysfs_net)" >&2
-        missing=1
-      elif [[ ${macs[$index]} != - ]]; then
-        found=$(<"$sysfs_net/${nics[$index]}/address")
-        if [[ ${found,,} != "${macs[$index]}" ]]; then
-          echo "apply.sh: NIC ${nics[$index]} has MAC $found, not ${macs[$index]}: another host, or recabled?" >&2
-          missing=1
-        fi
-      fi
-    done
-    if ((missing)); then
-      echo "apply.sh: nothing was changed; fix the cabling/inventory or use --skip-nic-check" >&2
-      exit 1
-    fi
+  if [[ $1 == yes ]]; then
+    check_nics
   fi
 }
 
