@@ -51,3 +51,7 @@ class OutputRefused(OvsgenError):
 
 class WorkerFailed(OvsgenError):
     """A process rendering part of a design ended without its results."""
+
+
+class CaptureInvalid(OvsgenError):
+    """A capture folder ovsgen cannot import or compare: no host in it."""

@@ -21,6 +21,7 @@ from generator.render.capture import capture_script
 from generator.render.kinds import render_design
 from tests.conftest import DESIGNS, require_tool, run
 from tests.support.cli import invoke
+from tests.support.fleet import design_networks, virsh_holding
 from tests.support.ovsdb import Ovsdb
 from tests.test_hardening import SHELLCHECK_EXCLUDED
 
@@ -217,7 +218,8 @@ def captured(script: Path, tmp_path: Path, ovsdb: Ovsdb, name: str) -> Path:
     for file in render_design(_valid(), ["ahv-a-1"], ["ifcfg"]):
         (scripts / file.name).write_text(file.text)
     (Path(env["NM_KEYFILE_DIR"]) / "wifi.nmconnection").unlink()
-    env = {**env, "OVSDB_SERVER": f"unix:{ovsdb.socket}", "VIRSH": "false"}
+    virsh = virsh_holding(root, design_networks(_valid(), "ahv-a-1"))
+    env = {**env, "OVSDB_SERVER": f"unix:{ovsdb.socket}", "VIRSH": virsh}
     result, _ = capture(script, root, env)
     assert result.returncode == 0, result.stderr
     capture_folder = tmp_path / "capture"
@@ -265,6 +267,9 @@ def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
     (host / "network-scripts" / "ifcfg-br0").write_bytes(b"DEVICE=br0\n\xff\n")  # not even UTF-8
     (host / "network-scripts" / "ifcfg-eth9").write_text("DEVICE=eth9\n")
     (host / "network-scripts" / "ifcfg-bond0").unlink()
+    vlan32 = host / "libvirt" / "vlan32.xml"
+    vlan32.write_text(vlan32.read_text().replace("<tag id='32'/>", "<tag id='33'/>"))
+    (host / "libvirt" / "default.xml").write_text("<network><name>default</name><forward mode='nat'/></network>")
     other = tmp_path / "capture" / "kvm-9"
     other.mkdir()
     (other / "ovsdb.json").write_text((host / "ovsdb.json").read_text())
@@ -275,8 +280,10 @@ def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
         "  - bond0: bond_mode balance-slb -> active-backup",
         "  - network-scripts/ifcfg-bond0: missing on the host",
         "  - network-scripts/ifcfg-br0: differs from the design's",
+        "  - libvirt/vlan32: network differs from the design's",
         "  apart: VM port vnet0 on br0 (VM vm7; plans never remove a VM's tap)",
         "  apart: network-scripts/ifcfg-eth9 (not in the design)",
+        "  apart: libvirt/default (network not in the design)",
         "kvm-9: not in the design",
     ]
     as_json = invoke("drift", str(AHV), str(folder), "--format", "json").stdout
@@ -330,4 +337,5 @@ def test_a_node_on_networkmanager_is_compared_by_its_keyfiles(tmp_path: Path, ov
     assert result.stdout.splitlines()[1:] == [
         "kvm-r-1: drifted",
         "  - NetworkManager/system-connections/migr0-port.nmconnection: differs from the design's",
+        "  apart: libvirt/ not captured (virsh did not answer)",
     ]

@@ -26,6 +26,7 @@ from generator.design import schema_file
 from generator.design.validate import validate_file
 from generator.render import switch_side as sheet
 from generator.render.context import DesignContext
+from generator.render.kinds import selected_layouts
 from generator.render.sheets import Table
 from generator.render.templating import _escape, html_table
 from generator.render.wiring import Box, Diagram, _svg
@@ -209,3 +210,15 @@ def test_a_worker_that_fails_leaves_out_as_it_was(
         app.run_render(RenderSettings(designs=(changed,), out=out, jobs=2))
     assert _tree(out) == before
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".out.ovsgen-")]
+
+
+def test_a_node_looked_up_by_name_is_the_one_a_scan_finds() -> None:
+    valid = validate_file(REPO / "designs" / "two-tier-cluster.yaml")
+    names = [layout.node.name for layout in valid.layouts]
+    assert len(names) >= 3
+    for name in [*names, "absent"]:
+        assert valid.layout(name) is next((layout for layout in valid.layouts if layout.node.name == name), None)
+    # selected_layouts keeps the design's order, whatever order the names come in, each node once
+    chosen = [names[-1], "absent", names[0], names[-1]]
+    assert [layout.node.name for layout in selected_layouts(valid, chosen)] == [names[0], names[-1]]
+    assert selected_layouts(valid) == list(valid.layouts)

@@ -69,9 +69,7 @@ class NodeChange:
 
 
 def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
-    if valid is None:
-        return None
-    return next((layout for layout in valid.layouts if layout.node.name == node), None)
+    return valid.layout(node) if valid is not None else None
 
 
 def _state(valid: ValidDesign | None, layout: NodeLayout | None) -> OvsState:

@@ -58,7 +58,7 @@ def _run(file: OutputFile, server: PrivateOvsdb, workdir: Path) -> Step:
 
 
 def _apply_design(valid: ValidDesign, node: str, server: PrivateOvsdb, workdir: Path) -> Step | None:
-    layout = next((layout for layout in valid.layouts if layout.node.name == node), None)
+    layout = valid.layout(node)
     if layout is None:
         return None  # the node is not in that design: its state is empty
     (script,) = render_apply_script(node_context(valid.design, layout, "."))

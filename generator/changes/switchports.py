@@ -322,9 +322,7 @@ def _sorted(vlans: frozenset[int] | None) -> tuple[int, ...]:
 
 
 def _layout(valid: ValidDesign | None, node: str) -> NodeLayout | None:
-    if valid is None:
-        return None
-    return next((layout for layout in valid.layouts if layout.node.name == node), None)
+    return valid.layout(node) if valid is not None else None
 
 
 def _node_needs(valid: ValidDesign | None, node: str) -> dict[str, PortNeeds]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 from generator.changes.diff_report import design_diff, render_diff_report
-from generator.changes.drift import design_drift
-from generator.changes.drift_report import REPORTS
 from generator.changes.node_changes import NodeChange, plan_designs, plan_from_host
 from generator.changes.plan_folder import LIBVIRT_BACKUP, LIBVIRT_NEW, LIBVIRT_OLD, plan_header, render_plan
 from generator.changes.plan_host_files import BACKUP, NEW, OLD
@@ -23,13 +18,14 @@ from generator.changes.plan_nm_files import NEW as NM_NEW
 from generator.changes.plan_nm_files import OLD as NM_OLD
 from generator.changes.rehearse import rehearse
 from generator.changes.rehearse_start import dump_not_database, is_database_file, not_a_start
-from generator.cli.change_settings import DiffSettings, DriftSettings, PlanSettings, RehearseSettings
+from generator.cli.change_settings import DiffSettings, PlanSettings, RehearseSettings
 from generator.cli.commands import fail, nothing_written, selected_node_names, validate_designs
 from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
 from generator.cli.reporting import report_diagnostics, say
 from generator.cli.settings import CommonSettings
 from generator.design.validate import ValidDesign
-from generator.errors import DumpInvalid, InputInvalid, OutputRefused, SelectionInvalid
+from generator.errors import DumpInvalid, InputInvalid, OutputRefused
+from generator.output.one_file import written_whole
 from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.ovs.hostdump import load_dump
 from generator.render.templating import comment_safe
@@ -224,7 +220,7 @@ def _diff(settings: DiffSettings, folder: Path) -> int:
             valid.append((old_valid[0] if old_valid else None, old_name, new_valid[0], new_path))
     if not ok:
         return EXIT_PROBLEMS  # every design was validated first: nothing is written
-    with _full_diff(full) as stream:
+    with written_whole(full) as stream:
         diffs = [
             design_diff(old, new, name if old else f"{name} (absent)", str(path), full=stream)
             for old, name, new, path in valid
@@ -233,33 +229,6 @@ def _diff(settings: DiffSettings, folder: Path) -> int:
     if full is not None:
         say(settings.stderr, f"wrote the full diff to {full}")
     return EXIT_OK
-
-
-@contextmanager
-def _full_diff(path: Path | None) -> Iterator[TextIO | None]:
-    """A stream for --full, written beside `path` and renamed over it only when complete, so that
-    a failure or an interruption leaves no half file and no temporary one."""
-    if path is None:
-        yield None
-        return
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".ovsgen-tmp")
-    except OSError as error:  # named as the user gave it, not as the temporary file beside it
-        raise OSError(error.errno, error.strerror, str(path)) from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.chmod(temporary, 0o666 & ~_umask())  # what a plain file write would give it
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _rehearse_refused(settings: CommonSettings, start: Path, valid: list[ValidDesign], from_database: bool) -> int:
@@ -288,18 +257,3 @@ def run_rehearse(settings: RehearseSettings) -> int:
         return fail(settings, "nothing was rehearsed")
     settings.stdout.write(result.text())
     return EXIT_OK if result.passed else EXIT_PROBLEMS
-
-
-def run_drift(settings: DriftSettings) -> int:
-    """The report on stdout: exit 0 when every host matches its node, 1 when one differs (or a
-    node was not captured), or on a problem with the design or a capture."""
-    valid, ok = validate_designs(settings, settings.designs)
-    if not ok:
-        return EXIT_PROBLEMS
-    nodes = settings.nodes
-    unknown = sorted(set(nodes) - {node.name for node in valid[0].design.nodes})
-    if unknown:
-        raise SelectionInvalid(f"no node named {', '.join(unknown)} in {settings.designs[0]}")
-    report = design_drift(valid[0], settings.capture, nodes)
-    settings.stdout.write(REPORTS[settings.report](report))
-    return EXIT_PROBLEMS if report.drifted(strict=settings.apart_counts) else EXIT_OK

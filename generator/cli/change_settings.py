@@ -33,13 +33,3 @@ class RehearseSettings(CommonSettings):
 
     node: str
     prune: bool = False  # with a database file: rehearse a pruning plan
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftSettings(CommonSettings):
-    """drift: one design and a capture folder (CAPTURE/<host>/ovsdb.json, ...)."""
-
-    capture: Path
-    nodes: tuple[str, ...] = ()  # empty: every node
-    report: str = "text"  # a name of generator.changes.drift_report.REPORTS
-    apart_counts: bool = False  # --strict: what the design does not mention counts as drift too

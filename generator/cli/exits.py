@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from generator.cli.reporting import report_diagnostics, say
 from generator.cli.settings import CommonSettings
@@ -38,6 +38,11 @@ def run_command(command: Callable[[AnySettings], int], settings: AnySettings) ->
         return command(settings)
     except (OvsgenError, OSError) as error:
         return exit_status(error, settings)
+
+
+def exit_with(command: Callable[[AnySettings], int], settings: AnySettings) -> NoReturn:
+    """Run `command` and end the process with its exit status (what click's commands do)."""
+    sys.exit(run_command(command, settings))
 
 
 def exit_status(error: OvsgenError | OSError, settings: CommonSettings) -> int:

@@ -5,18 +5,14 @@ reports what it raised and gives the exit status."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
 
 import click
 
 from generator import __version__
-from generator.cli import commands
+from generator.cli import commands, fleet
 from generator.cli.completion import complete_node_names
-from generator.cli.exits import run_command
+from generator.cli.exits import exit_with
 from generator.cli.options import (
     DESIGN_FILE,
     DESIGNS,
@@ -30,27 +26,14 @@ from generator.cli.options import (
     InputFile,
     PlainPath,
     PlainText,
+    processes,
 )
-from generator.cli.progress import color_wanted
+from generator.cli.progress import use_color
 from generator.cli.reporting import printable
-from generator.cli.settings import CheckSettings, CommonSettings, RenderSettings, SchemaSettings, ValidateSettings
+from generator.cli.settings import CheckSettings, RenderSettings, SchemaSettings, ValidateSettings
 from generator.cli.usage import require, require_not_an_input, require_output_folder, require_replaceable
 
-AnySettings = TypeVar("AnySettings", bound=CommonSettings)
-
-
-def _run(command: Callable[[AnySettings], int], settings: AnySettings) -> NoReturn:
-    sys.exit(run_command(command, settings))
-
-
-def _use_color() -> bool:
-    """Colour on stderr where it shows and is wanted (NO_COLOR, FORCE_COLOR: generator.cli.progress)."""
-    return color_wanted(sys.stderr, os.environ)
-
-
-def _jobs(jobs: int) -> int:
-    """--jobs 0 (the default): one process per core."""
-    return jobs or os.cpu_count() or 1
+_run, _use_color = exit_with, use_color
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +107,7 @@ def render(
         out=out,
         nodes=nodes,
         kinds=kinds,
-        jobs=_jobs(jobs),
+        jobs=processes(jobs),
         quiet=quiet,
     )
     _run(commands.run_render, settings)
@@ -160,7 +143,7 @@ def check(*, designs: tuple[Path, ...], golden: Path, jobs: int, quiet: bool, st
         output_format=output_format,
         color=_use_color(),
         golden=golden,
-        jobs=_jobs(jobs),
+        jobs=processes(jobs),
         quiet=quiet,
     )
     _run(commands.run_check, settings)
@@ -177,60 +160,6 @@ def schema() -> None:
       ovsgen schema > design.schema.json
     """
     _run(commands.run_schema, SchemaSettings(color=_use_color()))
-
-
-@main.command()
-@click.argument("design", type=DESIGN_FILE)
-@click.argument("capture", type=PlainPath(exists=True, file_okay=False, path_type=Path))
-@NODES
-@click.option("--strict", is_flag=True, help="Also count what the design does not mention (and warnings).")
-@click.option(
-    "--format", "report", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
-    help="The report on stdout: words, JSON for monitoring, Markdown for a ticket.",
-)  # fmt: skip
-def drift(*, design: Path, capture: Path, nodes: tuple[str, ...], strict: bool, report: str) -> None:
-    """Compare captured hosts with a design.
-
-    CAPTURE holds one folder per host, as the archives of `ovsgen capture-script` unpack
-    (CAPTURE/<host>/ovsdb.json, ...); each host is compared with the node of its name: its Open
-    vSwitch database (what a plan from it would change, worded host -> design) and its ifcfg
-    files or keyfiles. Exit 0 when every node's host matches, 1 otherwise.
-
-    \b
-    Example:
-      ovsgen drift designs/cluster.yaml capture/ --format json
-    """
-    from generator.cli.change_commands import run_drift
-    from generator.cli.change_settings import DriftSettings
-
-    settings = DriftSettings(
-        designs=(design,),
-        capture=capture,
-        nodes=nodes,
-        report=report,
-        strict=strict,
-        apart_counts=strict,
-        output_format="json" if report == "json" else "text",
-        color=_use_color(),
-    )
-    _run(run_drift, settings)
-
-
-@main.command(name="capture-script")
-def capture_script() -> None:
-    """Print the script that captures a host.
-
-    A POSIX shell script to run on a hypervisor as root: read-only, it packs the host's Open
-    vSwitch database (ovsdb-client dump), its NICs, ifcfg files, NetworkManager keyfiles
-    (without secrets) and libvirt networks into <host>.tar.gz in a new temporary folder, and
-    prints that archive's path. Unpack the archives of a fleet into one folder (CAPTURE/<host>/).
-
-    \b
-    Example:
-      ovsgen capture-script > capture.sh
-      ssh root@kvm-a-1 sh -s < capture.sh
-    """
-    _run(commands.run_capture_script, SchemaSettings(color=_use_color()))
 
 
 @main.command()
@@ -394,3 +323,7 @@ def rehearse(
         designs=designs, strict=strict, output_format=output_format, color=_use_color(), node=nodes[0], prune=prune
     )
     _run(run_rehearse, settings)
+
+
+for _command in (fleet.capture_script, fleet.drift, fleet.import_design):
+    main.add_command(_command)

@@ -96,6 +96,19 @@ JOBS = click.option(
     default=0,
     help="Processes that render nodes (default: one per core); designs under 200 nodes always render in one.",
 )
+HOST_JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes that read and compare hosts (default: one per core); under 200 hosts, always one.",
+)
+
+
+def processes(jobs: int) -> int:
+    """--jobs 0 (the default): one process per core."""
+    return jobs or os.cpu_count() or 1
+
 
 QUIET = click.option(
     "-q", "--quiet", is_flag=True, help="No progress line on a terminal (it never shows in a pipe or file)."

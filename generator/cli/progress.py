@@ -17,6 +17,8 @@ The environment decides as other tools do:
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -120,3 +122,8 @@ def progress_line(stream: TextIO, total: int, *, shown: bool, delay: float) -> I
         yield progress
     finally:
         progress.clear()
+
+
+def use_color() -> bool:
+    """Colour on stderr where it shows and is wanted (NO_COLOR, FORCE_COLOR)."""
+    return color_wanted(sys.stderr, os.environ)

@@ -102,7 +102,11 @@ class SourceDocument:
 def load_design(path: Path, display_name: str | None = None) -> SourceDocument:
     """Read and parse one design file; raise DesignInvalid with located errors."""
     name = display_name or str(path)
-    text = _decode(_read_bytes(path, name), name)
+    return parse_design(_decode(_read_bytes(path, name), name), name)
+
+
+def parse_design(text: str, name: str) -> SourceDocument:
+    """Parse a design's text; `name` locates errors. Raises DesignInvalid."""
     composer = _Composer(name)
     data, root = composer.compose(text)
     return SourceDocument(name, data, composer.positions, root)

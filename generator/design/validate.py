@@ -4,9 +4,10 @@ a ValidDesign, or DesignInvalid with every problem found."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from generator.design.loader import SourceDocument, load_design
+from generator.design.loader import SourceDocument, load_design, parse_design
 from generator.design.model import Design, build_design
 from generator.design.resolve import NodeLayout, layout_node
 from generator.design.rules import run_checks
@@ -25,6 +26,16 @@ class ValidDesign:
     layouts: tuple[NodeLayout, ...]
     warnings: tuple[Diagnostic, ...]
 
+    def layout(self, node: str) -> NodeLayout | None:
+        """The layout of the node of that name, if the design has one."""
+        found = self.positions.get(node)
+        return None if found is None else self.layouts[found]
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each node's place in `layouts`: a fleet's commands look nodes up one host at a time."""
+        return {layout.node.name: index for index, layout in enumerate(self.layouts)}
+
 
 def validate_file(path: Path, *, strict: bool = False, display_name: str | None = None) -> ValidDesign:
     """Validate one design; raise DesignInvalid with every problem, in line order."""
@@ -32,8 +43,17 @@ def validate_file(path: Path, *, strict: bool = False, display_name: str | None 
         return _validate(path, strict=strict, display_name=display_name)
 
 
+def validate_text(text: str, name: str) -> ValidDesign:
+    """Validate a design held in memory (one ovsgen drafted); `name` locates problems."""
+    with collector_paused():
+        return _checked(parse_design(text, name), strict=False)
+
+
 def _validate(path: Path, *, strict: bool, display_name: str | None) -> ValidDesign:
-    source = load_design(path, display_name=display_name or str(path))
+    return _checked(load_design(path, display_name=display_name or str(path)), strict=strict)
+
+
+def _checked(source: SourceDocument, *, strict: bool) -> ValidDesign:
     problems = check_schema(source)
     if problems:
         raise DesignInvalid(sorted(problems, key=sort_key))

@@ -117,7 +117,11 @@ def map_design(
 
 def selected_layouts(valid: ValidDesign, nodes: Collection[str] = ()) -> list[NodeLayout]:
     """The layouts of the nodes `map_design` renders: those named in `nodes`, or every one."""
-    return [layout for layout in valid.layouts if not nodes or layout.node.name in nodes]
+    if not nodes:
+        return list(valid.layouts)
+    return [
+        valid.layouts[index] for index in sorted({valid.positions[name] for name in nodes if name in valid.positions})
+    ]
 
 
 def _consume_nodes(

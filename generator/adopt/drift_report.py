@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from generator.changes.drift import MATCHES, DriftReport, HostDrift
+from generator.adopt.drift import MATCHES, DriftReport, HostDrift
 from generator.render.templating import markdown_text
 
 HOW = "Differences are worded as the host has it -> as the design says."
