@@ -6,6 +6,7 @@ check the same through the real capture script, ovsdb-server and libvirt."""
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,21 @@ import yaml
 
 from generator.adopt.design_text import Flow, comment_text, design_text, scalar
 from generator.adopt.drafting import Shared, is_shared, shared
-from generator.adopt.drift import DRIFTED, design_drift
+from generator.adopt.drift import DRIFTED, MATCHES, UNKNOWN_HOST, design_drift
 from generator.adopt.host_files import addressing, backends_of, read_ifcfg, read_keyfile
-from generator.adopt.importer import ImportResult, import_capture
-from generator.adopt.libvirt_networks import ISOLATED, OVS, NetworkUnreadable, Portgroup, read_network
+from generator.adopt.importer import ImportResult, import_capture, sealed, unedited
+from generator.adopt.libvirt_networks import (
+    ISOLATED,
+    OVS,
+    NetworkUnreadable,
+    Portgroup,
+    network_differences,
+    read_network,
+)
 from generator.design.loader import parse_design
 from generator.design.validate import validate_text
 from generator.errors import CaptureInvalid, DumpInvalid
+from tests.support.cli import invoke
 from tests.support.dumps import bond, bridge, dump_text, interface, port
 
 # --- ifcfg files and keyfiles ---------------------------------------------------------------
@@ -209,6 +218,31 @@ def test_an_open_vswitch_network_with_portgroups() -> None:
     assert found.unsupported == ()
     without_uuid = read_network(OVS_NETWORK.replace(b"<uuid>3a3e634c-3b9e-4b01-aed5-de556ae02d00</uuid>", b""))
     assert without_uuid.design_part == found.design_part
+
+
+def test_what_differs_between_two_copies_of_a_network_is_said_part_by_part() -> None:
+    host = read_network(OVS_NETWORK)
+    same = network_differences(host, host)
+    assert same == []
+    design = replace(
+        host,
+        vlan=33,
+        portgroups=(Portgroup("web", vlan=101, default=True), Portgroup("all", trunk=(100, 101)), Portgroup("db")),
+    )
+    assert network_differences(host, design) == [
+        "VLAN none -> 33",
+        "portgroup web VLAN 100, default -> VLAN 101, default",
+        "portgroup all trunk 100,101 native 100 -> trunk 100,101",
+        "portgroup none removed",
+        "portgroup db added (untagged)",
+    ]
+    other = replace(host, kind=ISOLATED, bridge="virbr1", address="10.0.0.1/24", unsupported=((3, "<dns>"),))
+    assert network_differences(other, host)[:3] == [
+        "kind an isolated network -> a bridge network on Open vSwitch",
+        "bridge virbr1 -> br0",
+        "address 10.0.0.1/24 -> none",
+    ]
+    assert network_differences(other, host)[-1] == "<dns> removed"
 
 
 def test_a_network_vlan_and_what_no_design_says_of_it() -> None:
@@ -543,6 +577,26 @@ def test_a_missing_address_is_left_to_fill_in_never_guessed(tmp_path: Path) -> N
     (note,) = result.notes
     assert note.message == "no network file gives br0's address: written as unknown, fill it in"
     assert note.file == "cap/kvm-1/ovsdb.json"
+    assert result.unknowns == 1
+
+
+def test_hosts_whose_libvirt_did_not_answer_neither_have_nor_lack_the_networks(tmp_path: Path) -> None:
+    ovs = "<forward mode='bridge'/><bridge name='br0'/><virtualport type='openvswitch'/>"
+    vms = f"<network><name>vms</name>{ovs}</network>"
+    for index in (1, 2, 3):
+        answered = index == 3
+        parts: dict[str, Any] = {"networks": {"vms": vms}} if answered else {"libvirt": False}
+        write_host(tmp_path, f"kvm-{index}", simple(), files=ifcfg_br0(f"10.1.0.{index}"), **parts)
+    result, design = imported(tmp_path)
+    assert design["networks"] == [{"name": "vms", "bridge": "br0"}]  # 1 of the 1 host that answered
+    assert [(note.file, note.message) for note in result.notes] == [
+        (
+            f"cap/kvm-{index}/libvirt",
+            "libvirt networks not captured (virsh did not answer): the design's networks are those of the "
+            "1 host(s) whose libvirt answered",
+        )
+        for index in (1, 2)
+    ]
 
 
 def test_the_majority_is_the_design_and_each_other_host_is_named(tmp_path: Path) -> None:
@@ -685,3 +739,44 @@ def test_a_bad_dump_read_in_another_process_is_reported_at_its_place(tmp_path: P
     with pytest.raises(DumpInvalid) as raised:
         import_capture(tmp_path, "cap", "d.yaml", "lab", jobs=2)
     assert (raised.value.diagnostics[0].file, raised.value.diagnostics[0].line) == ("cap/kvm-150/ovsdb.json", 1)
+
+
+def test_a_design_as_import_wrote_it_is_told_from_one_changed_since() -> None:
+    text = sealed("# Imported by ovsgen\nversion: 1\n")
+    assert text.startswith(
+        "# Imported by ovsgen\nversion: 1\n# Written by `ovsgen import` (sha256 of the lines above: "
+    )
+    assert unedited(text)
+    assert unedited(text.rstrip("\n"))  # an editor that drops the last newline changes nothing
+    assert not unedited(text.replace("version: 1", "version: 2"))
+    assert not unedited(text + "extra: 1\n")
+    assert not unedited("# Imported by ovsgen\nversion: 1\n")
+    assert not unedited(text.replace("sha256", "md5"))
+
+
+def test_drift_counts_hosts_the_design_lacks_and_what_is_apart_only_when_strict(tmp_path: Path) -> None:
+    for index in (1, 2):
+        write_host(tmp_path, f"kvm-{index}", simple(bond_mode="balance-slb"), files=ifcfg_br0(f"10.1.0.{index}"))
+    result, _design = imported(tmp_path)
+    design = tmp_path / "lab.yaml"
+    design.write_text(result.text)
+    write_host(tmp_path, "kvm-9", simple(), files=ifcfg_br0("10.1.0.9"))  # captured, not in the design
+    report = design_drift(validate_text(result.text, "lab.yaml"), tmp_path, shown="cap")
+    assert [(host.node, host.status) for host in report.hosts] == [
+        ("kvm-1", DRIFTED),  # what ovsgen always sets
+        ("kvm-2", DRIFTED),
+        ("kvm-9", UNKNOWN_HOST),
+    ]
+    assert report.drifted(strict=False)
+    fixed = tuple(replace(host, status=MATCHES, differences=()) for host in report.hosts[:2])
+    matching = replace(report, hosts=(*fixed, report.hosts[2]))
+    assert not replace(matching, hosts=matching.hosts[:2]).drifted(strict=False)
+    assert not matching.drifted(strict=False)  # a host the design lacks: not drift
+    assert matching.drifted(strict=True)
+    apart = replace(matching, hosts=(replace(matching.hosts[0], apart=("VM port vnet0 on br0",)),))
+    assert not apart.drifted(strict=False)
+    assert apart.drifted(strict=True)
+    # --strict counts what is apart, not the design's own warnings (an imported design has some)
+    strict = invoke("drift", str(design), str(tmp_path), "--strict", "--node", "kvm-1")
+    assert strict.exit_code == 1
+    assert strict.stdout.splitlines()[1].startswith("kvm-1: drifted")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -33,7 +34,14 @@ NICS = {  # name: (MAC, speed, driver); a NIC has a device behind it
     "eth2": ("0c:c4:7a:00:00:12", "10000", "ixgbe"),
     "eth3": ("0c:c4:7a:00:00:13", "-1", "ixgbe"),  # link down: the kernel says -1
 }
-KEYFILE = "[connection]\nid=wifi\n\n[wifi-security]\npsk=do-not-copy\npsk-flags=0\n\n[ipv4]\nmethod=auto\n"
+# Every kind of section a secret sits in, and secrets in sections kept.
+KEYFILE = (
+    "[connection]\nid=wifi\n\n[wifi-security]\npsk=do-not-copy\npsk-flags=0\n\n[wireguard]\nprivate-key=do-not-copy\n\n"
+    "[wireguard-peer.AbC=]\npreshared-key=do-not-copy\n\n[802-1x]\npassword=do-not-copy\n\n"
+    "[vpn-secrets]\ncert-pass=do-not-copy\n\n[macsec]\nmka-cak=do-not-copy\n\n"
+    "[ethernet]\nmac-address=0c:c4:7a:00:00:10\nwake-on-lan-password=do-not-copy\n\n[ipv4]\nmethod=auto\n"
+)
+KEYFILE_KEPT = "[connection]\nid=wifi\n\n[ethernet]\nmac-address=0c:c4:7a:00:00:10\n\n[ipv4]\nmethod=auto\n"
 
 
 def fake_host(root: Path) -> dict[str, str]:
@@ -140,6 +148,7 @@ def test_a_capture_packs_what_the_host_has_and_writes_nothing_else(
     unpack(archive, unpacked)
     host = unpacked / "kvm-1"
     assert (host / "hostname").read_text() == "kvm-1\n"
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\n", (host / "captured-at").read_text())
     # The dump is the one `plan --from-host` reads: the database's state, whole.
     assert load_dump(host / "ovsdb.json") == load_dump_of(ovsdb, tmp_path)
     assert (host / "nics.tsv").read_text().splitlines() == [
@@ -153,7 +162,7 @@ def test_a_capture_packs_what_the_host_has_and_writes_nothing_else(
         name: data for name, data in tree(scripts).items() if name.startswith("ifcfg-")
     }
     kept = (host / "NetworkManager" / "system-connections" / "wifi.nmconnection").read_text()
-    assert kept == KEYFILE.replace("psk=do-not-copy\n", "").replace("psk-flags=0\n", "")
+    assert kept == KEYFILE_KEPT
     networks = sorted(path.name for path in (host / "libvirt").iterdir())
     assert networks == ["default.xml"]  # the test driver's one network
     assert "<name>default</name>" in (host / "libvirt" / "default.xml").read_text()
@@ -264,7 +273,9 @@ def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
     ovsdb.vsctl("set", "Port", "bond0", "bond_mode=balance-slb")
     host = folder / "ahv-a-1"
     (host / "ovsdb.json").write_text(ovsdb.server.dump())
-    (host / "network-scripts" / "ifcfg-br0").write_bytes(b"DEVICE=br0\n\xff\n")  # not even UTF-8
+    br0 = host / "network-scripts" / "ifcfg-br0"
+    edited = br0.read_bytes().replace(b"GATEWAY=10.59.30.1\n", b"GATEWAY=10.59.30.254\n# \xff\n")  # not UTF-8
+    br0.write_bytes(edited.replace(b"MTU=1500\n", b""))
     (host / "network-scripts" / "ifcfg-eth9").write_text("DEVICE=eth9\n")
     (host / "network-scripts" / "ifcfg-bond0").unlink()
     vlan32 = host / "libvirt" / "vlan32.xml"
@@ -276,11 +287,12 @@ def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
     result = invoke("drift", str(AHV), str(folder))
     assert result.exit_code == 1
     assert result.stdout.splitlines()[1:] == [
-        "ahv-a-1: drifted",
+        "ahv-a-1: drifted (3 apart)",
         "  - bond0: bond_mode balance-slb -> active-backup",
         "  - network-scripts/ifcfg-bond0: missing on the host",
-        "  - network-scripts/ifcfg-br0: differs from the design's",
-        "  - libvirt/vlan32: network differs from the design's",
+        "  - network-scripts/ifcfg-br0: GATEWAY 10.59.30.254 -> 10.59.30.1",
+        "  - network-scripts/ifcfg-br0: MTU=1500 added",
+        "  - libvirt/vlan32: VLAN 33 -> 32",
         "  apart: VM port vnet0 on br0 (VM vm7; plans never remove a VM's tap)",
         "  apart: network-scripts/ifcfg-eth9 (not in the design)",
         "  apart: libvirt/default (network not in the design)",
@@ -294,7 +306,7 @@ def test_drift_says_what_differs_and_lists_what_the_design_does_not_mention(
     assert [line.split(":")[0] for line in one.stdout.splitlines()[1:] if not line.startswith(" ")] == ["ahv-a-1"]
     unknown = invoke("drift", str(AHV), str(folder), "--node", "kvm-9")
     assert unknown.exit_code == 1
-    assert unknown.stderr.splitlines()[-1] == f"ovsgen: no node named kvm-9 in {AHV}"
+    assert unknown.stderr.splitlines()[-1] == "ovsgen: no node named kvm-9 in the given designs (nodes: ahv-a-1)"
 
 
 def test_a_node_without_a_capture_is_drift(tmp_path: Path) -> None:
@@ -308,11 +320,16 @@ def test_a_broken_dump_is_located(tmp_path: Path) -> None:
     host = tmp_path / "capture" / "ahv-a-1"
     host.mkdir(parents=True)
     (host / "ovsdb.json").write_text('{"Bridge": [1, 2]\n')
+    (tmp_path / "capture" / "kvm-9").mkdir()
+    (tmp_path / "capture" / "kvm-9" / "ovsdb.json").write_text("{}\n")  # a host the design lacks: never read
     result = invoke("drift", str(AHV), str(tmp_path / "capture"))
     assert result.exit_code == 1
     dump = host / "ovsdb.json"
-    assert f"{dump}:1:19: error: expected ',' or '}}' in an object" in result.stderr.splitlines()
-    assert result.stdout == ""
+    assert result.stdout.splitlines()[1:] == [
+        "ahv-a-1: capture not readable",
+        f"  - {dump}:1:19: expected ',' or '}}' in an object",
+        "kvm-9: not in the design",
+    ]
 
 
 def test_a_node_on_networkmanager_is_compared_by_its_keyfiles(tmp_path: Path, ovsdb: Ovsdb) -> None:
@@ -335,7 +352,7 @@ def test_a_node_on_networkmanager_is_compared_by_its_keyfiles(tmp_path: Path, ov
     result = invoke("drift", str(design), str(tmp_path / "capture"), "--node", "kvm-r-1")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[1:] == [
-        "kvm-r-1: drifted",
-        "  - NetworkManager/system-connections/migr0-port.nmconnection: differs from the design's",
+        "kvm-r-1: drifted (1 apart)",
+        "  - NetworkManager/system-connections/migr0-port.nmconnection: ovs-port.tag 41 -> 40",
         "  apart: libvirt/ not captured (virsh did not answer)",
     ]

@@ -111,10 +111,34 @@ def test_a_host_built_by_hand_is_imported_and_what_no_design_says_is_listed(
         "bridge br0 marked as built by ovsgen (external_ids:managed-by)",
         "br0 host port: MTU default -> 1500",
         "network-scripts/ifcfg-bond0: missing on the host",  # the host's own files, written by hand
-        "network-scripts/ifcfg-br0: differs from the design's",
+        "network-scripts/ifcfg-br0: NETMASK=255.255.255.0 removed",  # the same address, said as a prefix
+        "network-scripts/ifcfg-br0: ONBOOT=yes added",
+        "network-scripts/ifcfg-br0: NM_CONTROLLED=no added",
+        "network-scripts/ifcfg-br0: HOTPLUG=no added",
+        "network-scripts/ifcfg-br0: PREFIX=24 added",
+        "network-scripts/ifcfg-br0: MTU=1500 added",
+        "network-scripts/ifcfg-br0: OVS_EXTRA=set Bridge br0 external_ids:managed-by=ovsgen -- "
+        "set Interface br0 mtu_request=1500 added",
         "network-scripts/ifcfg-eth2: missing on the host",
         "network-scripts/ifcfg-eth3: missing on the host",
-        "network-scripts/ifcfg-mgmt0: differs from the design's",
+        "network-scripts/ifcfg-mgmt0: OVS_OPTIONS=tag=20 added",
+        "network-scripts/ifcfg-mgmt0: ONBOOT=yes added",
+        "network-scripts/ifcfg-mgmt0: NM_CONTROLLED=no added",
+        "network-scripts/ifcfg-mgmt0: HOTPLUG=no added",
+    ]
+    # Its warnings are where the written design has what they are about.
+    lines = out.read_text().splitlines()
+    for where in (line.split(": warning: ")[0] for line in result.stderr.splitlines() if line.startswith(str(out))):
+        number, column = map(int, where.rsplit(":", 2)[1:])
+        assert lines[number - 1][column - 1 :].startswith("eth"), (where, lines[number - 1])
+    # drift of the host against the design: what it has set by hand on the design's objects is apart
+    drift = invoke("drift", str(out), str(capture))
+    apart = [line for line in drift.stdout.splitlines() if "(set on the host; no design says it)" in line]
+    assert apart == [
+        "  apart: bridge br0: STP true (set on the host; no design says it)",
+        "  apart: port bond0: bond_updelay 100 (set on the host; no design says it)",
+        "  apart: port bond0: other_config 'bond-detect-mode' (set on the host; no design says it)",
+        "  apart: interface eth2: ingress policing rate 1000 (set on the host; no design says it)",
     ]
 
 
@@ -147,9 +171,10 @@ def test_hosts_that_disagree_are_named_where_they_differ(
     assert len(report) == 2, result.stderr
     assert "kvm-1: differs" not in result.stderr
     assert "kvm-2: differs" not in result.stderr
-    assert report[1].splitlines()[0] == "ovsgen:   mgmt0: VLAN 33 -> 20"
+    assert report[1].splitlines()[:2] == ["ovsgen:   mgmt0: VLAN 33 -> 20", "ovsgen:   libvirt/vms: VLAN 33 -> 20"]
     strict = invoke("import", str(capture), "-o", str(out), "--strict")
     assert strict.exit_code == 1
+    assert "ovsgen: --strict: exit 1: 3 warning(s) above, 1 host(s) differ" in strict.stderr.splitlines()
 
 
 def test_the_imported_design_rebuilds_a_hand_built_host(ovsdb: Ovsdb, tmp_path: Path) -> None:
@@ -194,3 +219,9 @@ def test_a_design_import_did_not_write_is_never_replaced(ovsdb: Ovsdb, tmp_path:
     to_stdout = invoke("import", str(capture), "-o", "-")
     assert to_stdout.exit_code == 0
     assert to_stdout.stdout == again.read_text()
+    reviewed = again.read_text().replace("  - name: kvm-9\n", "  - name: kvm-9  # rack 4\n")
+    again.write_text(reviewed)  # a review's edit, import's first and last lines kept
+    refused = invoke("import", str(capture), "-o", str(again))
+    assert refused.exit_code == 1
+    assert f"ovsgen: -o {again}: changed since `ovsgen import` wrote it" in refused.stderr
+    assert again.read_text() == reviewed

@@ -79,7 +79,7 @@ def load_host(folder: Path, shown_folder: str) -> CapturedHost:
         path=folder,
         folder=shown_folder,
         state=state,
-        nics=tuple(_nics(folder / NICS)),
+        nics=tuple(_nics(folder / NICS, shown_folder, problems)),
         files=tuple(found),
         backends=backends_of(files),
         networks=tuple(_networks(folder / LIBVIRT_FOLDER, shown_folder, problems)),
@@ -111,12 +111,21 @@ def _contents(path: Path) -> bytes | None:
         os.close(descriptor)
 
 
-def _nics(path: Path) -> list[CapturedNic]:
-    nics = []
-    for number, line in enumerate(_text(path).splitlines(), start=1):
+def _nics(path: Path, shown_folder: str, problems: list[Diagnostic]) -> list[CapturedNic]:
+    nics: list[CapturedNic] = []
+    contents = _contents(path)
+    if contents is None:
+        message = f"no {NICS}: the host's NICs (names, speeds, MACs) are unknown; capture it again"
+        problems.append(Diagnostic(f"{shown_folder}/{NICS}", 1, 1, (), message, Severity.WARNING))
+        return nics
+    for number, line in enumerate(contents.decode(errors="replace").splitlines(), start=1):
         fields = line.split("\t")
-        if number == 1 or len(fields) < 3 or not fields[0]:
-            continue  # the heading, or a line capture.sh did not write
+        if number == 1:
+            continue  # the heading
+        if len(fields) < 3 or not fields[0]:
+            message = "not a line capture.sh writes (name, MAC, speed and driver, tab-separated): left out"
+            problems.append(Diagnostic(f"{shown_folder}/{NICS}", number, 1, (), message, Severity.WARNING))
+            continue
         name, mac, megabits = fields[0], fields[1].lower(), fields[2]
         nics.append(CapturedNic(name, mac, SPEEDS.get(megabits), megabits, number))
     return nics

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from generator.adopt.capture_folder import CapturedHost
-from generator.adopt.drafting import UNKNOWN, Draft, is_shared, shared
+from generator.adopt.capture_folder import LIBVIRT_FOLDER, CapturedHost
+from generator.adopt.drafting import Draft, is_shared, shared
 from generator.adopt.host_view import HostView, UplinkView
 from generator.adopt.libvirt_networks import ISOLATED, OVS, CapturedNetwork, Portgroup
 from generator.adopt.node_draft import node_entry
@@ -27,7 +27,7 @@ def draft_design(views: Sequence[HostView], name: str, named: frozenset[str]) ->
     """The design of `views` (hosts in name order); bridges in `named` list their NICs by name."""
     draft = Draft({"version": 1, "name": name})
     bridges = _bridges(views, draft)
-    host_bridge = _host_bridge(views, bridges)
+    host_bridge = _host_bridge(views, bridges, draft)
     draft.document["host"] = _host(views, host_bridge, draft)
     draft.document["bridges"] = {bridge: _bridge(views, bridge, named, draft) for bridge in bridges}
     ports = _internal_ports(views, bridges, draft)
@@ -70,11 +70,11 @@ def _note_row(view: HostView, draft: Draft, table: str, name: str, message: str)
     draft.notes.append(view.rows.at(table, name, f"not imported: {message}"))
 
 
-def _host_bridge(views: Sequence[HostView], bridges: Sequence[str]) -> str:
+def _host_bridge(views: Sequence[HostView], bridges: Sequence[str], draft: Draft) -> str:
     known = [view.host_bridge for view in views if view.host_bridge in bridges]
     if known:
         return Counter(known).most_common(1)[0][0]  # type: ignore[return-value]
-    return bridges[0] if bridges else UNKNOWN
+    return bridges[0] if bridges else draft.unknown()
 
 
 def _host(views: Sequence[HostView], bridge: str, draft: Draft) -> dict[str, Any]:
@@ -222,15 +222,20 @@ def _internal_ports(views: Sequence[HostView], bridges: Sequence[str], draft: Dr
 
 
 def _networks(views: Sequence[HostView], bridges: Sequence[str], draft: Draft) -> None:
+    """The networks most hosts whose libvirt answered the capture have: a host without an answer
+    has networks nobody knows, neither for nor against."""
     counts = Counter(network.name for view in views for network in view.host.networks)
+    answered = [view for view in views if view.host.libvirt]
+    for view in views:
+        if not view.host.libvirt:
+            draft.notes.append(view.host.warning(LIBVIRT_FOLDER, 1, _NO_LIBVIRT.format(answered=len(answered))))
     kinds: dict[str, list[dict[str, Any]]] = {OVS: [], ISOLATED: []}
     for name in sorted(counts):
-        having = [view for view in views if _network(view, name) is not None]
         copies = [(view.host.name, network) for view in views if (network := _network(view, name)) is not None]
         having = [view for view in views if _network(view, name) is not None]
         found = shared([(host, network.design_part) for host, network in copies], _network_words)
         network = next(network for _host, network in copies if network.design_part == found.value)
-        why = _network_refused(network, bridges, counts[name], len(views))
+        why = _network_refused(network, bridges, counts[name], len(answered))
         for view in having:
             _network_notes(view, name, why, draft)
         if why:
@@ -242,6 +247,12 @@ def _networks(views: Sequence[HostView], bridges: Sequence[str], draft: Draft) -
     for key, kind in (("networks", OVS), ("internal_networks", ISOLATED)):
         if kinds[kind]:
             draft.document[key] = kinds[kind]
+
+
+_NO_LIBVIRT = (
+    "libvirt networks not captured (virsh did not answer): the design's networks are those of the "
+    "{answered} host(s) whose libvirt answered"
+)
 
 
 def _network(view: HostView, name: str) -> CapturedNetwork | None:

@@ -24,6 +24,12 @@ class Draft:
     document: dict[str, Any]
     comments: dict[DesignPath, list[str]] = field(default_factory=dict)
     notes: list[Diagnostic] = field(default_factory=list)  # not imported, located
+    unknowns: int = 0  # values written as UNKNOWN, for a person to fill in
+
+    def unknown(self) -> str:
+        """UNKNOWN, counted: the value written where no capture gives one."""
+        self.unknowns += 1
+        return UNKNOWN
 
     def comment(self, path: DesignPath, text: str) -> None:
         self.comments.setdefault(path, []).append(text)

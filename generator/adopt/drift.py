@@ -25,14 +25,21 @@ from generator.adopt.capture_folder import (
     captured_hosts,
     load_host,
 )
-from generator.adopt.libvirt_networks import read_network
+from generator.adopt.host_files import NETWORKMANAGER, read_ifcfg, read_keyfile
+from generator.adopt.host_view import view_host
+from generator.adopt.libvirt_networks import network_differences, read_network
+from generator.changes.file_change import setting_changes
 from generator.changes.node_changes import plan_from_host, without_header
 from generator.design.validate import ValidDesign
+from generator.diagnostics import Diagnostic
+from generator.errors import DumpInvalid
+from generator.ovs.state import node_state
 from generator.render.kinds import OutputFile, render_design
 from generator.speed.collector import collector_paused
 from generator.speed.pool import fork_map
 
 MATCHES, DRIFTED, NOT_CAPTURED, UNKNOWN_HOST = "matches", "drifted", "not captured", "not in the design"
+UNREADABLE = "capture not readable"  # its dump: the other hosts are still compared
 # Where a capture holds each kind of host file (capture.sh.j2), and how their names start.
 _HOST_FILES = (
     ("ifcfg", IFCFG_FOLDER, "ifcfg-"),
@@ -46,7 +53,7 @@ class HostDrift:
     """One host against its node: what differs (host -> design) and what the design does not mention."""
 
     node: str
-    status: str  # MATCHES, DRIFTED, NOT_CAPTURED or UNKNOWN_HOST
+    status: str  # MATCHES, DRIFTED, NOT_CAPTURED, UNREADABLE or UNKNOWN_HOST
     differences: tuple[str, ...] = ()
     apart: tuple[str, ...] = ()  # VM ports and objects the design does not mention
 
@@ -57,8 +64,11 @@ class DriftReport:
     hosts: tuple[HostDrift, ...]
 
     def drifted(self, *, strict: bool) -> bool:
-        """Whether any host differs from the design (with `strict`, also by what it has apart)."""
-        return any(host.status != MATCHES or (strict and host.apart) for host in self.hosts)
+        """Whether any node's host differs from the design, or was not captured or read (with
+        `strict`, also by what it has apart, and when the capture has hosts the design lacks)."""
+        if strict:
+            return any(host.status != MATCHES or host.apart for host in self.hosts)
+        return any(host.status not in (MATCHES, UNKNOWN_HOST) for host in self.hosts)
 
 
 def design_drift(
@@ -80,11 +90,19 @@ def _captured_drifts(
     valid: ValidDesign, hosts: dict[str, Path], shown: str, names: Sequence[str]
 ) -> Iterator[HostDrift]:
     for name in names:
-        yield (
-            host_drift(valid, load_host(hosts[name], f"{shown}/{name}"))
-            if name in hosts
-            else HostDrift(name, NOT_CAPTURED)
-        )
+        if name not in hosts:
+            yield HostDrift(name, NOT_CAPTURED)
+            continue
+        try:
+            host = load_host(hosts[name], f"{shown}/{name}")
+        except DumpInvalid as error:
+            yield HostDrift(name, UNREADABLE, tuple(_located(problem) for problem in error.diagnostics))
+        else:
+            yield host_drift(valid, host)
+
+
+def _located(problem: Diagnostic) -> str:
+    return f"{problem.file}:{problem.line}:{problem.column}: {problem.message}"
 
 
 def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
@@ -96,14 +114,40 @@ def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
     rendered = render_design(valid, [node], _COMPARED)  # once: a fleet's hosts are compared one by one
     for kind, captured_folder, prefix in _HOST_FILES:
         want = {file.name: file.text for file in rendered if _host_file(file.path, kind)}
-        found, extra = _file_drift(want, host.path / captured_folder, prefix)
+        found, extra = _file_drift(want, host.path / captured_folder, prefix, kind)
         differences += [f"{captured_folder}/{line}" for line in found]
-        apart += [f"{captured_folder}/{name} (not in the design)" for name in extra]
+        apart += [f"{captured_folder}/{line}" for line in extra]
     found, extra = _network_drift([file for file in rendered if _network_file(file.path)], host)
     differences += found
-    apart += extra
+    apart += extra + _hand_settings(valid, host)
+    differences += _unread_files(host)
     status = DRIFTED if differences else MATCHES
     return HostDrift(node, status, tuple(differences), tuple(apart))
+
+
+def _unread_files(host: CapturedHost) -> list[str]:
+    """The host network files and networks the capture has but could not be read: drift cannot say
+    they match. (What drift does not compare, such as nics.tsv, is import's concern.)"""
+    compared = (f"{IFCFG_FOLDER}/", f"{KEYFILE_FOLDER}/", f"{LIBVIRT_FOLDER}/")
+    located = (_located(problem).removeprefix(f"{host.folder}/") for problem in host.problems)
+    return [line for line in located if line.startswith(compared)]
+
+
+def _hand_settings(valid: ValidDesign, host: CapturedHost) -> list[str]:
+    """What the host has set on the design's own bridges, ports and interfaces that no design says
+    (STP, fail_mode, bond_updelay, options): plans keep it, import does not take it. Apart, so that
+    `--strict` can count it."""
+    layout = valid.layout(host.name)
+    if layout is None:
+        return []
+    want = node_state(valid.design, layout)
+    names = {
+        "Bridge": set(want.bridges),
+        "Port": {port.name for port in want.ports},
+        "Interface": {interface.name for interface in want.interfaces},
+    }
+    said = view_host(host).rows.said
+    return [f"{what} (set on the host; no design says it)" for table, name, what in said if name in names[table]]
 
 
 def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost) -> tuple[list[str], list[str]]:
@@ -114,27 +158,45 @@ def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost) -> tuple[
     want = {network.name: network for network in (read_network(file.text.encode()) for file in rendered)}
     have = {network.name: network for network in host.networks}
     differences = []
+    unread = {problem.file.rpartition("/")[2] for problem in host.problems}  # said as they are
     for name, network in sorted(want.items()):
+        if f"{name}.xml" in unread:
+            continue
         if name not in have:
             differences.append(f"{LIBVIRT_FOLDER}/{name}: network missing on the host")
         elif have[name].design_part != network.design_part:
-            differences.append(f"{LIBVIRT_FOLDER}/{name}: network differs from the design's")
+            words = network_differences(have[name], network) or ["differs from the design's"]
+            differences += [f"{LIBVIRT_FOLDER}/{name}: {word}" for word in words]
     return differences, [
         f"{LIBVIRT_FOLDER}/{name} (network not in the design)" for name in sorted(have) if name not in want
     ]
 
 
-def _file_drift(want: dict[str, str], captured: Path, prefix: str) -> tuple[list[str], list[str]]:
-    """The node's rendered files of a kind (name: text) against the captured ones: (differences,
-    files only the host has). A node without that backend has no files of it: the host's are then apart."""
+def _file_drift(want: dict[str, str], captured: Path, prefix: str, backend: str) -> tuple[list[str], list[str]]:
+    """The node's rendered files of a backend (name: text) against the captured ones: (differences,
+    what is apart: files only the host has, and files whose settings are the design's but written
+    otherwise). A node without that backend has no files of it: the host's are then apart."""
     have = {path.name: path for path in sorted(captured.glob(f"{prefix}*")) if path.is_file()}  # none: no folder
-    differences = []
+    differences, apart = [], []
     for name, text in sorted(want.items()):
         if name not in have:
             differences.append(f"{name}: missing on the host")
-        elif without_header(have[name].read_text(errors="replace")) != without_header(text):
-            differences.append(f"{name}: differs from the design's")
-    return differences, [name for name in have if name not in want]
+            continue
+        host_text = have[name].read_text(errors="replace")
+        if without_header(host_text) == without_header(text):
+            continue
+        words = setting_changes(_settings(host_text, backend), _settings(text, backend))
+        if words:
+            differences += [f"{name}: {word}" for word in words]  # one each: what every host shares is said once
+        else:
+            apart.append(f"{name} (the design's settings, written otherwise: comments, order or quoting)")
+    return differences, apart + [f"{name} (not in the design)" for name in have if name not in want]
+
+
+def _settings(text: str, backend: str) -> dict[str, str]:
+    """A host network file's settings as the shell or NetworkManager reads them."""
+    read = read_keyfile if backend == NETWORKMANAGER else read_ifcfg
+    return {key: value.text for key, value in read(text, "").settings.items()}
 
 
 def _host_file(path: str, kind: str) -> bool:

@@ -14,7 +14,8 @@ HOW = "Differences are worded as the host has it -> as the design says."
 def drift_text(report: DriftReport) -> str:
     lines = [f"Drift of design {report.design}: {_summary(report)}. {HOW}"]
     for host in report.hosts:
-        lines.append(f"{host.node}: {host.status}")
+        apart = f" ({len(host.apart)} apart)" if host.apart else ""
+        lines.append(f"{host.node}: {host.status}{apart}")
         lines += [f"  - {line}" for line in host.differences]
         lines += [f"  apart: {line}" for line in host.apart]
     return "\n".join(lines) + "\n"

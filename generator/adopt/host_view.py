@@ -7,7 +7,7 @@ options no design manages).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.adopt.capture_folder import DUMP, CapturedHost
 from generator.adopt.dump_places import Places, row_places
@@ -170,6 +170,7 @@ class RowNotes:
 
     host: CapturedHost
     found: list[Diagnostic]
+    said: list[tuple[str, str, str]] = field(default_factory=list)  # (table, row's name, what) of each
 
     @functools.cached_property
     def places(self) -> Places:
@@ -182,6 +183,7 @@ class RowNotes:
 
     def row(self, table: str, name: str, message: str) -> None:
         self.found.append(self.at(table, name, f"not imported: {message}"))
+        self.said.append((table, name, message))
 
     def bridge(self, name: str) -> None:
         row = self.host.state.bridge_row(name)

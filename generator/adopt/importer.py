@@ -11,6 +11,7 @@ comment above its node.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -18,14 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator import __version__
-from generator.adopt.capture_folder import CapturedHost, captured_hosts, load_host
+from generator.adopt.capture_folder import DUMP, CapturedHost, captured_hosts, load_host
 from generator.adopt.design_text import design_text
 from generator.adopt.draft import draft_design
 from generator.adopt.drafting import Draft
 from generator.adopt.drift import HostDrift, host_drift
 from generator.adopt.host_view import HostView, view_host
 from generator.design.validate import ValidDesign, validate_text
-from generator.diagnostics import Diagnostic
+from generator.diagnostics import Diagnostic, Severity
 from generator.errors import CaptureInvalid, DesignInvalid
 from generator.speed.collector import collector_paused
 from generator.speed.pool import fork_map
@@ -41,6 +42,7 @@ class ImportResult:
     hosts: tuple[HostDrift, ...]  # each host against the design: what it would change there
     problems: tuple[Diagnostic, ...]  # why the design is not valid yet (values to fill in), located in it
     everywhere: tuple[str, ...] = ()  # what the design would change on every host alike
+    unknowns: int = 0  # values written as "unknown", for a person to fill in
 
 
 def import_capture(
@@ -75,14 +77,15 @@ def _imported(capture: Path, shown: str, output_name: str, name: str | None, job
             if misplaced:
                 named |= misplaced
                 continue
-            return ImportResult(text, len(views), _notes(views, draft), (), tuple(error.diagnostics))
+            notes = _notes(views, draft)
+            return ImportResult(sealed(text), len(views), notes, (), tuple(error.diagnostics), (), draft.unknowns)
         misplaced = _misplaced(valid, views) - named
         if not misplaced:
             break
         named |= misplaced
     compare = functools.partial(_drifts, valid)
     drifts: list[HostDrift] = list(fork_map(views, compare, tuple, jobs=jobs, role="import"))
-    return _checked(views, draft, drifts, valid, len(hosts))
+    return _checked(views, draft, drifts, len(hosts), output_name)
 
 
 def _viewed_hosts(shown: str, folders: Sequence[tuple[str, Path]]) -> Iterator[HostView]:
@@ -96,7 +99,7 @@ def _drifts(valid: ValidDesign, views: Sequence[HostView]) -> Iterator[HostDrift
 
 
 def _checked(
-    views: Sequence[HostView], draft: Draft, drifts: Sequence[HostDrift], valid: ValidDesign, count: int
+    views: Sequence[HostView], draft: Draft, drifts: Sequence[HostDrift], count: int, output_name: str
 ) -> ImportResult:
     """The design compared with every host (`drifts`): what it would change on all of them alike
     (what ovsgen always sets, such as its mark on the bridges) is said once, in the header; what it
@@ -111,7 +114,10 @@ def _checked(
             _comment_differences(draft, ("nodes", index), drift.differences)
     header = _header(count, everywhere)
     text = design_text(draft.document, draft.comments, header)
-    return ImportResult(text, count, _notes(views, draft), own, tuple(valid.warnings), tuple(everywhere))
+    # Validated again: the comments moved the lines its warnings are at.
+    warnings = validate_text(text, output_name).warnings
+    notes = _notes(views, draft)
+    return ImportResult(sealed(text), count, notes, own, tuple(warnings), tuple(everywhere), draft.unknowns)
 
 
 def _comment_differences(draft: Draft, path: tuple[str, int], differences: Sequence[str]) -> None:
@@ -124,7 +130,18 @@ def _comment_differences(draft: Draft, path: tuple[str, int], differences: Seque
 
 
 def _notes(views: Sequence[HostView], draft: Draft) -> tuple[Diagnostic, ...]:
-    return (*(note for view in views for note in view.notes), *draft.notes)
+    """What is not imported, host by host, then what the draft left out; and each folder of the
+    capture that is not a host's (no dump in it), never skipped in silence."""
+    capture = views[0].host.path.parent
+    strays = [
+        Diagnostic(f"{views[0].host.folder.rpartition('/')[0]}/{path.name}", 1, 1, (), _STRAY, Severity.WARNING)
+        for path in sorted(capture.iterdir())
+        if path.is_dir() and not (path / DUMP).is_file()
+    ]
+    return (*(note for view in views for note in view.notes), *draft.notes, *strays)
+
+
+_STRAY = f"not imported: a folder without {DUMP} (not a host's capture, or one that failed)"
 
 
 def _misplaced(valid: ValidDesign, views: Sequence[HostView]) -> frozenset[str]:
@@ -171,3 +188,20 @@ def _header(count: int, everywhere: Sequence[str] = ()) -> list[str]:
         "comments name each host that differs from what the rest share.",
         *(also if everywhere else ()),
     ]
+
+
+_SEAL = re.compile(r"# Written by `ovsgen import` \(sha256 of the lines above: (?P<digest>[0-9a-f]{64})\)\n")
+
+
+def sealed(text: str) -> str:
+    """The design with a last line that says import wrote it, and holds a digest of it: import
+    replaces a file only while both hold, never a design someone has edited since (a review's)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{text}# Written by `ovsgen import` (sha256 of the lines above: {digest})\n"
+
+
+def unedited(text: str) -> bool:
+    """Whether `text` is a design as import wrote it (`sealed`), not changed since."""
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    found = _SEAL.fullmatch(last + "\n")
+    return found is not None and hashlib.sha256(f"{body}\n".encode()).hexdigest() == found.group("digest")

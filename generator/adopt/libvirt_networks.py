@@ -165,3 +165,40 @@ def _tag_id(tag: etree._Element) -> int:
     if not text.isdigit():
         raise NetworkUnreadable(f"a VLAN tag id that is not a number: {shown(text)}", _line(tag))
     return int(text)
+
+
+_KINDS = {OVS: "a bridge network on Open vSwitch", ISOLATED: "an isolated network", "": "another kind of network"}
+
+
+def network_differences(have: CapturedNetwork, want: CapturedNetwork) -> list[str]:
+    """What a design says of a network that differs between the host's copy and the design's, in
+    words, host -> design (`VLAN 32 -> 33`, `portgroup pg-db added`)."""
+    words = [
+        f"{label} {old} -> {new}"
+        for label, old, new in (
+            ("kind", _KINDS[have.kind], _KINDS[want.kind]),
+            ("bridge", have.bridge or "none", want.bridge or "none"),
+            ("VLAN", have.vlan or "none", want.vlan or "none"),
+            ("address", have.address or "none", want.address or "none"),
+        )
+        if old != new
+    ]
+    have_groups = {group.name: group for group in have.portgroups}
+    want_groups = {group.name: group for group in want.portgroups}
+    for name in dict.fromkeys([*have_groups, *want_groups]):
+        if name not in want_groups:
+            words.append(f"portgroup {name} removed")
+        elif name not in have_groups:
+            words.append(f"portgroup {name} added ({_group_words(want_groups[name])})")
+        elif have_groups[name] != want_groups[name]:
+            words.append(f"portgroup {name} {_group_words(have_groups[name])} -> {_group_words(want_groups[name])}")
+    words += [f"{what} removed" for what in have.unsupported_words if what not in want.unsupported_words]
+    return words
+
+
+def _group_words(group: Portgroup) -> str:
+    if group.trunk:
+        vlans = f"trunk {','.join(map(str, group.trunk))}" + (f" native {group.native}" if group.native else "")
+    else:
+        vlans = f"VLAN {group.vlan}" if group.vlan is not None else "untagged"
+    return f"{vlans}, default" if group.default else vlans

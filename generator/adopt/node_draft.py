@@ -46,7 +46,7 @@ def _address(view: HostView, interface: str, draft: Draft, path: tuple[str | int
     draft.comment(path, f"not captured: no ifcfg file or keyfile of {view.host.name} gives {interface}'s address")
     message = f"no network file gives {interface}'s address: written as {UNKNOWN}, fill it in"
     draft.notes.append(view.rows.at("Interface", interface, message))
-    return UNKNOWN
+    return draft.unknown()
 
 
 def _gateway(host: CapturedHost, shared: dict[str, Any]) -> str:
@@ -70,7 +70,7 @@ def _inventory(view: HostView, draft: Draft, path: tuple[str | int, ...]) -> dic
     for name, speed in members.items():
         if name not in nics:  # a member the capture has no NIC line for
             draft.comment((*path, "nics"), f"not captured: NIC {name} (on a bridge) is not in {NICS}")
-            nics[name] = speed or UNKNOWN
+            nics[name] = speed or draft.unknown()
     ordered = {name: nics[name] for name in sorted(nics, key=natural_key)}
     if all(isinstance(value, str) for value in ordered.values()):
         return Flow(ordered)

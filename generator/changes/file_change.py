@@ -25,6 +25,11 @@ def settings_in_words(old: Mapping[str, str], new: Mapping[str, str]) -> str:
     """What changed between two files' settings, in file order, old keys first (`IPADDR
     172.16.0.7 -> 172.17.0.7, MTU=9000 added`): a reviewer sees the values without opening the
     diff, and nodes whose values differ are never one section. "" when nothing changed."""
+    return ", ".join(setting_changes(old, new))
+
+
+def setting_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """Each changed setting in words, as settings_in_words joins them."""
     words = []
     for key in dict.fromkeys([*old, *new]):
         if key not in new:
@@ -33,4 +38,4 @@ def settings_in_words(old: Mapping[str, str], new: Mapping[str, str]) -> str:
             words.append(f"{key}={new[key]} added")
         elif old[key] != new[key]:
             words.append(f"{key} {old[key]} -> {new[key]}")
-    return ", ".join(words)
+    return words

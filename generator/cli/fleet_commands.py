@@ -6,15 +6,17 @@ from pathlib import Path
 
 from generator.adopt.drift import design_drift
 from generator.adopt.drift_report import REPORTS
-from generator.adopt.importer import ImportResult, import_capture
-from generator.cli.commands import validate_designs
+from generator.adopt.importer import ImportResult, import_capture, unedited
+from generator.cli.commands import selected_node_names, validate_designs
 from generator.cli.exits import EXIT_OK, EXIT_PROBLEMS
 from generator.cli.fleet_settings import DriftSettings, ImportSettings
 from generator.cli.reporting import report_diagnostics, say
-from generator.errors import OutputRefused, SelectionInvalid
+from generator.errors import OutputRefused
 from generator.output.one_file import written_whole
 
-IMPORT_MARK = "# Imported by ovsgen "  # the first line of a design import wrote: it may replace it
+IMPORT_MARK = "# Imported by ovsgen "  # the first line of a design import wrote
+NOT_IMPORTED = "not imported:"  # how each warning about what a design cannot say starts
+MAX_REPLACED_BYTES = 64 * 1024 * 1024  # a design import wrote is smaller: a bigger file is not one
 
 
 def run_drift(settings: DriftSettings) -> int:
@@ -23,10 +25,7 @@ def run_drift(settings: DriftSettings) -> int:
     valid, ok = validate_designs(settings, settings.designs)
     if not ok:
         return EXIT_PROBLEMS
-    nodes = settings.nodes
-    unknown = sorted(set(nodes) - {node.name for node in valid[0].design.nodes})
-    if unknown:
-        raise SelectionInvalid(f"no node named {', '.join(unknown)} in {settings.designs[0]}")
+    nodes = selected_node_names(settings.nodes, valid) if settings.nodes else ()  # as other commands say it
     report = design_drift(valid[0], settings.capture, nodes, jobs=settings.jobs)
     settings.stdout.write(REPORTS[settings.report](report))
     return EXIT_PROBLEMS if report.drifted(strict=settings.apart_counts) else EXIT_OK
@@ -45,20 +44,29 @@ def run_import(settings: ImportSettings) -> int:
         (stream or settings.stdout).write(result.text)
     _report(settings, result, shown)
     failed = any(problem.is_error for problem in result.problems)
-    if settings.strict:
-        failed = failed or bool(result.notes) or any(drift.differences for drift in result.hosts)
+    differing = sum(bool(drift.differences) for drift in result.hosts)
+    if settings.strict and (result.notes or differing):
+        say(settings.stderr, f"--strict: exit 1: {len(result.notes)} warning(s) above, {differing} host(s) differ")
+        failed = True
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def _require_own_file(out: Path) -> None:
-    """import replaces only a file it wrote (its first line says so), never a design of someone's."""
+    """import replaces only a file it wrote and nobody changed since, never a design of someone's
+    or one reviewed after an import."""
     if out.is_dir():
         raise OutputRefused(f"-o {out}: a folder; give the design file to write")
-    if out.exists():
-        with out.open("rb") as handle:
-            first = handle.readline(200).decode(errors="replace")
-        if not first.startswith(IMPORT_MARK):
-            raise OutputRefused(f"-o {out}: exists and was not written by `ovsgen import`; give a new file")
+    if not out.exists():
+        return
+    with out.open("rb") as handle:
+        text = handle.read(MAX_REPLACED_BYTES + 1).decode(errors="replace")
+    if not text.startswith(IMPORT_MARK):
+        raise OutputRefused(f"-o {out}: exists and was not written by `ovsgen import`; give a new file")
+    if not unedited(text):
+        raise OutputRefused(
+            f"-o {out}: changed since `ovsgen import` wrote it (a review's edits would be lost); "
+            "import into a new file and compare"
+        )
 
 
 def _report(settings: ImportSettings, result: ImportResult, shown: str) -> None:
@@ -74,13 +82,25 @@ def _report(settings: ImportSettings, result: ImportResult, shown: str) -> None:
                 say(settings.stderr, f"  {line}")
     if result.problems:
         report_diagnostics(settings, result.problems)
-    valid = (
-        "valid"
-        if not any(problem.is_error for problem in result.problems)
-        else "not valid yet: see the errors above (fill in what is marked unknown)"
-    )
-    plural = "s" if result.count != 1 else ""
     say(
         settings.stderr,
-        f"wrote {shown} from {result.count} host{plural}; {len(result.notes)} not imported; the design is {valid}",
+        f"wrote {shown} from {_hosts(result.count)}; {_counts(result)}; the design is {_validity(result)}",
     )
+
+
+def _hosts(count: int) -> str:
+    return f"{count} host{'s' if count != 1 else ''}"
+
+
+def _counts(result: ImportResult) -> str:
+    """How many things were not imported, and how many other warnings there are."""
+    not_imported = sum(note.message.startswith(NOT_IMPORTED) for note in result.notes)
+    others = len(result.notes) - not_imported
+    return f"{not_imported} not imported" + (f", {others} other warning(s)" if others else "")
+
+
+def _validity(result: ImportResult) -> str:
+    if not any(problem.is_error for problem in result.problems):
+        return "valid"
+    fill = f"{result.unknowns} value(s) written as 'unknown' to fill in; " if result.unknowns else ""
+    return f"not valid yet: {fill}see the errors above"
