@@ -36,12 +36,16 @@ NICS = {  # name: (MAC, speed, driver); a NIC has a device behind it
 }
 # Every kind of section a secret sits in, and secrets in sections kept.
 KEYFILE = (
-    "[connection]\nid=wifi\n\n[wifi-security]\npsk=do-not-copy\npsk-flags=0\n\n[wireguard]\nprivate-key=do-not-copy\n\n"
+    "# a comment above the sections, as ovsgen's header\n[connection]\nid=wifi\n\n"
+    "[wifi-security]\npsk=do-not-copy\npsk-flags=0\n\n[wireguard]\nprivate-key=do-not-copy\n\n"
     "[wireguard-peer.AbC=]\npreshared-key=do-not-copy\n\n[802-1x]\npassword=do-not-copy\n\n"
     "[vpn-secrets]\ncert-pass=do-not-copy\n\n[macsec]\nmka-cak=do-not-copy\n\n"
     "[ethernet]\nmac-address=0c:c4:7a:00:00:10\nwake-on-lan-password=do-not-copy\n\n[ipv4]\nmethod=auto\n"
 )
-KEYFILE_KEPT = "[connection]\nid=wifi\n\n[ethernet]\nmac-address=0c:c4:7a:00:00:10\n\n[ipv4]\nmethod=auto\n"
+KEYFILE_KEPT = (
+    "# a comment above the sections, as ovsgen's header\n[connection]\nid=wifi\n\n"
+    "[ethernet]\nmac-address=0c:c4:7a:00:00:10\n\n[ipv4]\nmethod=auto\n"
+)
 
 
 def fake_host(root: Path) -> dict[str, str]:
