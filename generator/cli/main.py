@@ -41,7 +41,8 @@ _run, _use_color = exit_with, use_color
 def main() -> None:
     """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files or
     NetworkManager keyfiles, ovs-vsctl scripts, libvirt networks and build sheets; plan,
-    rehearse and review changes (change and rollback scripts, pull-request diffs).
+    rehearse and review changes (change and rollback scripts, pull-request diffs); bring
+    running hosts in (capture-script, import) and watch them (drift).
 
     \b
     Example:
