@@ -151,6 +151,6 @@ def _networks(folder: Path, shown_folder: str, problems: list[Diagnostic]) -> li
         try:
             networks.append(replace(read_network(_contents(path) or b""), file=f"{LIBVIRT_FOLDER}/{path.name}"))
         except NetworkUnreadable as error:
-            message = f"libvirt network not imported: {shown(str(error), 200)}"
+            message = f"libvirt network not read: {shown(str(error), 200)}"
             problems.append(Diagnostic(name, error.line, 1, (), message, Severity.WARNING))
     return networks

@@ -9,6 +9,7 @@ validation refuses until someone fills it in: a guess would reach production unn
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -86,23 +87,28 @@ def _host(views: Sequence[HostView], bridge: str, draft: Draft) -> dict[str, Any
     if vlan.value is not None:
         host["vlan"] = vlan.value
     draft.differs((*path, "vlan"), vlan)
-    gateway = shared([(view.host.name, _file(view, bridge, "gateway")) for view in views], _or_none)
+    gateway = shared([(view.host.name, _file(view, bridge, "gateway")) for view in views], _gateway_words)
     if gateway.value:
         host["gateway"] = gateway.value
-    for key in ("dns", "search"):
-        found = shared([(view.host.name, _file(view, bridge, key)) for view in views], _list)
+    draft.differs((*path, "gateway"), gateway)  # a host with one of its own also has it on its node
+    for key, none in (("dns", "no DNS servers"), ("search", "no search domains")):
+        found = shared([(view.host.name, _file(view, bridge, key)) for view in views], functools.partial(_list, none))
         if found.value:
             host[key] = list(found.value)
         draft.differs((*path, key), found)
-    mtu = shared([(view.host.name, view.bridges[bridge].own_mtu) for view in own], _or_none)
+    mtu = shared([(view.host.name, view.bridges[bridge].own_mtu) for view in own], _mtu_words)
     if mtu.value not in (None, _DEFAULT_HOST_MTU):
         host["mtu"] = mtu.value
     draft.differs((*path, "mtu"), mtu)
     return host
 
 
-def _or_none(value: object) -> str:
-    return str(value) if value else "none"
+def _gateway_words(value: str) -> str:
+    return value or "no gateway"
+
+
+def _mtu_words(value: int | None) -> str:
+    return str(value) if value else "MTU not set"
 
 
 def _nothing(_value: object) -> str:
@@ -120,8 +126,8 @@ def _file(view: HostView, interface: str, key: str) -> Any:
     return getattr(found, key) if found is not None else ("" if key == "gateway" else ())
 
 
-def _list(value: Sequence[str]) -> str:
-    return "[" + ", ".join(value) + "]" if value else "none"
+def _list(none: str, value: Sequence[str]) -> str:
+    return "[" + ", ".join(value) + "]" if value else none
 
 
 def _untagged(tag: int | None) -> str:
@@ -243,6 +249,9 @@ def _networks(views: Sequence[HostView], bridges: Sequence[str], draft: Draft) -
         key = "networks" if network.kind == OVS else "internal_networks"
         for host, _words in found.others:
             draft.comment((key, len(kinds[network.kind])), f"{host}: {_words}")
+        for view in answered:
+            if _network(view, name) is None:
+                draft.comment((key, len(kinds[network.kind])), f"{view.host.name}: not on this host")
         kinds[network.kind].append(_network_entry(network))
     for key, kind in (("networks", OVS), ("internal_networks", ISOLATED)):
         if kinds[kind]:

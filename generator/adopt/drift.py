@@ -112,9 +112,10 @@ def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
     differences = [item.text for item in change.ovs.changes]
     apart = list(change.ovs.left_alone)
     rendered = render_design(valid, [node], _COMPARED)  # once: a fleet's hosts are compared one by one
+    unread = {problem.file.rpartition("/")[2] for problem in host.problems}  # said as they are
     for kind, captured_folder, prefix in _HOST_FILES:
         want = {file.name: file.text for file in rendered if _host_file(file.path, kind)}
-        found, extra = _file_drift(want, host.path / captured_folder, prefix, kind)
+        found, extra = _file_drift(want, host.path / captured_folder, prefix, kind, unread)
         differences += [f"{captured_folder}/{line}" for line in found]
         apart += [f"{captured_folder}/{line}" for line in extra]
     found, extra = _network_drift([file for file in rendered if _network_file(file.path)], host)
@@ -128,9 +129,8 @@ def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
 def _unread_files(host: CapturedHost) -> list[str]:
     """The host network files and networks the capture has but could not be read: drift cannot say
     they match. (What drift does not compare, such as nics.tsv, is import's concern.)"""
-    compared = (f"{IFCFG_FOLDER}/", f"{KEYFILE_FOLDER}/", f"{LIBVIRT_FOLDER}/")
-    located = (_located(problem).removeprefix(f"{host.folder}/") for problem in host.problems)
-    return [line for line in located if line.startswith(compared)]
+    compared = tuple(f"{host.folder}/{folder}/" for folder in (IFCFG_FOLDER, KEYFILE_FOLDER, LIBVIRT_FOLDER))
+    return [_located(problem) for problem in host.problems if problem.file.startswith(compared)]
 
 
 def _hand_settings(valid: ValidDesign, host: CapturedHost) -> list[str]:
@@ -158,7 +158,7 @@ def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost) -> tuple[
     want = {network.name: network for network in (read_network(file.text.encode()) for file in rendered)}
     have = {network.name: network for network in host.networks}
     differences = []
-    unread = {problem.file.rpartition("/")[2] for problem in host.problems}  # said as they are
+    unread = {problem.file.rpartition("/")[2] for problem in host.problems}  # said as they are (_unread_files)
     for name, network in sorted(want.items()):
         if f"{name}.xml" in unread:
             continue
@@ -172,13 +172,17 @@ def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost) -> tuple[
     ]
 
 
-def _file_drift(want: dict[str, str], captured: Path, prefix: str, backend: str) -> tuple[list[str], list[str]]:
+def _file_drift(
+    want: dict[str, str], captured: Path, prefix: str, backend: str, unread: set[str]
+) -> tuple[list[str], list[str]]:
     """The node's rendered files of a backend (name: text) against the captured ones: (differences,
     what is apart: files only the host has, and files whose settings are the design's but written
     otherwise). A node without that backend has no files of it: the host's are then apart."""
     have = {path.name: path for path in sorted(captured.glob(f"{prefix}*")) if path.is_file()}  # none: no folder
     differences, apart = [], []
     for name, text in sorted(want.items()):
+        if name in unread:  # the capture could not read it: said as it is (_unread_files)
+            continue
         if name not in have:
             differences.append(f"{name}: missing on the host")
             continue
@@ -190,7 +194,8 @@ def _file_drift(want: dict[str, str], captured: Path, prefix: str, backend: str)
             differences += [f"{name}: {word}" for word in words]  # one each: what every host shares is said once
         else:
             apart.append(f"{name} (the design's settings, written otherwise: comments, order or quoting)")
-    return differences, apart + [f"{name} (not in the design)" for name in have if name not in want]
+    extra = [name for name in have if name not in want and name not in unread]
+    return differences, apart + [f"{name} (not in the design)" for name in extra]
 
 
 def _settings(text: str, backend: str) -> dict[str, str]:

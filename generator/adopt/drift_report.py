@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from generator.adopt.drift import MATCHES, DriftReport, HostDrift
+from generator.adopt.drift import MATCHES, UNKNOWN_HOST, DriftReport, HostDrift
 from generator.render.templating import markdown_text
 
 HOW = "Differences are worded as the host has it -> as the design says."
@@ -44,8 +44,9 @@ def _row(host: HostDrift) -> str:
 
 
 def _summary(report: DriftReport) -> str:
-    matching = sum(host.status == MATCHES for host in report.hosts)
-    return f"{matching} of {len(report.hosts)} host(s) match"
+    nodes = [host for host in report.hosts if host.status != UNKNOWN_HOST]  # those the design has
+    matching = sum(host.status == MATCHES for host in nodes)
+    return f"{matching} of {len(nodes)} node(s) match"
 
 
 REPORTS = {"text": drift_text, "json": drift_json, "markdown": drift_markdown}

@@ -29,7 +29,7 @@ def node_entry(view: HostView, index: int, backends: tuple[str, ...], draft: Dra
     if host.backends and host.backends != backends:
         entry["backends"] = list(host.backends)
     ports = {
-        port["name"]: _address(view, port["name"], draft, (*path, "ports", port["name"]))
+        port["name"]: _address(view, port["name"], draft, (*path, "ports"))  # a one-line mapping: comments go above it
         for port in draft.document.get("internal_ports", ())
     }
     if ports:

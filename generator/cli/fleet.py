@@ -24,7 +24,8 @@ def capture_script() -> None:
     A POSIX shell script to run on a hypervisor as root: read-only, it packs the host's Open
     vSwitch database (ovsdb-client dump), its NICs, ifcfg files, NetworkManager keyfiles
     (without secrets) and libvirt networks into <host>.tar.gz in a new temporary folder, and
-    prints that archive's path. Unpack the archives of a fleet into one folder (CAPTURE/<host>/).
+    prints that archive's path. Unpack the archives of a fleet into one new, empty folder
+    (CAPTURE/<host>/).
 
     \b
     Example:
@@ -50,7 +51,8 @@ def import_design(*, capture: Path, out: Path, name: str | None, strict: bool, j
     becomes the design's bridges, networks and host settings, with a comment naming each host
     that differs; each host becomes a node (NICs, addresses). stderr lists, at its place in the
     capture, everything not imported (VM ports, tunnels, STP, ...), and what the design would
-    change on each host. Exit 1 if the design needs values filled in.
+    change on each host. Exit 1 if the design is not valid yet (values to fill in, hosts
+    that collide, folder names that are no node names) or -o is refused.
 
     \b
     Example:

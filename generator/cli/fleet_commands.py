@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.adopt.drift import design_drift
+from generator.adopt.drift import UNKNOWN_HOST, design_drift
 from generator.adopt.drift_report import REPORTS
 from generator.adopt.importer import ImportResult, import_capture, unedited
 from generator.cli.commands import selected_node_names, validate_designs
@@ -28,6 +28,9 @@ def run_drift(settings: DriftSettings) -> int:
     nodes = selected_node_names(settings.nodes, valid) if settings.nodes else ()  # as other commands say it
     report = design_drift(valid[0], settings.capture, nodes, jobs=settings.jobs)
     settings.stdout.write(REPORTS[settings.report](report))
+    if not report.drifted(strict=False) and report.drifted(strict=settings.apart_counts):
+        apart = sum(bool(host.apart) or host.status == UNKNOWN_HOST for host in report.hosts)
+        say(settings.stderr, f"--strict: exit 1: {apart} host(s) with what the design does not mention (apart)")
     return EXIT_PROBLEMS if report.drifted(strict=settings.apart_counts) else EXIT_OK
 
 
