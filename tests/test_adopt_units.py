@@ -1036,3 +1036,81 @@ def test_a_file_the_capture_cannot_read_is_said_once_as_it_is(tmp_path: Path) ->
     assert unread[1].startswith("cap/kvm-2/libvirt/vms.xml:1:1: libvirt network not read: 'not XML: Premature end")
     assert len(unread) == 2
     assert not [line for line in kvm2.apart if "ifcfg-br0" in line or "vms" in line]
+
+
+def test_a_line_is_written_whole_up_to_the_width_and_broken_beyond() -> None:
+    """_WIDTH is 100 characters: `  key: [...]` of exactly 100 stays on its line, of 101 does not."""
+    for width, one_line in ((100, True), (101, False)):
+        items = ["a" * (width - len("  key: [") - len("]"))]
+        text = design_text({"top": {"key": items}}, {}, [])
+        lines = text.splitlines()
+        assert (len(lines) == 2) is one_line, lines
+        if one_line:
+            assert len(lines[1]) == width
+        assert yaml.safe_load(text) == {"top": {"key": items}}
+
+
+def test_each_nic_keeps_the_mac_its_file_pins_or_none(tmp_path: Path) -> None:
+    files = {
+        **ifcfg_br0("10.1.0.1"),
+        "ifcfg-eth2": "DEVICE=eth2\nTYPE=OVSPort\nDEVICETYPE=ovs\nOVS_BRIDGE=br0\n",  # pins no MAC
+        "ifcfg-eth3": "DEVICE=eth3\nHWADDR=0C:C4:7A:AA:BB:CC\n",  # pins one other than the NIC's
+    }
+    nics = {"eth10": "1000", "eth2": "10000", "eth3": "10000", "eth9": "-", "eth1": ""}
+    write_host(tmp_path, "kvm-1", simple(), files=files, nics=nics)
+    result, design = imported(tmp_path)
+    inventory = design["nodes"][0]["nics"]
+    assert list(inventory) == ["eth2", "eth3", "eth10"]  # natural order; eth9 and eth1 have no speed
+    assert inventory["eth2"] == "10G"
+    assert inventory["eth3"] == {"speed": "10G", "mac": "0c:c4:7a:aa:bb:cc"}
+    assert inventory["eth10"] == {"speed": "1G", "mac": "0c:c4:7a:05:00:31"}
+    assert [(note.file, note.message) for note in result.notes] == [
+        ("cap/kvm-1/nics.tsv", "not imported: NIC eth9: speed unknown (link down?), on no bridge"),
+        ("cap/kvm-1/nics.tsv", "not imported: NIC eth1: speed unknown (link down?), on no bridge"),
+    ]
+
+
+def test_a_bridge_member_missing_from_the_nic_list_is_marked_above_the_nics(tmp_path: Path) -> None:
+    write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"), nics={"eth2": "10000"})
+    result, design = imported(tmp_path)
+    assert design["nodes"][0]["nics"]["eth3"] == "10G"  # its bond's speed
+    lines = result.text.splitlines()
+    comment = lines.index("    # not captured: NIC eth3 (on a bridge) is not in nics.tsv")
+    assert lines[comment + 1] == "    nics:"
+    (tmp_path / "kvm-1" / "nics.tsv").write_text("name\tmac\tspeed\tdriver\n")
+    result, design = imported(tmp_path)
+    assert design["nodes"][0]["nics"] == {"eth2": "unknown", "eth3": "unknown"}  # nothing gives a speed
+    assert result.unknowns == 2
+
+
+def test_hosts_that_differ_in_host_bridge_or_members_are_named(tmp_path: Path) -> None:
+    nics = {"eth0": "10000", "eth1": "10000", "eth2": "10000", "eth3": "10000"}
+    for index in (1, 2):
+        write_host(tmp_path, f"kvm-{index}", simple(), files=ifcfg_br0(f"10.1.0.{index}"), nics=nics, serial=index)
+    other = dump_text(bridge("br0", bond("bond0", "eth0", "eth1")))
+    write_host(tmp_path, "kvm-3", other, files=ifcfg_br0("10.1.0.3"), nics=nics, serial=3)
+    result, design = imported(tmp_path)
+    assert design["bridges"]["br0"]["uplinks"] == {"nics": ["eth2", "eth3"]}
+    assert "    # kvm-3: eth0, eth1\n    uplinks:" in result.text
+    on_br1 = dump_text(bridge("br0", bond("bond0", "eth2", "eth3")), bridge("br1", bond("bond1", "eth0", "eth1")))
+    (tmp_path / "kvm-3" / "ovsdb.json").write_text(on_br1)
+    (tmp_path / "kvm-3" / "network-scripts" / "ifcfg-br0").unlink()
+    ifcfg_br1 = ifcfg_br0("10.1.0.3")["ifcfg-br0"].replace("br0", "br1")
+    (tmp_path / "kvm-3" / "network-scripts" / "ifcfg-br1").write_text(ifcfg_br1)
+    result, design = imported(tmp_path)
+    assert design["host"]["bridge"] == "br0"
+    assert "  # kvm-3: br1\n  bridge: br0\n" in result.text
+
+
+def test_a_fleet_on_networkmanager_says_its_backend_once(tmp_path: Path) -> None:
+    keyfile = (
+        "[connection]\ninterface-name=br0\ntype=ovs-interface\n[ipv4]\naddress1=10.1.0.{},10.1.0.200\nmethod=manual\n"
+    )
+    for index in (1, 2):
+        host = write_host(tmp_path, f"kvm-{index}", simple(), serial=index)
+        folder = host / "NetworkManager" / "system-connections"
+        folder.mkdir(parents=True)
+        (folder / "br0-if.nmconnection").write_text(keyfile.format(f"{index}/24"))
+    _result, design = imported(tmp_path)
+    assert design["backends"] == ["networkmanager"]
+    assert all("backends" not in node for node in design["nodes"])

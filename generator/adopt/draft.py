@@ -144,7 +144,9 @@ def _bridge(views: Sequence[HostView], name: str, named: frozenset[str], draft: 
     members = shared([(view.host.name, _uplink(view, name).members) for view in having], ", ".join)
     speeds = {speed for view in having for speed in _member_speeds(view.host, _uplink(view, name).members)}
     speed = next(iter(speeds)) if len(speeds) == 1 else None
-    by_name = speed is None or (name in named and not members.others)
+    # By name where no one speed picks them, or where a selector picked other NICs on some host:
+    # the NICs most hosts have, each host with others named above them.
+    by_name = speed is None or name in named
     entry: dict[str, Any] = {"uplinks": _uplinks(uplink, speed, members.value if by_name else None)}
     if by_name:
         draft.differs(("bridges", name, "uplinks"), members)
