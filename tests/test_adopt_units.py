@@ -19,7 +19,7 @@ from generator.adopt.design_text import Flow, comment_text, design_text, scalar
 from generator.adopt.drafting import Draft, Shared, is_shared, shared
 from generator.adopt.drift import DRIFTED, MATCHES, UNKNOWN_HOST, design_drift
 from generator.adopt.host_files import addressing, backends_of, read_ifcfg, read_keyfile
-from generator.adopt.host_view import UplinkView
+from generator.adopt.host_view import UplinkView, view_host
 from generator.adopt.importer import ImportResult, import_capture, sealed, unedited
 from generator.adopt.libvirt_networks import (
     ISOLATED,
@@ -581,6 +581,11 @@ def test_a_missing_address_is_left_to_fill_in_never_guessed(tmp_path: Path) -> N
     assert note.message == "no network file gives br0's address: written as unknown, fill it in"
     assert note.file == "cap/kvm-1/ovsdb.json"
     assert result.unknowns == 1
+    assert result.text.startswith("# Imported by ovsgen ")
+    assert "from the capture of 1 host (`ovsgen import`)." in result.text.splitlines()[0]
+    assert (result.count, result.everywhere) == (1, ())
+    assert {problem.file for problem in result.problems} == {"d.yaml"}
+    assert unedited(result.text)
 
 
 def test_hosts_whose_libvirt_did_not_answer_neither_have_nor_lack_the_networks(tmp_path: Path) -> None:
@@ -722,9 +727,10 @@ def test_folders_that_are_not_a_hosts_capture_are_said(tmp_path: Path) -> None:
     (tmp_path / "kvm-2").mkdir()  # a capture that failed
     (tmp_path / "README").write_text("not a folder\n")
     result, _design = imported(tmp_path)
-    assert [(note.file, note.line, note.message) for note in result.notes] == [
-        ("cap/kvm-2", 1, "not imported: a folder without ovsdb.json (not a host's capture, or one that failed)")
+    assert [(note.file, note.line, note.column, note.message) for note in result.notes] == [
+        ("cap/kvm-2", 1, 1, "not imported: a folder without ovsdb.json (not a host's capture, or one that failed)")
     ]
+    assert [(note.path, note.is_error) for note in result.notes] == [((), False)]
     assert result.count == 1
 
 
@@ -796,6 +802,7 @@ def test_a_design_as_import_wrote_it_is_told_from_one_changed_since() -> None:
     assert not unedited(text + "extra: 1\n")
     assert not unedited("# Imported by ovsgen\nversion: 1\n")
     assert not unedited(text.replace("sha256", "md5"))
+    assert not unedited(text.rstrip("\n") + "  \n")  # the last line as import wrote it, to the letter
 
 
 def test_drift_counts_hosts_the_design_lacks_and_what_is_apart_only_when_strict(tmp_path: Path) -> None:
@@ -840,6 +847,7 @@ def test_each_port_no_design_has_is_named_for_what_it_is(tmp_path: Path) -> None
             port("tap0", interface("tap0", type="tap")),
             port("eth0"),
             port("zz0"),
+            port("up0", interface("eth1")),
         )
     )
     write_host(tmp_path, "kvm-1", dump, files=ifcfg_br0("10.1.0.1"))
@@ -854,6 +862,7 @@ def test_each_port_no_design_has_is_named_for_what_it_is(tmp_path: Path) -> None
         "not imported: port tap0 on br0: an interface of type 'tap'",
         "not imported: port zz0 on br0: an interface that is not one of the host's NICs",
         "not imported: port eth0 on br0: a second uplink (a design's bridge has one)",
+        "not imported: port up0 on br0: a NIC port the design language cannot place",
     ])  # fmt: skip
 
 
@@ -1114,3 +1123,98 @@ def test_a_fleet_on_networkmanager_says_its_backend_once(tmp_path: Path) -> None
     _result, design = imported(tmp_path)
     assert design["backends"] == ["networkmanager"]
     assert all("backends" not in node for node in design["nodes"])
+
+
+def test_a_value_only_some_hosts_have_is_named_above_the_host_block(tmp_path: Path) -> None:
+    for index in (1, 2, 3):
+        files = ifcfg_br0(f"10.1.0.{index}")
+        if index == 2:
+            files["ifcfg-br0"] += "DOMAIN=lab.example.com\nDNS2=10.1.0.54\n"
+        write_host(tmp_path, f"kvm-{index}", simple(), files=files, serial=index)
+    result, design = imported(tmp_path)
+    assert "search" not in design["host"]
+    assert "dns" not in design["host"]
+    assert "# kvm-2: dns [10.1.0.54]\n# kvm-2: search [lab.example.com]\nhost:\n" in result.text
+    (differing,) = [drift for drift in result.hosts if drift.differences]
+    assert differing.node == "kvm-2"
+    assert differing.differences == (
+        "network-scripts/ifcfg-br0: DOMAIN=lab.example.com removed",
+        "network-scripts/ifcfg-br0: DNS2=10.1.0.54 removed",
+    )
+
+
+def test_a_note_about_a_row_the_dump_lacks_is_at_its_start(tmp_path: Path) -> None:
+    write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"))
+    rows = view_host(load_host(tmp_path / "kvm-1", "cap/kvm-1")).rows
+    found = rows.at("Interface", "absent", "m")
+    assert (found.file, found.line, found.column, found.message) == ("cap/kvm-1/ovsdb.json", 1, 1, "m")
+    there = rows.at("Interface", "eth2", "m")
+    assert there.line > 1
+
+
+def test_hosts_without_dns_or_a_host_bridge_are_named_in_words(tmp_path: Path) -> None:
+    for index in (1, 2, 3):
+        files = ifcfg_br0(f"10.1.0.{index}")
+        if index < 3:
+            files["ifcfg-br0"] += "DNS1=10.1.0.53\nDOMAIN=lab.example.com\n"
+        write_host(tmp_path, f"kvm-{index}", simple(), files=files if index < 3 else {}, serial=index)
+    result, design = imported(tmp_path)
+    assert design["host"]["dns"] == ["10.1.0.53"]
+    for comment in (
+        "  # kvm-3: no bridge with the host's address\n  bridge: br0\n",
+        "  # kvm-3: no DNS servers\n  dns: [10.1.0.53]\n",
+        "  # kvm-3: no search domains\n  search: [lab.example.com]\n",
+        "  # kvm-3: no gateway\n  gateway: 10.1.0.200\n",
+    ):
+        assert comment in result.text, comment
+
+
+def test_a_host_with_many_differences_has_the_first_above_its_node(tmp_path: Path) -> None:
+    """Eight differences above the node, and how many more the report has."""
+    for index in (1, 2, 3):
+        files = ifcfg_br0(f"10.1.0.{index}")
+        if index == 3:
+            files["ifcfg-br0"] += "".join(f"X{number}=1\n" for number in range(10))
+        write_host(tmp_path, f"kvm-{index}", simple(), files=files, serial=index)
+    result, _design = imported(tmp_path)
+    (differing,) = [drift for drift in result.hosts if drift.differences]
+    assert len(differing.differences) == 10
+    lines = result.text.splitlines()
+    start = lines.index("  # this host differs from the rest; the plan from its capture would:")
+    assert lines[start + 1 : start + 10] == [
+        *(f"  #   network-scripts/ifcfg-br0: X{number}=1 removed" for number in range(8)),
+        "  #   ... and 2 more (see the import report)",
+    ]
+    assert lines[start + 10] == "  - name: kvm-3"
+
+
+def test_networks_missing_or_differing_on_a_host_are_each_said(tmp_path: Path) -> None:
+    ovs = "<forward mode='bridge'/><bridge name='br0'/><virtualport type='openvswitch'/>"
+    networks = {name: f"<network><name>{name}</name>{ovs}<vlan><tag id='{tag}'/></vlan></network>"
+                for name, tag in (("a", 10), ("b", 20), ("c", 30))}  # fmt: skip
+    for index in (1, 2):
+        write_host(tmp_path, f"kvm-{index}", simple(), files=ifcfg_br0(f"10.1.0.{index}"), networks=networks)
+    result, _design = imported(tmp_path)
+    libvirt = tmp_path / "kvm-2" / "libvirt"
+    (libvirt / "a.xml").write_text("<network>")  # not read: said as it is, the others still compared
+    (libvirt / "b.xml").write_text(networks["b"].replace("'20'", "'21'"))
+    (libvirt / "c.xml").unlink()
+    report = design_drift(validate_text(result.text, "lab.yaml"), tmp_path, shown="cap")
+    assert [line for line in report.hosts[1].differences if line.startswith("libvirt/")] == [
+        "libvirt/b: VLAN 21 -> 20",
+        "libvirt/c: network missing on the host",
+    ]
+    assert next(line for line in report.hosts[1].differences if "a.xml" in line).startswith(
+        "cap/kvm-2/libvirt/a.xml:1:"
+    )
+
+
+def test_a_host_without_a_bridge_the_others_share(tmp_path: Path) -> None:
+    two = dump_text(bridge("br0", bond("bond0", "eth2", "eth3")), bridge("br1", port("eth0")))
+    for index in (1, 2):
+        write_host(tmp_path, f"kvm-{index}", two, files=ifcfg_br0(f"10.1.0.{index}"), serial=index)
+    write_host(tmp_path, "kvm-3", simple(), files=ifcfg_br0("10.1.0.3"), serial=3)
+    result, design = imported(tmp_path)
+    assert design["bridges"]["br1"] == {"uplinks": {"nics": ["eth0"]}}  # 1G NICs: a selector would pick both
+    assert [node["name"] for node in design["nodes"]] == ["kvm-1", "kvm-2", "kvm-3"]
+    assert all(note.path == () for note in result.notes)

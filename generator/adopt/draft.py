@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator.adopt.capture_folder import LIBVIRT_FOLDER, CapturedHost
-from generator.adopt.drafting import Draft, is_shared, shared
+from generator.adopt.drafting import Draft, Shared, is_shared, shared
 from generator.adopt.host_view import HostView, UplinkView
 from generator.adopt.libvirt_networks import ISOLATED, OVS, CapturedNetwork, Portgroup
 from generator.adopt.node_draft import node_entry
@@ -81,26 +81,35 @@ def _host_bridge(views: Sequence[HostView], bridges: Sequence[str], draft: Draft
 def _host(views: Sequence[HostView], bridge: str, draft: Draft) -> dict[str, Any]:
     path = ("host",)
     host: dict[str, Any] = {"bridge": bridge}
-    draft.differs((*path, "bridge"), shared([(view.host.name, view.host_bridge or "none") for view in views], str))
+    where = [(view.host.name, view.host_bridge or "no bridge with the host's address") for view in views]
+    draft.differs((*path, "bridge"), shared(where, str))
     own = [view for view in views if bridge in view.bridges]
     vlan = shared([(view.host.name, view.bridges[bridge].own_tag) for view in own], _untagged)
     if vlan.value is not None:
         host["vlan"] = vlan.value
-    draft.differs((*path, "vlan"), vlan)
+    _host_differs(draft, host, "vlan", vlan)
     gateway = shared([(view.host.name, _file(view, bridge, "gateway")) for view in views], _gateway_words)
     if gateway.value:
         host["gateway"] = gateway.value
-    draft.differs((*path, "gateway"), gateway)  # a host with one of its own also has it on its node
+    _host_differs(draft, host, "gateway", gateway)  # a host with one of its own also has it on its node
     for key, none in (("dns", "no DNS servers"), ("search", "no search domains")):
         found = shared([(view.host.name, _file(view, bridge, key)) for view in views], functools.partial(_list, none))
         if found.value:
             host[key] = list(found.value)
-        draft.differs((*path, key), found)
+        _host_differs(draft, host, key, found)
     mtu = shared([(view.host.name, view.bridges[bridge].own_mtu) for view in own], _mtu_words)
     if mtu.value not in (None, _DEFAULT_HOST_MTU):
         host["mtu"] = mtu.value
-    draft.differs((*path, "mtu"), mtu)
+    _host_differs(draft, host, "mtu", mtu)
     return host
+
+
+def _host_differs(draft: Draft, host: dict[str, Any], key: str, found: Shared) -> None:
+    """Each host with another value, above the key; above `host:`, with the key's name, where
+    the design leaves the key out (most hosts have none, or the default)."""
+    where, label = (("host", key), "") if key in host else (("host",), f"{key} ")
+    for name, words in found.others:
+        draft.comment(where, f"{name}: {label}{words}")
 
 
 def _gateway_words(value: str) -> str:
@@ -121,9 +130,12 @@ def _port_words(value: tuple[str, int | None]) -> str:
     return f"VLAN {tag} on {bridge}" if tag is not None else f"untagged on {bridge}"
 
 
+_NO_FILE = {"gateway": "", "dns": (), "search": ()}  # what a host without the interface's file has
+
+
 def _file(view: HostView, interface: str, key: str) -> Any:
     found = view.host.file_of(interface)
-    return getattr(found, key) if found is not None else ("" if key == "gateway" else ())
+    return getattr(found, key) if found is not None else _NO_FILE[key]
 
 
 def _list(none: str, value: Sequence[str]) -> str:
@@ -188,8 +200,8 @@ def _uplinks(uplink: UplinkView, speed: str | None, names: Sequence[str] | None)
     if names is None and speed is not None and not extras:
         return f"{count}x{speed}" + (f" {uplink.mode}" if uplink.mode else "")
     entry: dict[str, Any] = {"nics": list(names)} if names is not None else {"nics": speed, "count": count}
-    if (uplink.mode and uplink.mode != "active-backup") or extras:
-        entry["mode"] = uplink.mode or "active-backup"
+    if (uplink.mode and uplink.mode != "active-backup") or extras:  # extras: a bond's, with a mode
+        entry["mode"] = uplink.mode
     return entry | extras
 
 

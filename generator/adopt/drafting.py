@@ -50,7 +50,8 @@ class Shared:
 
 def shared(values: Sequence[tuple[str, T]], words: Callable[[T], str]) -> Shared:
     """Of each host's value (host, value), the one most have; `words` says each other one."""
-    most = Counter(value for _name, value in values).most_common(1)[0][0]
+    counts = Counter(value for _name, value in values)
+    most = max(counts, key=counts.__getitem__)  # the first of the most common: hosts come in name order
     return Shared(most, tuple((name, words(value)) for name, value in values if value != most))
 
 

@@ -46,6 +46,7 @@ _HOST_FILES = (
     ("networkmanager", KEYFILE_FOLDER, ""),
 )
 _COMPARED = ("ifcfg", "networkmanager", "libvirt")
+_ROLE = "drift"  # names the workers in an error (generator.speed.pool)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def design_drift(
     names = [node.name for node in valid.design.nodes if not nodes or node.name in nodes]
     compare = functools.partial(_captured_drifts, valid, hosts, shown or str(capture))
     with collector_paused():  # many small objects, no cycles: see generator.adopt.importer
-        found: list[HostDrift] = list(fork_map(names, compare, tuple, jobs=jobs, role="drift"))
+        found: list[HostDrift] = list(fork_map(names, compare, tuple, jobs=jobs, role=_ROLE))
     known = {node.name for node in valid.design.nodes}
     found += [HostDrift(name, UNKNOWN_HOST) for name in hosts if name not in known and not nodes]
     return DriftReport(valid.design.name, tuple(found))
@@ -201,7 +202,7 @@ def _file_drift(
 def _settings(text: str, backend: str) -> dict[str, str]:
     """A host network file's settings as the shell or NetworkManager reads them."""
     read = read_keyfile if backend == NETWORKMANAGER else read_ifcfg
-    return {key: value.text for key, value in read(text, "").settings.items()}
+    return {key: value.text for key, value in read(text).settings.items()}
 
 
 def _host_file(path: str, kind: str) -> bool:

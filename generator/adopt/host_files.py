@@ -65,7 +65,7 @@ class Addressing:
     members: tuple[str, ...] = ()  # a bond's members in the file's order
 
 
-def read_ifcfg(text: str, shown: str) -> HostFile:
+def read_ifcfg(text: str, shown: str = "") -> HostFile:
     """KEY=value lines, values unquoted as the shell would (a value it cannot split stays as written)."""
     settings: dict[str, Value] = {}
     for number, line in _numbered(text):
@@ -75,7 +75,7 @@ def read_ifcfg(text: str, shown: str) -> HostFile:
     return HostFile(shown, IFCFG, settings, _design(text))
 
 
-def read_keyfile(text: str, shown: str) -> HostFile:
+def read_keyfile(text: str, shown: str = "") -> HostFile:
     """[section] and key=value lines, keys as `section.key`."""
     settings: dict[str, Value] = {}
     section = ""

@@ -32,6 +32,7 @@ from generator.speed.collector import collector_paused
 from generator.speed.pool import fork_map
 
 _MAX_COMMENTS = 8  # differences written above a node; the report has them all
+_ROLE = "import"  # names the workers in an error (generator.speed.pool)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _imported(capture: Path, shown: str, output_name: str, name: str | None, job
     if not folders:
         raise CaptureInvalid(f"{shown}: no host folder with an ovsdb.json (make them with `ovsgen capture-script`)")
     read = functools.partial(_viewed_hosts, shown)
-    views: list[HostView] = list(fork_map(list(folders.items()), read, tuple, jobs=jobs, role="import"))
+    views: list[HostView] = list(fork_map(list(folders.items()), read, tuple, jobs=jobs, role=_ROLE))
     hosts = [view.host for view in views]
     design_name = name or _design_name(hosts, capture)
     named: frozenset[str] = frozenset()
@@ -84,7 +85,7 @@ def _imported(capture: Path, shown: str, output_name: str, name: str | None, job
             break
         named |= misplaced
     compare = functools.partial(_drifts, valid)
-    drifts: list[HostDrift] = list(fork_map(views, compare, tuple, jobs=jobs, role="import"))
+    drifts: list[HostDrift] = list(fork_map(views, compare, tuple, jobs=jobs, role=_ROLE))
     return _checked(views, draft, drifts, len(hosts), output_name)
 
 

@@ -142,7 +142,7 @@ def _isolated(root: etree._Element, base: CapturedNetwork, unsupported: list[tup
         return _with(base, "", [*unsupported, (base.line, f"an isolated network with {len(addresses)} addresses")])
     ip = addresses[0]
     bridge = root.find("bridge")
-    if bridge is not None and bridge.get("stp", "on") != "off":  # libvirt's default is on; a design's is off
+    if bridge is not None and bridge.get("stp") != "off":  # libvirt's default (no stp) is on; a design's is off
         unsupported.append((_line(bridge), "STP on the Linux bridge (a design's isolated network has it off)"))
     for child in ip:  # <dhcp>, <tftp>: more than the design's isolated network
         unsupported.append((_line(child), f"<ip><{child.tag}>"))
