@@ -1218,3 +1218,61 @@ def test_a_host_without_a_bridge_the_others_share(tmp_path: Path) -> None:
     assert design["bridges"]["br1"] == {"uplinks": {"nics": ["eth0"]}}  # 1G NICs: a selector would pick both
     assert [node["name"] for node in design["nodes"]] == ["kvm-1", "kvm-2", "kvm-3"]
     assert all(note.path == () for note in result.notes)
+
+
+def test_what_an_uplink_carries_that_no_design_says_is_listed_at_its_row(tmp_path: Path) -> None:
+    qos = "00000000-0000-0000-0000-0000000000ff"  # the row itself is not read: that the port has one is enough
+    dump = dump_text(
+        bridge(
+            "br0",
+            port("eth2", interface("eth2", options={"n_rxq": "4"}, mac="0c:c4:7a:00:00:99"), lacp="active"),
+            port("eth3", interface("eth3"), qos=("uuid", qos)),  # a tuple: one atom, not a set
+        )
+    )
+    write_host(tmp_path, "kvm-1", dump, files=ifcfg_br0("10.1.0.1"))
+    result, design = imported(tmp_path)
+    notes = sorted(note.message for note in result.notes)
+    assert notes == sorted([
+        "not imported: port eth2: lacp active on a port that is not a bond",
+        "not imported: port eth2: its the MAC requested for eth2",
+        "not imported: interface eth2: options 'n_rxq'",
+        "not imported: port eth3 on br0: a second uplink (a design's bridge has one)",
+        "not imported: port eth3: its qos",
+    ])  # fmt: skip
+    for note in result.notes:
+        assert note.line == (3 if note.message.startswith("not imported: port") else 4), note
+    assert design["bridges"]["br0"]["uplinks"] == "1x10G"  # eth2, the first 10G NIC
+    uplink = view_host(load_host(tmp_path / "kvm-1", "cap")).bridges["br0"].uplink
+    assert uplink == UplinkView("eth2", ("eth2",), None, "off", None, False, None, None, None)
+
+
+def test_a_missing_or_odd_nic_list_is_said_at_its_place(tmp_path: Path) -> None:
+    write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"))
+    nics = tmp_path / "kvm-1" / "nics.tsv"
+    nics.write_text("name\tmac\tspeed\tdriver\neth2\t0c:c4:7a:00:00:02\t10000\tixgbe\nbroken line\n\tx\t1000\n")
+    host = load_host(tmp_path / "kvm-1", "cap/kvm-1")
+    assert [nic.name for nic in host.nics] == ["eth2"]
+    odd = "not a line capture.sh writes (name, MAC, speed and driver, tab-separated): left out"
+    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
+        ("cap/kvm-1/nics.tsv", 3, 1, (), odd, False),
+        ("cap/kvm-1/nics.tsv", 4, 1, (), odd, False),
+    ]
+    nics.unlink()
+    host = load_host(tmp_path / "kvm-1", "cap/kvm-1")
+    assert host.nics == ()
+    missing = "no nics.tsv: the host's NICs (names, speeds, MACs) are unknown; capture it again"
+    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
+        ("cap/kvm-1/nics.tsv", 1, 1, (), missing, False)
+    ]
+
+
+def test_a_network_without_a_name_or_bridge_name_and_where_bad_xml_is() -> None:
+    bare = read_network(b"<network><forward mode='nat'/><bridge/></network>")
+    assert (bare.name, bare.bridge, bare.kind) == ("", "", "")
+    with pytest.raises(NetworkUnreadable) as wrong:
+        read_network(b"\n\n<domain/>")
+    assert (str(wrong.value), wrong.value.line) == ("expected a <network> element, found <domain>", 3)
+    with pytest.raises(NetworkUnreadable) as cut:
+        read_network(b"<network>\n<name>x</name>\n")
+    assert cut.value.line == 3
+    assert str(cut.value).startswith("not XML: ")
