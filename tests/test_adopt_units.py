@@ -5,6 +5,7 @@ check the same through the real capture script, ovsdb-server and libvirt."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from generator.adopt import draft as draft_module
+from generator.adopt import host_view as host_view_module
 from generator.adopt.capture_folder import load_host
 from generator.adopt.design_text import Flow, comment_text, design_text, scalar
 from generator.adopt.drafting import Draft, Shared, is_shared, shared
@@ -32,6 +34,7 @@ from generator.adopt.libvirt_networks import (
 from generator.design.loader import parse_design
 from generator.design.validate import validate_text
 from generator.errors import CaptureInvalid, DumpInvalid
+from generator.ovs.state import HOST_COLUMNS
 from tests.support.cli import invoke
 from tests.support.dumps import bond, bridge, dump_text, interface, port
 
@@ -1276,3 +1279,99 @@ def test_a_network_without_a_name_or_bridge_name_and_where_bad_xml_is() -> None:
         read_network(b"<network>\n<name>x</name>\n")
     assert cut.value.line == 3
     assert str(cut.value).startswith("not XML: ")
+
+
+def test_every_column_a_host_may_set_has_words() -> None:
+    columns = {column for table in HOST_COLUMNS.values() for column in table} - {"external_ids"}
+    assert columns <= set(host_view_module._COLUMN_WORDS)
+
+
+def test_what_a_capture_holds_that_is_no_file_or_too_big(tmp_path: Path) -> None:
+    write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"), networks={})
+    host_folder = tmp_path / "kvm-1"
+    (host_folder / "hostname").unlink()
+    os.mkfifo(host_folder / "network-scripts" / "ifcfg-fifo")  # must not hang the import
+    (host_folder / "network-scripts" / "ifcfg-big").write_bytes(b"#" * (1024 * 1024 + 1))
+    (host_folder / "network-scripts" / "ifcfg-edge").write_bytes(b"DEVICE=edge\n" + b"#" * (1024 * 1024 - 12))
+    (host_folder / "libvirt" / "odd.xml").mkdir()
+    keyfiles = host_folder / "NetworkManager" / "system-connections"
+    (keyfiles / "x.nmconnection").mkdir(parents=True)
+    host = load_host(host_folder, "cap/kvm-1")
+    assert host.hostname == ""
+    assert [found.interface for found in host.files] == ["br0", "edge"]  # 1 MiB exactly is read
+    not_read = "not read: not a file, or over 1 MiB"
+    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
+        ("cap/kvm-1/network-scripts/ifcfg-big", 1, 1, (), not_read, False),
+        ("cap/kvm-1/network-scripts/ifcfg-fifo", 1, 1, (), not_read, False),
+        ("cap/kvm-1/NetworkManager/system-connections/x.nmconnection", 1, 1, (), not_read, False),
+        (
+            "cap/kvm-1/libvirt/odd.xml",
+            1,
+            1,
+            (),
+            "libvirt network not read: 'not XML: Document is empty, line 1, column 1'",
+            False,
+        ),
+    ]
+    (host_folder / "hostname").write_bytes(b"kvm-\xff\n")
+    assert load_host(host_folder, "cap/kvm-1").hostname == "kvm-\ufffd"
+    (host_folder / "ovsdb.json").write_text("{\n")
+    with pytest.raises(DumpInvalid) as bad:
+        load_host(host_folder, "cap/kvm-1")
+    assert bad.value.diagnostics[0].file == "cap/kvm-1/ovsdb.json"
+
+
+def test_the_host_bridge_is_the_one_whose_file_has_the_gateway(tmp_path: Path) -> None:
+    two = dump_text(bridge("br0", bond("bond0", "eth2", "eth3")), bridge("br1", port("eth0")))
+    files = {
+        "ifcfg-br0": "DEVICE=br0\nTYPE=OVSBridge\nIPADDR=10.2.0.1\nPREFIX=24\n",
+        "ifcfg-br1": "DEVICE=br1\nTYPE=OVSBridge\nIPADDR=10.1.0.1\nPREFIX=24\nGATEWAY=10.1.0.200\n",
+    }
+    write_host(tmp_path, "kvm-1", two, files=files)
+    view = view_host(load_host(tmp_path / "kvm-1", "cap/kvm-1"))
+    assert view.host_bridge == "br1"
+    files["ifcfg-br1"] = files["ifcfg-br1"].replace("GATEWAY=10.1.0.200\n", "")
+    (tmp_path / "kvm-1" / "network-scripts" / "ifcfg-br1").write_text(files["ifcfg-br1"])
+    assert view_host(load_host(tmp_path / "kvm-1", "cap/kvm-1")).host_bridge == "br0"  # the first with an address
+
+
+def test_internal_ports_in_natural_order_untagged_and_on_bridges_not_imported(tmp_path: Path) -> None:
+    dump = dump_text(
+        bridge(
+            "br0",
+            bond("bond0", "eth2", "eth3"),
+            port("mgmt10", interface("mgmt10", type="internal"), tag=10),
+            port("mgmt2", interface("mgmt2", type="internal")),
+        ),
+        bridge("br9", port("lone0", interface("lone0", type="internal"))),
+    )
+    files = {
+        **ifcfg_br0("10.1.0.1"),
+        **{
+            f"ifcfg-{name}": f"DEVICE={name}\nIPADDR=172.16.{n}.1\nPREFIX=24\n"
+            for n, name in ((1, "mgmt2"), (2, "mgmt10"))
+        },
+    }
+    write_host(tmp_path, "kvm-1", dump, files=files)
+    result, design = imported(tmp_path)
+    assert design["internal_ports"] == [
+        {"name": "mgmt2", "bridge": "br0"},
+        {"name": "mgmt10", "bridge": "br0", "vlan": 10},
+    ]
+    assert "not imported: internal port lone0: its bridge br9 is not imported" in [n.message for n in result.notes]
+
+
+def test_vlan_tags_a_design_cannot_hold() -> None:
+    ovs = b"<forward mode='bridge'/><bridge name='br0'/><virtualport type='openvswitch'/>"
+    trunk = read_network(b"<network><name>t</name>" + ovs + b"<vlan trunk='yes'><tag id='5'/></vlan></network>")
+    assert (trunk.vlan, trunk.unsupported_words) == (
+        None,
+        ("a VLAN trunk on the network itself (the design has them in portgroups)",),
+    )
+    with pytest.raises(NetworkUnreadable, match="a VLAN tag id that is not a number: ''"):
+        read_network(b"<network><name>t</name>" + ovs + b"<vlan><tag/></vlan></network>")
+
+
+def test_ifcfg_blank_and_comment_lines_are_left_out_with_their_numbers_kept() -> None:
+    file = read_ifcfg("\n# DEVICE=x\n; DEVICE=y\n  \nDEVICE=br0\n#x\n")
+    assert {key: (value.text, value.line) for key, value in file.settings.items()} == {"DEVICE": ("br0", 5)}

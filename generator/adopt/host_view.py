@@ -217,7 +217,7 @@ class RowNotes:
     def _columns(self, table: str, name: str, columns: Columns) -> None:
         for column, value in columns:
             if column != "external_ids":  # ovsgen's mark, libvirt's and NetworkManager's: nobody's design
-                self.row(table, name, f"{table.lower()} {name}: {_COLUMN_WORDS.get(column, column)} {_cell(value)}")
+                self.row(table, name, f"{table.lower()} {name}: {_COLUMN_WORDS[column]} {_cell(value)}")
 
 
 def _foreign(host: CapturedHost, interface: InterfaceState) -> str:
