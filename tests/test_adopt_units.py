@@ -33,6 +33,7 @@ from generator.adopt.libvirt_networks import (
 )
 from generator.design.loader import parse_design
 from generator.design.validate import validate_text
+from generator.diagnostics import Severity
 from generator.errors import CaptureInvalid, DumpInvalid
 from generator.ovs.state import HOST_COLUMNS
 from tests.support.cli import invoke
@@ -502,6 +503,7 @@ def test_hosts_that_agree_give_shorthand_and_one_node_each(tmp_path: Path) -> No
     assert "bridge br0 marked as built by ovsgen (external_ids:managed-by)" in result.everywhere
     assert result.notes == ()
     assert not any(problem.is_error for problem in result.problems)
+    assert result.unknowns == 0
 
 
 def test_bond_settings_take_the_long_form(tmp_path: Path) -> None:
@@ -589,6 +591,7 @@ def test_a_missing_address_is_left_to_fill_in_never_guessed(tmp_path: Path) -> N
     assert (result.count, result.everywhere) == (1, ())
     assert {problem.file for problem in result.problems} == {"d.yaml"}
     assert unedited(result.text)
+    assert "Rendered and applied" not in result.text  # not compared with the hosts: nothing to say of them
 
 
 def test_hosts_whose_libvirt_did_not_answer_neither_have_nor_lack_the_networks(tmp_path: Path) -> None:
@@ -729,11 +732,11 @@ def test_folders_that_are_not_a_hosts_capture_are_said(tmp_path: Path) -> None:
     write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"))
     (tmp_path / "kvm-2").mkdir()  # a capture that failed
     (tmp_path / "README").write_text("not a folder\n")
-    result, _design = imported(tmp_path)
+    result = import_capture(tmp_path, "site/cap", "d.yaml", "lab")
     assert [(note.file, note.line, note.column, note.message) for note in result.notes] == [
-        ("cap/kvm-2", 1, 1, "not imported: a folder without ovsdb.json (not a host's capture, or one that failed)")
+        ("site/cap/kvm-2", 1, 1, "not imported: a folder without ovsdb.json (not a host's capture, or one that failed)")
     ]
-    assert [(note.path, note.is_error) for note in result.notes] == [((), False)]
+    assert [(note.path, note.severity) for note in result.notes] == [((), Severity.WARNING)]
     assert result.count == 1
 
 
@@ -1252,20 +1255,23 @@ def test_what_an_uplink_carries_that_no_design_says_is_listed_at_its_row(tmp_pat
 def test_a_missing_or_odd_nic_list_is_said_at_its_place(tmp_path: Path) -> None:
     write_host(tmp_path, "kvm-1", simple(), files=ifcfg_br0("10.1.0.1"))
     nics = tmp_path / "kvm-1" / "nics.tsv"
-    nics.write_text("name\tmac\tspeed\tdriver\neth2\t0c:c4:7a:00:00:02\t10000\tixgbe\nbroken line\n\tx\t1000\n")
+    nics.write_bytes(
+        b"name\tmac\tspeed\tdriver\neth2\t0c:c4:7a:00:00:02\t10000\tix\xffgbe\nbroken line\n\tx\t1000\n"
+        b"eth3\t0c:c4:7a:00:00:03\t10000\n"  # no driver: still a NIC
+    )
     host = load_host(tmp_path / "kvm-1", "cap/kvm-1")
-    assert [nic.name for nic in host.nics] == ["eth2"]
+    assert [(nic.name, nic.speed, nic.line) for nic in host.nics] == [("eth2", "10G", 2), ("eth3", "10G", 5)]
     odd = "not a line capture.sh writes (name, MAC, speed and driver, tab-separated): left out"
-    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
-        ("cap/kvm-1/nics.tsv", 3, 1, (), odd, False),
-        ("cap/kvm-1/nics.tsv", 4, 1, (), odd, False),
+    assert [(p.file, p.line, p.column, p.path, p.message, p.severity) for p in host.problems] == [
+        ("cap/kvm-1/nics.tsv", 3, 1, (), odd, Severity.WARNING),
+        ("cap/kvm-1/nics.tsv", 4, 1, (), odd, Severity.WARNING),
     ]
     nics.unlink()
     host = load_host(tmp_path / "kvm-1", "cap/kvm-1")
     assert host.nics == ()
     missing = "no nics.tsv: the host's NICs (names, speeds, MACs) are unknown; capture it again"
-    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
-        ("cap/kvm-1/nics.tsv", 1, 1, (), missing, False)
+    assert [(p.file, p.line, p.column, p.path, p.message, p.severity) for p in host.problems] == [
+        ("cap/kvm-1/nics.tsv", 1, 1, (), missing, Severity.WARNING)
     ]
 
 
@@ -1300,18 +1306,23 @@ def test_what_a_capture_holds_that_is_no_file_or_too_big(tmp_path: Path) -> None
     assert host.hostname == ""
     assert [found.interface for found in host.files] == ["br0", "edge"]  # 1 MiB exactly is read
     not_read = "not read: not a file, or over 1 MiB"
-    assert [(p.file, p.line, p.column, p.path, p.message, p.is_error) for p in host.problems] == [
-        ("cap/kvm-1/network-scripts/ifcfg-big", 1, 1, (), not_read, False),
-        ("cap/kvm-1/network-scripts/ifcfg-fifo", 1, 1, (), not_read, False),
-        ("cap/kvm-1/NetworkManager/system-connections/x.nmconnection", 1, 1, (), not_read, False),
+    warning = Severity.WARNING
+    assert [(p.file, p.line, p.column, p.path, p.message, p.severity) for p in host.problems] == [
+        ("cap/kvm-1/network-scripts/ifcfg-big", 1, 1, (), not_read, warning),
+        ("cap/kvm-1/network-scripts/ifcfg-fifo", 1, 1, (), not_read, warning),
+        ("cap/kvm-1/NetworkManager/system-connections/x.nmconnection", 1, 1, (), not_read, warning),
         (
             "cap/kvm-1/libvirt/odd.xml",
             1,
             1,
             (),
             "libvirt network not read: 'not XML: Document is empty, line 1, column 1'",
-            False,
+            warning,
         ),
+    ]
+    assert [found.file.shown for found in host.files] == [
+        "cap/kvm-1/network-scripts/ifcfg-br0",
+        "cap/kvm-1/network-scripts/ifcfg-edge",
     ]
     (host_folder / "hostname").write_bytes(b"kvm-\xff\n")
     assert load_host(host_folder, "cap/kvm-1").hostname == "kvm-\ufffd"

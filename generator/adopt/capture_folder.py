@@ -104,7 +104,7 @@ def _contents(path: Path) -> bytes | None:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode) or status.st_size > _MAX_FILE_BYTES:
             return None
-        return os.read(descriptor, _MAX_FILE_BYTES + 1)[:_MAX_FILE_BYTES]
+        return os.read(descriptor, status.st_size)  # what fstat said; a file still being written is cut there
     except OSError:
         return None
     finally:

@@ -174,7 +174,7 @@ class RowNotes:
 
     @functools.cached_property
     def places(self) -> Places:
-        return row_places(self.host.path / DUMP, f"{self.host.folder}/{DUMP}")
+        return row_places(self.host.path / DUMP)
 
     def at(self, table: str, name: str, message: str) -> Diagnostic:
         """A warning at the row of `table` named `name`."""

@@ -171,7 +171,7 @@ def _design_name(hosts: Sequence[CapturedHost], capture: Path) -> str:
     folder's name made a design name."""
     named = Counter(found.file.design for host in hosts for found in host.files if found.file.design)
     if named:
-        return named.most_common(1)[0][0]
+        return max(named, key=named.__getitem__)  # the first of the most common
     cleaned = re.sub(r"[^a-z0-9-]+", "-", capture.resolve().name.lower()).strip("-")[:63]
     return cleaned or "imported"
 
