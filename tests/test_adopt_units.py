@@ -1386,3 +1386,15 @@ def test_vlan_tags_a_design_cannot_hold() -> None:
 def test_ifcfg_blank_and_comment_lines_are_left_out_with_their_numbers_kept() -> None:
     file = read_ifcfg("\n# DEVICE=x\n; DEVICE=y\n  \nDEVICE=br0\n#x\n")
     assert {key: (value.text, value.line) for key, value in file.settings.items()} == {"DEVICE": ("br0", 5)}
+
+
+def test_warnings_are_moved_to_the_lines_the_comments_pushed_them_to(tmp_path: Path) -> None:
+    """The shortcut says what validating the written design again says."""
+    for index, mode in ((1, "balance-slb"), (2, "balance-slb"), (3, "active-backup")):
+        files = ifcfg_br0(f"10.1.0.{index}", gateway="10.1.0.254" if index == 2 else "10.1.0.200")
+        write_host(tmp_path, f"kvm-{index}", simple(bond_mode=mode), files=files, serial=index)
+    result, _design = imported(tmp_path)
+    assert result.problems  # NICs no bridge uses: warnings about every node
+    again = validate_text(result.text.rsplit("# Written by", 1)[0], "d.yaml")
+    assert result.problems == tuple(again.warnings)
+    assert any(problem.line > 20 for problem in result.problems)
