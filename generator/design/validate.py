@@ -46,14 +46,14 @@ def validate_file(path: Path, *, strict: bool = False, display_name: str | None 
 def validate_text(text: str, name: str) -> ValidDesign:
     """Validate a design held in memory (one ovsgen drafted); `name` locates problems."""
     with collector_paused():
-        return _checked(parse_design(text, name), strict=False)
+        return _checked(parse_design(text, name))  # never strict: warnings are the reader's to weigh
 
 
 def _validate(path: Path, *, strict: bool, display_name: str | None) -> ValidDesign:
     return _checked(load_design(path, display_name=display_name or str(path)), strict=strict)
 
 
-def _checked(source: SourceDocument, *, strict: bool) -> ValidDesign:
+def _checked(source: SourceDocument, *, strict: bool = False) -> ValidDesign:
     problems = check_schema(source)
     if problems:
         raise DesignInvalid(sorted(problems, key=sort_key))
