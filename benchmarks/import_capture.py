@@ -15,8 +15,8 @@ RSS. Nothing here is a test: it prints figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.fleet import fleet_design, run_once
+from benchmarks.fleet import fleet_design, measure
 
 MEGABITS = {"1G": "1000", "10G": "10000", "25G": "25000"}
 
@@ -70,6 +70,11 @@ def write_capture(design: Path, capture: Path, dump: str) -> None:
                 (host / "libvirt" / file.name).write_text(file.text)
 
 
+def _same(command: list[str], _run: int) -> list[str]:
+    """The command of every run (fleet.measure asks for one per run)."""
+    return command
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
@@ -79,8 +84,8 @@ def main() -> None:
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ovsgen-import-", dir=options.work))
     try:
-        print("|  hosts | command | median s |   min s |   max s | peak MB | hosts/s |")
-        print("|-------:|---------|---------:|--------:|--------:|--------:|--------:|")
+        print("|  hosts | command   | median s |   min s |   max s |  peak MB |   hosts/s |")
+        print("|-------:|-----------|---------:|--------:|--------:|---------:|----------:|")
         for size in (int(text) for text in options.sizes.split(",")):
             design = work / f"fleet-{size}.yaml"
             design.write_text(fleet_design(size))
@@ -91,15 +96,7 @@ def main() -> None:
                 ("import", [options.ovsgen, "import", str(capture), "-o", str(out)]),
                 ("drift", [options.ovsgen, "drift", str(design), str(capture)]),
             ):
-                results = [run_once(command) for _ in range(options.runs)]
-                walls = [wall for wall, _ in results]
-                median = statistics.median(walls)
-                peak = max(rss for _, rss in results)
-                print(
-                    f"| {size:>6} | {label:<7} | {median:8.3f} | {min(walls):7.3f} | {max(walls):7.3f} "
-                    f"| {peak:7.1f} | {size / median:7.0f} |",
-                    flush=True,
-                )
+                measure(label, size, functools.partial(_same, command), options.runs)
     finally:
         shutil.rmtree(work)
 

@@ -26,7 +26,7 @@ from generator.adopt.capture_folder import (
     load_host,
 )
 from generator.adopt.host_files import NETWORKMANAGER, read_ifcfg, read_keyfile
-from generator.adopt.host_view import view_host
+from generator.adopt.host_view import HostView, view_host
 from generator.adopt.libvirt_networks import network_differences, read_network
 from generator.changes.file_change import setting_changes
 from generator.changes.node_changes import plan_from_host, without_header
@@ -99,15 +99,16 @@ def _captured_drifts(
         except DumpInvalid as error:
             yield HostDrift(name, UNREADABLE, tuple(_located(problem) for problem in error.diagnostics))
         else:
-            yield host_drift(valid, host)
+            yield host_drift(valid, view_host(host))
 
 
 def _located(problem: Diagnostic) -> str:
     return f"{problem.file}:{problem.line}:{problem.column}: {problem.message}"
 
 
-def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
-    """The captured host against the design's node of its name."""
+def host_drift(valid: ValidDesign, view: HostView) -> HostDrift:
+    """The captured host (as view_host sees it) against the design's node of its name."""
+    host = view.host
     node = host.name
     change = plan_from_host(host.state, valid, node, prune=False)
     differences = [item.text for item in change.ovs.changes]
@@ -119,9 +120,9 @@ def host_drift(valid: ValidDesign, host: CapturedHost) -> HostDrift:
         found, extra = _file_drift(want, host.path / captured_folder, prefix, kind, unread)
         differences += [f"{captured_folder}/{line}" for line in found]
         apart += [f"{captured_folder}/{line}" for line in extra]
-    found, extra = _network_drift([file for file in rendered if _network_file(file.path)], host)
+    found, extra = _network_drift([file for file in rendered if _network_file(file.path)], host, unread)
     differences += found
-    apart += extra + _hand_settings(valid, host)
+    apart += extra + _hand_settings(valid, view)
     differences += _unread_files(host)
     status = DRIFTED if differences else MATCHES
     return HostDrift(node, status, tuple(differences), tuple(apart))
@@ -134,11 +135,11 @@ def _unread_files(host: CapturedHost) -> list[str]:
     return [_located(problem) for problem in host.problems if problem.file.startswith(compared)]
 
 
-def _hand_settings(valid: ValidDesign, host: CapturedHost) -> list[str]:
+def _hand_settings(valid: ValidDesign, view: HostView) -> list[str]:
     """What the host has set on the design's own bridges, ports and interfaces that no design says
     (STP, fail_mode, bond_updelay, options): plans keep it, import does not take it. Apart, so that
     `--strict` can count it."""
-    layout = valid.layout(host.name)
+    layout = valid.layout(view.host.name)
     if layout is None:
         return []
     want = node_state(valid.design, layout)
@@ -147,19 +148,19 @@ def _hand_settings(valid: ValidDesign, host: CapturedHost) -> list[str]:
         "Port": {port.name for port in want.ports},
         "Interface": {interface.name for interface in want.interfaces},
     }
-    said = view_host(host).rows.said
+    said = view.rows.said
     return [f"{what} (set on the host; no design says it)" for table, name, what in said if name in names[table]]
 
 
-def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost) -> tuple[list[str], list[str]]:
+def _network_drift(rendered: Sequence[OutputFile], host: CapturedHost, unread: set[str]) -> tuple[list[str], list[str]]:
     """The node's libvirt networks (their rendered XML) against the host's: (differences, networks
-    only the host has). A capture virsh did not answer has no networks to compare: said apart, never drift."""
+    only the host has); those whose file is in `unread` are said as they are (_unread_files). A
+    capture virsh did not answer has no networks to compare: said apart, never drift."""
     if not host.libvirt:
         return [], [f"{LIBVIRT_FOLDER}/ not captured (virsh did not answer)"]
     want = {network.name: network for network in (read_network(file.text.encode()) for file in rendered)}
     have = {network.name: network for network in host.networks}
     differences = []
-    unread = {problem.file.rpartition("/")[2] for problem in host.problems}  # said as they are (_unread_files)
     for name, network in sorted(want.items()):
         if f"{name}.xml" in unread:
             continue

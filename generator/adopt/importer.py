@@ -96,7 +96,7 @@ def _viewed_hosts(shown: str, folders: Sequence[tuple[str, Path]]) -> Iterator[H
 
 def _drifts(valid: ValidDesign, views: Sequence[HostView]) -> Iterator[HostDrift]:
     for view in views:
-        yield host_drift(valid, view.host)
+        yield host_drift(valid, view)  # the view import already has: not worked out again
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,20 +90,20 @@ NODES = click.option(
     help="Only this node (repeatable).",
     shell_complete=complete_node_names,
 )
-JOBS = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Processes that render nodes (default: one per core); designs under 200 nodes always render in one.",
+
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _jobs_option(help_text: str) -> Decorator:
+    """-j/--jobs: how many processes (0, the default: one per core; see `processes`)."""
+    return click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help=help_text)
+
+
+JOBS = _jobs_option(
+    "Processes that render nodes (default: one per core); designs under 200 nodes always render in one."
 )
-HOST_JOBS = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Processes that read and compare hosts (default: one per core); under 200 hosts, always one.",
-)
+HOST_JOBS = _jobs_option("Processes that read and compare hosts (default: one per core); under 200 hosts, always one.")
 
 
 def processes(jobs: int) -> int:
