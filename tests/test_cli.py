@@ -302,7 +302,12 @@ def test_render_one_node(tmp_path: Path) -> None:
     result = invoke("render", str(REPO / "designs/two-tier-cluster.yaml"), "-o", str(out), "--node", "kvm-a-2")
     assert result.exit_code == 0, result.stderr
     # The design-level sheets always describe the whole design.
-    assert sorted(p.name for p in (out / "two-tier-cluster").iterdir()) == ["build-sheet.csv", "index.md", "kvm-a-2"]
+    assert sorted(p.name for p in (out / "two-tier-cluster").iterdir()) == [
+        "build-sheet.csv",
+        "index.md",
+        "kvm-a-2",
+        "rollout.json",
+    ]
 
 
 def test_render_only_sheets_leaves_the_other_files_alone(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ WARNINGS = [
     "   36 |       eth1: 1G",
     "      |       ^",
 ]
-COMMANDS = ["validate", "render", "check", "schema", "plan", "diff", "rehearse"]
+COMMANDS = ["validate", "render", "check", "schema", "plan", "diff", "rehearse", "rollout"]
 
 
 def invoke(*args: str) -> Result:
@@ -270,10 +270,10 @@ def test_render_says_how_many_files_it_wrote_and_what_changed(tmp_path: Path) ->
     first = invoke("render", *map(str, DESIGNS), "-o", str(out))
     assert first.exit_code == 0, first.stderr
     assert first.stdout == ""
-    assert len(files_under(out)) == 162
-    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 162 files for 9 nodes under {out}/: 162 files changed"
+    assert len(files_under(out)) == 166
+    assert first.stderr.splitlines()[-1] == f"ovsgen: rendered 166 files for 9 nodes under {out}/: 166 files changed"
     again = invoke("render", *map(str, DESIGNS), "-o", str(out))
-    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 162 files for 9 nodes under {out}/: no file changed"
+    assert again.stderr.splitlines()[-1] == f"ovsgen: rendered 166 files for 9 nodes under {out}/: no file changed"
     # The same file name elsewhere: the headers stay the same. A new gateway changes ifcfg-br0 alone.
     moved = out.parent / AHV.name
     moved.write_text(AHV.read_text().replace("gateway: 10.59.30.1\n", "gateway: 10.59.30.2\n"))
@@ -338,7 +338,7 @@ def test_check_says_golden_is_up_to_date_with_its_file_count(golden: Path) -> No
     result = invoke("check", *map(str, DESIGNS), "--golden", str(golden))
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == f"ovsgen: {golden}/ is up to date (162 files)"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: {golden}/ is up to date (166 files)"
 
 
 def test_check_prints_the_diff_and_the_command_that_fixes_it(golden: Path) -> None:
@@ -572,6 +572,6 @@ def test_rendering_one_node_leaves_the_other_nodes_as_they_are(tmp_path: Path) -
     rendered = chosen.read_text()
     chosen.write_text(rendered + "# edited by hand\n")
     result = invoke("render", str(CLUSTER), "-o", str(out), "--node", "kvm-a-2")
-    assert result.stderr.splitlines()[-1] == f"ovsgen: rendered 17 files for 1 node under {out}/: 1 file changed"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: rendered 18 files for 1 node under {out}/: 1 file changed"
     assert other.read_text() == edited
     assert chosen.read_text() == rendered

@@ -142,7 +142,7 @@ def test_a_render_waiting_for_another_says_so_then_renders(tmp_path: Path) -> No
         os.close(holder)  # the other run ends
         rest = render.stderr.read()
         assert render.wait(timeout=60) == 0, rest
-    assert rest.endswith(f"ovsgen: rendered 14 files for 1 node under {out}/: 14 files changed\n")
+    assert rest.endswith(f"ovsgen: rendered 15 files for 1 node under {out}/: 15 files changed\n")
     assert not (out / ".ovsgen.lock").exists()
 
 

@@ -97,6 +97,7 @@ def test_plan_writes_the_folder_and_prints_the_summary(tmp_path: Path) -> None:
         "c2/network-scripts/ifcfg-eth4",
         "c2/rollback.sh",
         "plan.md",
+        "rollout.json",
     ]
 
 

@@ -21,7 +21,9 @@ from tests.support.ovsdb import Ovsdb
 pytestmark = pytest.mark.consumer
 
 HELD_IN = Path(__file__).parent / "designs"
-ROUND_TRIP = sorted([*DESIGNS, *HELD_IN.rglob("*.yaml")])
+# designs/rollout/ holds five-node copies of designs/changes/base.yaml and lacp-on.yaml (with
+# networks-changed.yaml's networks), which are taken here already.
+ROUND_TRIP = sorted([*DESIGNS, *(path for path in HELD_IN.rglob("*.yaml") if path.parent.name != "rollout")])
 
 
 def _name(path: Path) -> str:

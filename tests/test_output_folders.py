@@ -174,6 +174,7 @@ def test_what_ovsgen_wrote_is_still_replaced_and_a_users_hidden_file_stays(rende
         "index.md",
         "kvm-a-1",
         "kvm-a-2",
+        "rollout.json",
     ]
     assert "kvm-a-3" not in (rendered / NAME / "build-sheet.csv").read_text()
 

@@ -86,6 +86,7 @@ def test_a_plan_between_designs_holds_each_layers_new_and_old_files_and_its_scri
         ("c1/network-scripts/ifcfg-eth4", False),
         ("c1/rollback.sh", True),
         ("plan.md", False),
+        ("rollout.json", False),
     ]
     change = node_change("base", "member-added")
     (bond,) = [item for item in change.ifcfg if item.name == "ifcfg-br1-up"]
@@ -102,9 +103,9 @@ def test_render_plan_returns_its_files_sorted_by_path_and_skips_unchanged_nodes(
     unchanged = dataclasses.replace(changes[1], status="unchanged")
     files = render_plan([changes[0], unchanged], "base -> networks-changed")
     assert [file.path for file in files] == sorted(file.path for file in files)
-    assert {file.path.split("/")[0] for file in files} == {"c1", "plan.md"}
+    assert {file.path.split("/")[0] for file in files} == {"c1", "plan.md", "rollout.json"}
     both = render_plan(changes, "base -> networks-changed")
-    assert {file.path.split("/")[0] for file in both} == {"c1", "c2", "plan.md"}
+    assert {file.path.split("/")[0] for file in both} == {"c1", "c2", "plan.md", "rollout.json"}
 
 
 def test_a_libvirt_only_plan_has_no_ovs_scripts_and_its_networks_in_libvirt_folders() -> None:
@@ -117,6 +118,7 @@ def test_a_libvirt_only_plan_has_no_ovs_scripts_and_its_networks_in_libvirt_fold
         ("c1/libvirt/vm-vlan33.xml", False),
         ("c1/libvirt/vm-vlan40.xml", False),
         ("plan.md", False),
+        ("rollout.json", False),
     ]
     assert "<tag id='41'/>" in files["c1/libvirt/vm-vlan40.xml"].text.replace('"', "'")
     assert "<tag id='40'/>" in files["c1/libvirt.old/vm-vlan40.xml"].text.replace('"', "'")

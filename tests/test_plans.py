@@ -100,7 +100,7 @@ def test_a_no_op_plan_has_no_steps() -> None:
         ("c1", "unchanged", [], []),
         ("c2", "unchanged", [], []),
     ]
-    assert [str(file.path) for file in render_plan(changes, "x")] == ["plan.md"]
+    assert [str(file.path) for file in render_plan(changes, "x")] == ["plan.md", "rollout.json"]
 
 
 def test_bond_mode_change_is_a_set_not_a_rebuild() -> None:

@@ -156,7 +156,7 @@ def test_no_progress_line_in_a_pipe(fleet_design: Path, tmp_path: Path) -> None:
     assert "rendering" not in result.stderr
     assert "\r" not in result.stderr
     assert "\x1b" not in result.stderr
-    assert result.stderr.splitlines()[-1].startswith(f"ovsgen: rendered 1,262 files for {NODES} nodes under ")
+    assert result.stderr.splitlines()[-1].startswith(f"ovsgen: rendered 1,263 files for {NODES} nodes under ")
 
 
 def test_check_takes_quiet_too(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_check_takes_quiet_too(tmp_path: Path) -> None:
     assert piped(["render", str(AHV), "-o", str(out)], environment()).returncode == 0
     result = piped(["check", str(AHV), "--golden", str(out), "--quiet"], environment())
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[-1] == f"ovsgen: {out}/ is up to date (14 files)"
+    assert result.stderr.splitlines()[-1] == f"ovsgen: {out}/ is up to date (15 files)"
 
 
 # --- colour ------------------------------------------------------------------------------

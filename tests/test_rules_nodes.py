@@ -134,6 +134,7 @@ def test_render_owns_the_folder_of_the_node_named_in_another_case() -> None:
         "two-tier-cluster/kvm-a-2",
         "two-tier-cluster/build-sheet.csv",
         "two-tier-cluster/index.md",
+        "two-tier-cluster/rollout.json",
     ]
 
 
@@ -188,4 +189,4 @@ def test_ovsgen_plan_node_in_upper_case_plans_that_node(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "plan" / "c2" / "change.sh").is_file()
-    assert {path.name for path in (tmp_path / "plan").iterdir()} == {"c2", "plan.md"}
+    assert {path.name for path in (tmp_path / "plan").iterdir()} == {"c2", "plan.md", "rollout.json"}

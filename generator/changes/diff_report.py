@@ -30,6 +30,8 @@ from generator.render.sheets import NODE_FILES
 from generator.render.templating import macro
 
 SHEET_KIND = "sheet"  # generator.render's kind of the build sheets, diagram, CSV and index
+# rollout.json is for `ovsgen rollout`, not for a host or a person: a diff does not show it.
+ROLLOUT_KIND = "rollout"
 
 COMMENT_LIMIT = 65_536  # characters GitHub takes in a pull-request comment
 # The report stays this far below the limit: room for the title or link a CI job adds.
@@ -191,7 +193,7 @@ class _NodeDiffs:
         return _unified(path, self.old.get(path), self.new.get(path), prefix)
 
 
-HOST_KINDS = tuple(kind for kind in KINDS if kind != SHEET_KIND)
+HOST_KINDS = tuple(kind for kind in KINDS if kind not in (SHEET_KIND, ROLLOUT_KIND))
 
 
 def design_diff(

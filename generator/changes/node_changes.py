@@ -57,6 +57,8 @@ class NodeChange:
     system_id: str = ""  # the dump's Open vSwitch system-id: the plan's OVS scripts insist on it
     switch_ports: tuple[PortChange, ...] = ()  # what changes on the switch ports its NICs are cabled to
     nm: NmLayer = field(default_factory=NmLayer)  # the NetworkManager keyfiles and the backend change
+    design: str = ""  # the name of the design the node is in (the new one; the old one's if it left)
+    address: str = ""  # where the host is reached now: its host address (the old design's), "" if DHCP
 
     @property
     def expected_hostname(self) -> str:
@@ -144,11 +146,24 @@ def plan_designs(
         networks = _network_changes(old, new, before_files, after_files, name)
         switch = design_switch_changes(old, new, name)
         nm = _nm_layer(old, new, before_files, after_files, name)
-        node_change = NodeChange(name, status, ovs, ovs_rollback, ifcfg, networks, switch_ports=switch, nm=nm)
+        design, address = _whereabouts(old, new, name)
+        node_change = NodeChange(
+            name, status, ovs, ovs_rollback, ifcfg, networks, switch_ports=switch, nm=nm, design=design, address=address
+        )
         if status == "changed" and not node_change.has_changes:
             node_change = replace(node_change, status="unchanged")
         result.append(node_change)
     return result
+
+
+def _whereabouts(old: ValidDesign | None, new: ValidDesign | None, node: str) -> tuple[str, str]:
+    """The node's design (the new one, or the old one it left) and where its host is reached now:
+    the old design's address, since the plan has not run yet (the new one's for a new node)."""
+    old_layout, new_layout = _layout(old, node), _layout(new, node)
+    design = new if new_layout is not None else old
+    now = old_layout or new_layout
+    address = now.node.address if now is not None else None
+    return (design.design.name if design is not None else "", str(address.ip) if address is not None else "")
 
 
 def _nm_layer(
@@ -211,6 +226,8 @@ def plan_from_host(host: OvsState, new: ValidDesign, node: str, *, prune: bool) 
         system_id=host.system_id,
         switch_ports=switch,
         nm=nm,
+        design=new.design.name,
+        address=_whereabouts(None, new, node)[1],
     )
 
 

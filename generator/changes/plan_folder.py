@@ -1,6 +1,7 @@
 """The files of `ovsgen plan`: per node change.sh, rollback.sh, libvirt-change.sh,
-the ifcfg files and network XML to install, and one plan.md for all nodes, in which nodes whose
-changes are identical share one section (generator.changes.node_groups.group_changes)."""
+the ifcfg files and network XML to install, rollout.json for `ovsgen rollout`, and one plan.md
+for all nodes, in which nodes whose changes are identical share one section
+(generator.changes.node_groups.group_changes)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from generator.changes.node_groups import group_changes
 from generator.changes.node_plan import NodePlan
 from generator.changes.plan_host_files import ABSENT, UNKNOWN, ifcfg_plan_files, layer_files, layer_steps, reverse
 from generator.changes.plan_nm_files import nm_plan_files
+from generator.changes.rollout_facts import plan_facts
 from generator.render.files import OutputFile
 from generator.render.libvirt import plan_script
 from generator.render.ovs_script import HostGuard, ovs_script
@@ -47,6 +49,7 @@ def render_plan(changes: list[NodeChange], source: str) -> list[OutputFile]:
         describe_files=describe_files,
         describe_networks=describe_networks,
     )
+    files.append(plan_facts(changes, files, plan_header(source, None)))
     files.append(OutputFile("plan.md", summary))
     return sorted(files)
 

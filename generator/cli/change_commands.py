@@ -28,6 +28,7 @@ from generator.errors import DumpInvalid, InputInvalid, OutputRefused
 from generator.output.one_file import written_whole
 from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.ovs.hostdump import load_dump
+from generator.render.rollout_facts import FACTS
 from generator.render.templating import comment_safe
 
 
@@ -63,7 +64,7 @@ def _plan_writes(path: PurePosixPath, is_folder: bool) -> bool:
         return False
     match path.parts:
         case (name,):
-            return is_folder or name == PLAN_SUMMARY  # a node's folder, or the summary
+            return is_folder or name in (PLAN_SUMMARY, FACTS)  # a node's folder, the summary, rollout.json
         case (_, name):
             if is_folder:
                 return name in PLAN_LAYER_FOLDERS

@@ -1,18 +1,21 @@
 """The commands that work on a fleet's hosts rather than on designs alone: capture-script prints
-what runs on a host, import turns the captures into a design, drift compares them with one.
-Each parses its options into its settings and hands over to generator.cli.fleet_commands."""
+what runs on a host, import turns the captures into a design, drift compares them with one,
+rollout writes the Ansible project that runs a plan on them. Each parses its options into its
+settings and hands over to generator.cli.fleet_commands (rollout: generator.cli.rollout_commands)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from generator.cli.commands import run_capture_script
 from generator.cli.exits import exit_with
-from generator.cli.options import DESIGN_FILE, HOST_JOBS, NODES, PlainPath, PlainText, processes
+from generator.cli.options import DESIGN_FILE, HOST_JOBS, NODES, OUT, InputFile, PlainPath, PlainText, processes
 from generator.cli.progress import use_color
 from generator.cli.settings import SchemaSettings
+from generator.cli.usage import require_replaceable, resolved
 
 CAPTURE = click.argument("capture", type=PlainPath(exists=True, file_okay=False, path_type=Path))
 
@@ -104,3 +107,101 @@ def drift(*, design: Path, capture: Path, nodes: tuple[str, ...], strict: bool, 
         color=use_color(),
     )
     exit_with(run_drift, settings)
+
+
+class BatchSizes(click.ParamType[tuple[str, ...], Any]):
+    """--batch 1,10%,50%: Ansible's serial, each a count of hosts or a percentage of them."""
+
+    name = "SIZES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        sizes = tuple(str(value).split(","))
+        for size in sizes:
+            number = size.removesuffix("%")
+            most = 100 if size.endswith("%") else 10**6
+            if not (number.isdigit() and number.isascii() and 0 < int(number) <= most):
+                self.fail(
+                    f"{size!r} is neither a number of hosts (1, 10, ...) nor a percentage (1% to 100%)", param, ctx
+                )
+        return sizes
+
+
+class NodeHost(click.ParamType[tuple[str, str], Any]):
+    """--inventory-var NODE=HOST: where Ansible reaches the node, instead of its host address."""
+
+    name = "NODE=HOST"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        from generator.rollout.inventory import is_host
+
+        if isinstance(value, tuple):
+            return value
+        node, equals, host = str(value).partition("=")
+        if not equals or not node or not is_host(host):
+            self.fail(f"{value!r}: give NODE=HOST, HOST a host name or address", param, ctx)
+        return node, host
+
+
+@click.command()
+@click.argument("source", metavar="PLAN_OR_RENDER", type=PlainPath(exists=True, file_okay=False, path_type=Path))
+@OUT(default=Path("rollout"), help="The project folder, replaced as a whole.")
+@NODES
+@click.option(
+    "--batch", "batches", type=BatchSizes(), default="1,10%,100%", show_default=True,
+    help="Hosts per batch (Ansible's serial); the last size repeats.",
+)  # fmt: skip
+@click.option("--pause", type=click.IntRange(min=0), default=0, metavar="SECONDS", help="Seconds between batches.")
+@click.option(
+    "--inventory-var", "hosts", multiple=True, type=NodeHost(),
+    help="Reach NODE at HOST instead of its host address (repeatable).",
+)  # fmt: skip
+@click.option(
+    "--inventory-map", "host_map", type=InputFile(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+    help="A YAML mapping NODE: HOST, as --inventory-var.",
+)  # fmt: skip
+def rollout(
+    *,
+    source: Path,
+    out: Path,
+    nodes: tuple[str, ...],
+    batches: tuple[str, ...],
+    pause: int,
+    hosts: tuple[tuple[str, str], ...],
+    host_map: Path | None,
+) -> None:
+    """Roll a plan out with Ansible.
+
+    Write an Ansible project that rolls out a plan. PLAN_OR_RENDER is a plan folder (ovsgen
+    plan) or, for first builds, a render's output folder (ovsgen render). The project runs
+    each node batch by batch: it refuses another host, stages the node's files on it, checks
+    the host (every script's --check), applies in the plan's order, verifies (read-back,
+    ovs-vsctl show, bond/show, lacp/show), and on a failure rolls back what it applied and
+    stops. `ansible-playbook site.yml --check` runs the dry runs only.
+
+    \b
+    Example:
+      ovsgen rollout plan/ -o rollout/ --batch 1,10%,50%
+      cd rollout && ansible-playbook site.yml --check && ansible-playbook site.yml
+    """
+    from generator.cli.fleet_settings import RolloutSettings
+    from generator.cli.rollout_commands import run_rollout
+
+    require_replaceable(out, (source,), "the rollout project")
+    _require_outside(out, source)
+    settings = RolloutSettings(
+        source=source, out=out, nodes=nodes, batches=batches, pause=pause, hosts=hosts, host_map=host_map,
+        color=use_color(),
+    )  # fmt: skip
+    exit_with(run_rollout, settings)
+
+
+def _require_outside(out: Path, source: Path) -> None:
+    """The project never goes into the plan or render it is made from (they are replaced whole)."""
+    try:
+        inside = resolved(out).is_relative_to(resolved(source))
+    except (OSError, RuntimeError) as error:
+        raise click.UsageError(f"-o {out}: cannot tell which folder it is: {error}") from None
+    if inside:
+        raise click.UsageError(f"-o {out}: inside {source}, which the command reads; give another folder (-o NEW)")

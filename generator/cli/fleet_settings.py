@@ -28,3 +28,16 @@ class ImportSettings(CommonSettings):
     out: Path | None
     name: str | None = None  # the design's name; None: from the hosts' files, or the folder's
     jobs: int = 1  # processes that read and compare the hosts of large captures
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutSettings(CommonSettings):
+    """rollout: a plan or render folder, the project folder to write, and how the rollout runs."""
+
+    source: Path
+    out: Path
+    nodes: tuple[str, ...] = ()  # empty: every node of the plan or render
+    batches: tuple[str, ...] = ("1", "10%", "100%")  # Ansible's serial: a count or a percentage each
+    pause: int = 0  # seconds between batches
+    hosts: tuple[tuple[str, str], ...] = ()  # --inventory-var NODE=HOST
+    host_map: Path | None = None  # --inventory-map FILE

@@ -42,7 +42,8 @@ def main() -> None:
     """Turn host-network designs for KVM + Open vSwitch hosts into ifcfg files or
     NetworkManager keyfiles, ovs-vsctl scripts, libvirt networks and build sheets; plan,
     rehearse and review changes (change and rollback scripts, pull-request diffs); bring
-    running hosts in (capture-script, import) and watch them (drift).
+    running hosts in (capture-script, import) and watch them (drift); roll a plan out
+    on a fleet with Ansible (rollout).
 
     \b
     Example:
@@ -326,5 +327,5 @@ def rehearse(
     _run(run_rehearse, settings)
 
 
-for _command in (fleet.capture_script, fleet.drift, fleet.import_design):
+for _command in (fleet.capture_script, fleet.drift, fleet.import_design, fleet.rollout):
     main.add_command(_command)

@@ -127,6 +127,6 @@ ONLY = click.option(
     type=click.Choice(KINDS),
     help=(
         "Only this kind of output (repeatable): ifcfg files, NetworkManager keyfiles and their apply.sh, "
-        "ovs apply.sh, libvirt XML and define.sh, build sheets."
+        "ovs apply.sh, libvirt XML and define.sh, build sheets, rollout.json (for ovsgen rollout)."
     ),
 )

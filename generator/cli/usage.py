@@ -18,13 +18,23 @@ def require(condition: bool, message: str) -> None:
         raise click.UsageError(message)
 
 
+def resolved(path: Path) -> Path:
+    """`path` as the file system resolves it (links, `..`); OSError or RuntimeError when it
+    cannot tell (a loop of links: Python before 3.13 raises RuntimeError, 3.13 returns the link
+    itself, which stat then refuses with ELOOP)."""
+    found = path.resolve()
+    if found.is_symlink():
+        found.stat()
+    return found
+
+
 def _replaced_whole_problem(out: Path, inputs: tuple[Path, ...]) -> str | None:
     """Why `out` may not be a folder that a command replaces whole, or None: not /, the current
     folder or one of its parents (replacing them loses everything else), nor a folder holding one
     of the command's own input files. Compared as the file system resolves them (links, `..`)."""
     try:
-        where, here = out.resolve(), Path.cwd().resolve()
-        held = [path for path in inputs if path.resolve().is_relative_to(where)]
+        where, here = resolved(out), resolved(Path.cwd())
+        held = [path for path in inputs if resolved(path).is_relative_to(where)]
     except (OSError, RuntimeError) as error:  # a vanished working folder; a loop of links (RuntimeError)
         return f"cannot tell which folder it is: {error}"
     if where == Path(where.anchor):
@@ -52,7 +62,7 @@ def require_not_an_input(path: Path, inputs: tuple[Path, ...], option: str, inst
     Nothing has been written when it is raised."""
     for source in inputs:
         try:
-            same = path.resolve() == source.resolve() or (path.exists() and os.path.samefile(path, source))
+            same = resolved(path) == resolved(source) or (path.exists() and os.path.samefile(path, source))
         except (OSError, RuntimeError) as error:  # a vanished working folder; a loop of links (RuntimeError)
             raise click.UsageError(printable(f"{option} {path}: cannot tell which file it is: {error}")) from None
         if same:

@@ -6,6 +6,7 @@ Output kinds, each with the paths it owns (what `render --only KIND` replaces):
   ovs      <node>/ovs/
   libvirt  <node>/libvirt/
   sheet    <node>/build-sheet.md, build-sheet.html, wiring.svg; build-sheet.csv, index.md
+  rollout  rollout.json (what `ovsgen rollout` reads: addresses, backends, bridges, bonds)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TypeVar
 
 from generator.design.resolve import NodeLayout
 from generator.design.validate import ValidDesign
-from generator.render import ifcfg, libvirt, networkmanager, nm_script, ovs_script, sheets
+from generator.render import ifcfg, libvirt, networkmanager, nm_script, ovs_script, rollout_facts, sheets
 from generator.render.context import DesignContext, NodeContext
 from generator.render.files import OutputFile
 from generator.speed.pool import fork_map
@@ -53,6 +54,10 @@ class Kind:
     design_paths: tuple[str, ...] = ()  # relative to the design folder
 
 
+def _no_node_files(context: NodeContext) -> list[OutputFile]:
+    return []  # rollout.json is the design's: one file for every node
+
+
 # Every kind, in the order a node's files are rendered. The functions below take another
 # registry (`registry=`) where a caller needs one, such as a test with a renderer that fails.
 REGISTRY = (
@@ -61,6 +66,7 @@ REGISTRY = (
     Kind("ovs", ovs_script.render_apply_script, (ovs_script.FOLDER,)),
     Kind("libvirt", libvirt.render_libvirt, (libvirt.FOLDER,)),
     Kind("sheet", sheets.render_node_sheets, sheets.NODE_FILES, sheets.render_design_sheets, sheets.DESIGN_FILES),
+    Kind("rollout", _no_node_files, (), rollout_facts.render_rollout_facts, (rollout_facts.FACTS,)),
 )
 KINDS = tuple(kind.name for kind in REGISTRY)
 

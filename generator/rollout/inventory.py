@@ -1,0 +1,88 @@
+"""Where each node's host is reached (Ansible's `ansible_host`): its host address from the design,
+or what a mapping file (--inventory-map, YAML `NODE: HOST`) or --inventory-var NODE=HOST says
+(the latter wins)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from generator.diagnostics import Diagnostic
+from generator.errors import SelectionInvalid
+from generator.rollout.source import RolloutInvalid, RolloutNode
+
+# A host name or address Ansible can hand to ssh: no space, no quote, no leading dash (an option).
+_HOST = re.compile(r"[A-Za-z0-9_.:\[\]%][A-Za-z0-9_.:\[\]%-]*")
+MAX_MAP_BYTES = 16 * 1024 * 1024
+
+
+def is_host(text: str) -> bool:
+    """Whether `text` can stand as an `ansible_host`."""
+    return _HOST.fullmatch(text) is not None
+
+
+@dataclass(frozen=True)
+class MappedHost:
+    """A host a mapping file gives a node, and where the file names the node."""
+
+    host: str
+    where: Diagnostic  # the place of the node's key, its message unused
+
+
+def read_map(path: Path) -> dict[str, MappedHost]:
+    """NODE: HOST pairs of a mapping file; RolloutInvalid (located) for anything else."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_MAP_BYTES + 1)
+    try:
+        root = yaml.compose(data.decode(), Loader=yaml.SafeLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        mark = getattr(error, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise RolloutInvalid([_at(path, line, column, "not a YAML mapping of NODE: HOST")]) from None
+    if not isinstance(root, yaml.MappingNode):
+        raise RolloutInvalid([_at(path, 1, 1, "not a YAML mapping of NODE: HOST")])
+    found: dict[str, MappedHost] = {}
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode) or not isinstance(value, yaml.ScalarNode) or not is_host(value.value):
+            where = value.start_mark
+            message = f"{key.value}: not a host name or address"
+            raise RolloutInvalid([_at(path, where.line + 1, where.column + 1, message)])
+        mark = key.start_mark
+        found[key.value] = MappedHost(value.value, _at(path, mark.line + 1, mark.column + 1, ""))
+    return found
+
+
+def hosts_of(
+    nodes: Sequence[RolloutNode], given: Mapping[str, str], mapped: Mapping[str, MappedHost], source: str
+) -> dict[str, str]:
+    """Each node's `ansible_host`: given (--inventory-var), else mapped, else its host address.
+
+    A node given that is not in the plan or render is an error (SelectionInvalid), a node mapped
+    that is not is one at its place in the file, and so is a node with no address (DHCP) and no
+    host given, at its place in rollout.json (RolloutInvalid)."""
+    names = {node.name for node in nodes}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise SelectionInvalid(f"--inventory-var {unknown[0]}=...: not a node of {source}")
+    problems = [
+        Diagnostic(item.where.file, item.where.line, item.where.column, (), f"{name}: not a node of {source}")
+        for name, item in mapped.items()
+        if name not in names
+    ]
+    hosts = {}
+    for node in nodes:
+        host = given.get(node.name) or (mapped[node.name].host if node.name in mapped else node.address)
+        if not host:
+            problems.append(node.problem(f"has no host address (DHCP): give --inventory-var {node.name}=HOST"))
+        hosts[node.name] = host
+    if problems:
+        raise RolloutInvalid(problems)
+    return hosts
+
+
+def _at(path: Path, line: int, column: int, message: str) -> Diagnostic:
+    return Diagnostic(str(path), line, column, (), message)

@@ -1,0 +1,418 @@
+"""ovsgen rollout without the engine: what it reads of a plan or render, what it refuses (located,
+exit 1; usage, exit 2), what it writes (pinned by snapshots), and that a plan's rollout.json
+orders the scripts as plan.md does."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from syrupy.assertion import SnapshotAssertion
+
+from tests.support.cli import invoke
+
+TESTS = Path(__file__).parent
+CHANGES = TESTS / "designs" / "changes"
+ROLLOUT = TESTS / "designs" / "rollout"
+DESIGNS = TESTS.parent / "designs"
+
+
+def plan(tmp_path: Path, old: str = "fleet-old", new: str = "fleet-new", folder: Path = ROLLOUT) -> Path:
+    out = tmp_path / "plan"
+    result = invoke("plan", str(folder / f"{old}.yaml"), str(folder / f"{new}.yaml"), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def render(tmp_path: Path, *designs: Path) -> Path:
+    out = tmp_path / "out"
+    result = invoke("render", *map(str, designs), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def name_line(facts: Path, node: str) -> int:
+    """The line of rollout.json where the node's entry names it (its column is 7)."""
+    return next(
+        n for n, text in enumerate(facts.read_text().splitlines(), 1) if text.startswith(f'      "name": "{node}"')
+    )
+
+
+def project_text(project: Path) -> dict[str, str]:
+    return {str(path.relative_to(project)): path.read_text() for path in sorted(project.rglob("*")) if path.is_file()}
+
+
+def inventory_hosts(project: Path) -> dict[str, dict[str, object]]:
+    data = yaml.safe_load((project / "inventory.yml").read_text())
+    groups = data["all"]["children"]["ovsgen_rollout"]["children"]
+    return {name: host for group in groups.values() for name, host in group["hosts"].items()}
+
+
+def test_the_project_of_a_plan(tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    source = plan(tmp_path)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--batch", "1,10%,50%", "--pause", "60")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.endswith(f"cd {tmp_path / 'rollout'} && ansible-playbook site.yml --check\n")
+    texts = project_text(tmp_path / "rollout")
+    node_files = {path for path in texts if path.startswith("files/")}
+    planned = {
+        f"files/{path.relative_to(source)}" for path in source.rglob("*") if path.is_file() and path.parent != source
+    }
+    assert node_files == planned  # every node file of the plan, and nothing else (no plan.md)
+    assert texts == snapshot
+
+
+def test_the_project_of_a_render(tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    result = invoke(
+        "rollout", str(out), "-o", str(tmp_path / "rollout"), "--node", "r2", "--inventory-var", "r2=kvm-r2.lab"
+    )
+    assert result.exit_code == 0, result.stderr
+    texts = project_text(tmp_path / "rollout")
+    assert sorted(path for path in texts if path.startswith("files/")) == [
+        "files/r2/libvirt/define.sh",
+        "files/r2/libvirt/vm-vlan33.xml",
+        "files/r2/libvirt/vm-vlan40.xml",
+        "files/r2/network-scripts/ifcfg-br0",
+        "files/r2/network-scripts/ifcfg-br0-up",
+        "files/r2/network-scripts/ifcfg-br1",
+        "files/r2/network-scripts/ifcfg-br1-up",
+        "files/r2/network-scripts/ifcfg-eth0",
+        "files/r2/network-scripts/ifcfg-eth1",
+        "files/r2/network-scripts/ifcfg-eth2",
+        "files/r2/network-scripts/ifcfg-eth3",
+        "files/r2/ovs/apply.sh",
+    ]  # the build sheets stay on the controller
+    assert inventory_hosts(tmp_path / "rollout")["r2"]["ansible_host"] == "kvm-r2.lab"
+    assert texts == snapshot
+
+
+def test_hosts_are_reached_at_their_address_unless_told_otherwise(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    mapping = tmp_path / "hosts.yaml"
+    mapping.write_text("r1: kvm-r1.lab.example\nr2: 192.0.2.2\n")
+    result = invoke(
+        "rollout",
+        str(source),
+        "-o",
+        str(tmp_path / "rollout"),
+        "--inventory-map",
+        str(mapping),
+        "--inventory-var",
+        "r2=r2-mgmt",
+    )
+    assert result.exit_code == 0, result.stderr
+    hosts = inventory_hosts(tmp_path / "rollout")
+    assert {name: host["ansible_host"] for name, host in hosts.items()} == {
+        "r1": "kvm-r1.lab.example",
+        "r2": "r2-mgmt",  # --inventory-var wins over the map
+        "r3": "10.40.0.13",
+        "r4": "10.40.0.14",
+        "r5": "10.40.0.15",
+    }
+    assert hosts["r3"]["ovsgen_steps"] == [
+        {"layer": "ovs", "change": "change.sh", "rollback": "rollback.sh"},
+        {"layer": "ifcfg", "change": "ifcfg-change.sh", "rollback": "ifcfg-rollback.sh"},
+        {"layer": "libvirt", "change": "libvirt-change.sh", "rollback": "libvirt-rollback.sh"},
+    ]
+    assert hosts["r3"]["ovsgen_rollback_order"] == ["libvirt", "ifcfg", "ovs"]
+    assert hosts["r3"]["ovsgen_bond_checks"] == [
+        ["bond/show", "br0-up"],
+        ["bond/show", "br1-up"],
+        ["lacp/show", "br1-up"],
+    ]
+
+
+def test_a_plan_reaches_hosts_at_their_address_before_the_change(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    text = (ROLLOUT / "fleet-old.yaml").read_text()
+    old.write_text(text)
+    new.write_text(text.replace("address: 10.40.0.11/24", "address: 10.40.0.99/24"))
+    source = plan(tmp_path, "old", "new", tmp_path)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout")).exit_code == 0
+    assert inventory_hosts(tmp_path / "rollout")["r1"]["ansible_host"] == "10.40.0.11"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "where", "message"),
+    [
+        ("r1: [a, b]\n", "1:5", "r1: not a host name or address"),
+        ("r1: '-oProxyCommand=x'\n", "1:5", "r1: not a host name or address"),
+        ("r1: a\n  b: c\n", "2:4", "not a YAML mapping of NODE: HOST"),
+        ("r1: a\nr9: b\n", "2:1", "r9: not a node of PLAN"),
+        ("- r1\n", "1:1", "not a YAML mapping of NODE: HOST"),
+    ],
+)
+def test_a_bad_mapping_file_is_located(tmp_path: Path, mapping: str, where: str, message: str) -> None:
+    source = plan(tmp_path)
+    path = tmp_path / "hosts.yaml"
+    path.write_text(mapping)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:{where}: error: {message.replace('PLAN', str(source))}" in result.stderr
+    assert not (tmp_path / "rollout").exists()
+
+
+def test_a_node_without_an_address_needs_one(tmp_path: Path) -> None:
+    design = tmp_path / "dhcp.yaml"
+    design.write_text((ROLLOUT / "fleet-new.yaml").read_text().replace("address: 10.40.0.12/24", "address: dhcp"))
+    out = render(tmp_path, design)
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    facts = out / "fleet" / "rollout.json"
+    assert (
+        f"{facts}:{name_line(facts, 'r2')}:7: error: r2: has no host address (DHCP): give --inventory-var r2=HOST"
+        in result.stderr
+    )
+    unknown = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"), "--inventory-var", "r9=h")
+    assert unknown.exit_code == 1
+    assert f"--inventory-var r9=...: not a node of {out}" in unknown.stderr
+    assert not (tmp_path / "rollout").exists()
+    fixed = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"), "--inventory-var", "r2=kvm-r2")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert inventory_hosts(tmp_path / "rollout")["r2"]["ansible_host"] == "kvm-r2"
+
+
+def test_a_folder_without_rollout_facts_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = invoke("rollout", str(tmp_path / "empty"), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'empty' / 'rollout.json'}:1:1: error: no rollout.json here" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ('{\n  "generated": "Generated by ovsgen plan",\n  "kind": plan\n}\n', "3:11", "not JSON: Expecting value"),
+        ('{"kind": "plan", "nodes": []}\n', "1:1", "not a rollout.json ovsgen wrote: its 'generated' line is missing"),
+        (
+            '{"generated": "Generated by ovsgen x", "kind": "other", "nodes": []}',
+            "1:1",
+            "'kind' is neither plan nor render",
+        ),
+        ('{"generated": "Generated by ovsgen x", "kind": "plan", "nodes": {}}', "1:1", "'nodes' is not a list"),
+        (
+            '{"generated": "Generated by ovsgen x", "kind": "plan", "nodes": [{"name": "r1"}]}',
+            "1:1",
+            "a node lacks design, address, bonds, steps, rollback_order, backend_change",
+        ),
+        ('{"generated": "Generated by ovsgen x", "kind": "render", "nodes": ["r1"]}', "1:1", "a node lacks name"),
+        ("{\xff}", "1:1", "not UTF-8 text"),
+    ],
+)
+def test_a_bad_rollout_json_is_located(tmp_path: Path, text: str, where: str, message: str) -> None:
+    source = plan(tmp_path)
+    facts = source / "rollout.json"
+    facts.write_bytes(text.encode("latin-1"))
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{facts}:{where}: error: " in result.stderr
+    assert message in result.stderr
+
+
+def test_a_node_folder_that_went_missing_is_refused(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    for path in sorted((source / "r2").rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    (source / "r2").rmdir()
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{source / 'r2'}:1:1: error: the node's folder is missing" in result.stderr
+
+
+def test_only_the_nodes_asked_for(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--node", "r4", "--node", "r2")
+    assert result.exit_code == 0, result.stderr
+    assert list(inventory_hosts(tmp_path / "rollout")) == ["r2", "r4"]
+    assert sorted(path.name for path in (tmp_path / "rollout" / "files").iterdir()) == ["r2", "r4"]
+    unknown = invoke("rollout", str(source), "-o", str(tmp_path / "other"), "--node", "r9")
+    assert unknown.exit_code == 1
+    assert f"--node r9: not a node of {source} (its nodes: r1, r2, r3, r4, r5)" in unknown.stderr
+
+
+def test_backups_a_script_saved_stay_on_the_controller(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    (source / "r1" / "libvirt.backup").mkdir()
+    (source / "r1" / "libvirt.backup" / "vm-vlan32.xml").write_text("<network/>")
+    (source / "r1" / "network-scripts.restored").mkdir()
+    (source / "r1" / "network-scripts.restored" / "ifcfg-br1").write_text("x")
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--node", "r1").exit_code == 0
+    staged = {path.name for path in (tmp_path / "rollout" / "files" / "r1").iterdir()}
+    assert "libvirt.backup" not in staged
+    assert "network-scripts.restored" not in staged
+    assert "libvirt.old" in staged
+
+
+def test_a_backend_change_needs_a_console(tmp_path: Path) -> None:
+    source = plan(tmp_path, "nm-base", "nm-cutover", CHANGES)
+    facts = json.loads((source / "rollout.json").read_text())
+    cutover = [node["name"] for node in facts["nodes"] if node["backend_change"]]
+    others = [node["name"] for node in facts["nodes"] if not node["backend_change"]]
+    assert cutover
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    facts_file = source / "rollout.json"
+    assert (
+        f"{facts_file}:{name_line(facts_file, cutover[0])}:7: error: {cutover[0]}: changes backend (" in result.stderr
+    )
+    assert "its steps need a console; leave it out (--node with the others) or run it by hand" in result.stderr
+    assert not (tmp_path / "rollout").exists()
+    if others:
+        nodes = [item for name in others for item in ("--node", name)]
+        assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), *nodes).exit_code == 0
+
+
+def test_a_first_build_on_networkmanager_needs_a_console(tmp_path: Path) -> None:
+    out = render(tmp_path, DESIGNS / "rhel9-migration.yaml")
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    facts = out / "rhel9-migration" / "rollout.json"
+    line = name_line(facts, "kvm-r-1")
+    assert f"{facts}:{line}:7: error: kvm-r-1: a first build on NetworkManager needs a console" in result.stderr
+    assert "kvm-r-3" not in result.stderr  # on ifcfg files
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout"), "--node", "kvm-r-3").exit_code == 0
+
+
+def test_a_render_of_several_designs_groups_hosts_by_design(tmp_path: Path) -> None:
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml", DESIGNS / "two-tier-cluster.yaml")
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
+    data = yaml.safe_load((tmp_path / "rollout" / "inventory.yml").read_text())
+    groups = data["all"]["children"]["ovsgen_rollout"]["children"]
+    assert sorted(groups) == ["design_fleet", "design_two_tier_cluster"]
+    assert list(groups["design_fleet"]["hosts"]) == ["r1", "r2", "r3", "r4", "r5"]
+    assert invoke("rollout", str(out / "fleet"), "-o", str(tmp_path / "one")).exit_code == 0  # one design's folder
+
+
+def test_a_plan_and_a_render_together_are_refused(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    both = tmp_path / "both"
+    both.mkdir()
+    (tmp_path / "plan").rename(both / "plan")
+    (tmp_path / "out" / "fleet").rename(both / "fleet")
+    result = invoke("rollout", str(both), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert "the folder holds both a plan and a render: give one of them" in result.stderr
+    assert source != both
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--batch", "0"], "'0' is neither a number of hosts"),
+        (["--batch", "1,101%"], "'101%' is neither a number of hosts"),
+        (["--batch", "1,,2"], "'' is neither a number of hosts"),
+        (["--batch", "x%"], "'x%' is neither a number of hosts"),
+        (["--batch", "²"], "'²' is neither a number of hosts"),
+        (["--pause", "-1"], "-1 is not in the range x>=0"),
+        (["--inventory-var", "r1"], "'r1': give NODE=HOST"),
+        (["--inventory-var", "=h"], "'=h': give NODE=HOST"),
+        (["--inventory-var", "r1=a b"], "'r1=a b': give NODE=HOST"),
+    ],
+)
+def test_usage_errors(tmp_path: Path, options: list[str], message: str) -> None:
+    source = plan(tmp_path)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), *options)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("where", ["inside", "same", "parent"])
+def test_the_project_never_goes_where_it_would_replace_its_input(tmp_path: Path, where: str) -> None:
+    source = plan(tmp_path)
+    out = {"inside": source / "rollout", "same": source, "parent": tmp_path}[where]
+    result = invoke("rollout", str(source), "-o", str(out))
+    assert result.exit_code == 2
+    assert f"-o {out}:" in result.stderr
+    assert sorted(path.name for path in source.iterdir()) == ["plan.md", "r1", "r2", "r3", "r4", "r5", "rollout.json"]
+
+
+def test_a_project_is_replaced_only_while_it_holds_no_log(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    project = tmp_path / "rollout"
+    assert invoke("rollout", str(source), "-o", str(project), "--batch", "5").exit_code == 0
+    assert invoke("rollout", str(source), "-o", str(project), "--node", "r1").exit_code == 0
+    assert list(inventory_hosts(project)) == ["r1"]
+    (project / "logs" / "ansible.log").write_text("a run\n")
+    refused = invoke("rollout", str(source), "-o", str(project))
+    assert refused.exit_code == 1
+    assert (
+        f"{project / 'logs' / 'ansible.log'}: a log of a run of this rollout: ovsgen never deletes one"
+        in refused.stderr
+    )
+    assert "keep it and write the project elsewhere (-o NEW); nothing was written" in refused.stderr
+    assert list(inventory_hosts(project)) == ["r1"]
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = invoke("rollout", str(source), "-o", str(foreign))
+    assert result.exit_code == 1
+    assert f"{foreign} is not a rollout project" in result.stderr
+    assert (foreign / "notes.txt").read_text() == "mine"
+
+
+ORDER = re.compile(r"Order on the node, each script `--check` first, then `--apply`:\n(.*)\nTo go back[^\n]*\n(.*)\n")
+
+# Plans whose nodes change in one layer or several, on ifcfg files or NetworkManager.
+ORDER_CASES = [
+    ("base", "lacp-on"),
+    ("base", "networks-changed"),
+    ("base", "node-added"),
+    ("node-added", "base"),
+    ("base", "internal-port-added"),
+    ("nm-base", "nm-changed"),
+    ("switch-br0-lacp", "base"),
+    ("trunk-base", "trunk-changed"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), ORDER_CASES)
+def test_rollout_json_orders_the_scripts_as_plan_md_does(tmp_path: Path, old: str, new: str) -> None:
+    source = plan(tmp_path, old, new, CHANGES)
+    summary = (source / "plan.md").read_text()
+    in_words = {
+        (tuple(re.findall(r"[\w-]+\.sh", forward)), tuple(re.findall(r"[\w-]+\.sh", re.sub(r"\([^)]*\)", "", back))))
+        for forward, back in ORDER.findall(summary)
+    }
+    facts = json.loads((source / "rollout.json").read_text())
+    layers = {step["layer"]: step for node in facts["nodes"] for step in node["steps"]}
+    in_facts = {
+        (
+            tuple(step["change"] for step in node["steps"]),
+            tuple(layers[layer]["rollback"] for layer in node["rollback_order"]),
+        )
+        for node in facts["nodes"]
+    }
+    assert in_facts == in_words
+    assert in_words
+
+
+def test_a_plan_from_a_host_dump_expects_the_host_name_the_dump_recorded(tmp_path: Path) -> None:
+    from tests.support.dumps import dump_text
+
+    dump = tmp_path / "host.json"
+    dump.write_text(dump_text(hostname="hv17.dc.example"))
+    out = tmp_path / "plan"
+    planned = invoke("plan", "--from-host", str(dump), str(CHANGES / "base.yaml"), "--node", "c1", "-o", str(out))
+    assert planned.exit_code == 0, planned.stderr
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
+    host = inventory_hosts(tmp_path / "rollout")["c1"]
+    assert (host["ansible_host"], host["ovsgen_hostname"]) == ("10.30.0.11", "hv17.dc.example")
+    between = invoke("rollout", str(plan(tmp_path / "two")), "-o", str(tmp_path / "other"))
+    assert between.exit_code == 0
+    assert inventory_hosts(tmp_path / "other")["r1"]["ovsgen_hostname"] == "r1"
+
+
+def test_a_loop_of_links_as_the_project_folder_is_a_usage_error(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = invoke("rollout", str(source), "-o", str(loop))
+    assert result.exit_code == 2
+    assert f"-o {loop}: the rollout project is replaced whole, but cannot tell which folder it is: " in result.stderr
+    assert loop.is_symlink()
