@@ -56,8 +56,9 @@ def expected_new(valid: ValidDesign, reference: FakeHost, node: str) -> dict[str
 
 
 def applied(log: str) -> list[str]:
-    """The commands of a node's log that change the host."""
-    return [line for line in log.splitlines() if line.startswith("$ ") and line.endswith("--apply")]
+    """The commands of the last run in a node's log (each run starts with `=== date`) that change the host."""
+    last = log.rpartition("\n=== ")[2]
+    return [line for line in last.splitlines() if line.startswith("$ ") and line.endswith("--apply")]
 
 
 def rollout_id(project: Path) -> str:
@@ -127,22 +128,24 @@ def test_a_plan_is_checked_then_rolled_out_stopped_at_a_failure_rolled_back_and_
         assert applied((at_once / "logs" / "r2.log").read_text()) == []  # still check mode's
 
 
-def test_a_drifted_host_and_another_host_are_refused_before_anything_is_applied(
+def test_a_drifted_host_another_host_and_running_vms_are_refused_before_anything_is_applied(
     tmp_path: Path, designs: tuple[ValidDesign, ValidDesign]
 ) -> None:
     old, _ = designs
-    project = plan_project(tmp_path, "--node", "r1", "--node", "r2", "--batch", "2")
+    project = plan_project(tmp_path, "--node", "r1", "--node", "r2", "--node", "r3", "--batch", "3")
     with ExitStack() as stack:
-        drifted, elsewhere = (start_host(stack, tmp_path / "hosts", old, node) for node in ("r1", "r2"))
+        drifted, elsewhere, busy = (start_host(stack, tmp_path / "hosts", old, node) for node in ("r1", "r2", "r3"))
         drifted.ovsdb.vsctl("set", "Port", "br1-up", "bond_mode=active-backup")  # by hand, since the plan
         (elsewhere.root / "bin" / "hostname").write_text("#!/bin/sh\necho r9.lab.example\n")
-        inventory = host_inventory([drifted, elsewhere], tmp_path / "test-hosts.yml")
-        before = {host.name: (host.state(), unstaged(host)) for host in (drifted, elsewhere)}
+        start_vm(busy, "vm-vlan40")  # a network the plan retags
+        hosts = [drifted, elsewhere, busy]
+        inventory = host_inventory(hosts, tmp_path / "test-hosts.yml")
+        before = {host.name: (host.state(), unstaged(host)) for host in hosts}
 
         result = run_playbook(project, inventory)
 
         assert result.returncode != 0
-        assert {host.name: (host.state(), unstaged(host)) for host in (drifted, elsewhere)} == before
+        assert {host.name: (host.state(), unstaged(host)) for host in hosts} == before
         staged = sorted(str(path.relative_to(drifted.staging)) for path in drifted.staging.rglob("*") if path.is_file())
         node_files = tmp_path / "plan" / "r1"
         plan_files = [path.relative_to(node_files) for path in node_files.rglob("*") if path.is_file()]
@@ -151,8 +154,47 @@ def test_a_drifted_host_and_another_host_are_refused_before_anything_is_applied(
         assert "r1: change.sh, ifcfg-change.sh, libvirt-change.sh --check exited 1" in result.stdout
         assert "drifted" in (project / "logs" / "r1.log").read_text()
         assert "r2: this host is r9.lab.example, not r2; nothing was changed" in result.stdout
-        for node in ("r1", "r2"):
+        assert "r3: running VMs use networks the plan changes" in result.stdout
+        assert "network vm-vlan40 is used by running domains:" in (project / "logs" / "r3.log").read_text()
+        for node in ("r1", "r2", "r3"):
             assert re.search(rf"fatal: \[{node}\]: FAILED! .*nothing had been applied", result.stdout)
+
+
+def start_vm(host: FakeHost, network: str) -> None:
+    """A running VM with an interface on `network` (libvirt's test driver, kept between calls)."""
+    domain = host.root / "vm1.xml"
+    domain.write_text(
+        "<domain type='test'><name>vm1</name><memory unit='KiB'>1024</memory>"
+        "<os><type arch='i686'>hvm</type></os><devices><interface type='network'>"
+        f"<source network='{network}'/><target dev='vnet7'/></interface></devices></domain>"
+    )
+    host.virsh("define", "--file", str(domain))
+    host.virsh("start", "--domain", "vm1")
+
+
+def test_a_host_that_does_not_answer_stops_the_rollout(
+    tmp_path: Path, designs: tuple[ValidDesign, ValidDesign]
+) -> None:
+    """Ansible does not count an unreachable host as failed: the playbook stops after its batch."""
+    old, new = designs
+    project = plan_project(tmp_path, "--node", "r3", "--node", "r4", "--node", "r5", "--batch", "2")
+    with ExitStack() as stack:
+        done, later = (start_host(stack, tmp_path / "hosts", old, node) for node in ("r4", "r5"))
+        reference = start_host(stack, tmp_path / "reference", new, "r1")
+        inventory = host_inventory([done, later], tmp_path / "test-hosts.yml")
+        # r3 is reached over ssh at a closed port of this machine's loopback: it does not answer.
+        inventory.write_text(
+            inventory.read_text() + "    r3: {ansible_connection: ssh, ansible_host: 127.0.0.1, ansible_port: 9}\n"
+        )
+        before = later.state(), later.tree()
+
+        result = run_playbook(project, inventory)
+
+        assert result.returncode != 0
+        assert "fatal: [r3]: UNREACHABLE!" in result.stdout
+        assert "r3 did not answer (unreachable): the rollout stops; this node is done" in result.stdout
+        assert held(done) == expected_new(new, reference, "r4")  # r3's batch finished
+        assert (later.state(), later.tree()) == before  # the next batch never started
 
 
 def test_a_first_build_from_a_render_is_rolled_back_to_a_new_host(

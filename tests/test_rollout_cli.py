@@ -341,10 +341,7 @@ def test_a_project_is_replaced_only_while_it_holds_no_log(tmp_path: Path) -> Non
     (project / "logs" / "ansible.log").write_text("a run\n")
     refused = invoke("rollout", str(source), "-o", str(project))
     assert refused.exit_code == 1
-    assert (
-        f"{project / 'logs' / 'ansible.log'}: a log of a run of this rollout: ovsgen never deletes one"
-        in refused.stderr
-    )
+    assert f"{project / 'logs' / 'ansible.log'}: a log of ansible-playbook (a run, or --syntax-check)" in refused.stderr
     assert "keep it and write the project elsewhere (-o NEW); nothing was written" in refused.stderr
     assert list(inventory_hosts(project)) == ["r1"]
     foreign = tmp_path / "foreign"
@@ -400,7 +397,7 @@ def test_a_plan_from_a_host_dump_expects_the_host_name_the_dump_recorded(tmp_pat
     out = tmp_path / "plan"
     planned = invoke("plan", "--from-host", str(dump), str(CHANGES / "base.yaml"), "--node", "c1", "-o", str(out))
     assert planned.exit_code == 0, planned.stderr
-    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout"), "--accept-risks").exit_code == 0
     host = inventory_hosts(tmp_path / "rollout")["c1"]
     assert (host["ansible_host"], host["ovsgen_hostname"]) == ("10.30.0.11", "hv17.dc.example")
     between = invoke("rollout", str(plan(tmp_path / "two")), "-o", str(tmp_path / "other"))
@@ -416,3 +413,155 @@ def test_a_loop_of_links_as_the_project_folder_is_a_usage_error(tmp_path: Path) 
     assert result.exit_code == 2
     assert f"-o {loop}: the rollout project is replaced whole, but cannot tell which folder it is: " in result.stderr
     assert loop.is_symlink()
+
+
+def edit_facts(source: Path, node: str, **changes: object) -> Path:
+    """rollout.json with the node's entry changed, as a hand or a tool might."""
+    path = source / "rollout.json"
+    facts = json.loads(path.read_text())
+    for entry in facts["nodes"]:
+        if entry["name"] == node:
+            entry.update(changes)
+    path.write_text(json.dumps(facts, indent=2) + "\n")
+    return path
+
+
+LAYERS = [
+    {"layer": "ovs", "change": "change.sh", "rollback": "rollback.sh"},
+    {"layer": "ifcfg", "change": "ifcfg-change.sh", "rollback": "ifcfg-rollback.sh"},
+    {"layer": "libvirt", "change": "libvirt-change.sh", "rollback": "libvirt-rollback.sh"},
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"address": '{{ lookup("pipe", "id") }}'}, 'r2: address \'{{ lookup("pipe", "id") }}\' is not a host name'),
+        ({"hostname": "r2 x"}, "r2: 'r2 x' is not a plain name"),
+        ({"bonds": [{"name": "{{x}}", "lacp": False}]}, "r2: '{{x}}' is not a plain name"),
+        (
+            {"steps": [{"layer": "ovs", "change": "../../etc/passwd", "rollback": "rollback.sh"}]},
+            "r2: its steps are not",
+        ),
+        ({"steps": LAYERS[::-1]}, "r2: its steps are not the plan's layers in their order"),
+        ({"rollback_order": ["libvirt", "ovs"]}, "r2: its rollback order is not libvirt, ifcfg, ovs"),
+    ],
+)
+def test_a_plan_node_a_rollout_cannot_take_is_refused_at_its_entry(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    source = plan(tmp_path)
+    facts = edit_facts(source, "r2", **changes)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{facts}:{name_line(facts, 'r2')}:7: error: {message}" in result.stderr
+    assert not (tmp_path / "rollout").exists()
+
+
+def test_a_missing_rollback_script_is_refused(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    (source / "r2" / "libvirt-rollback.sh").unlink()
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert "r2: libvirt-rollback.sh is missing from its folder: write the plan again" in result.stderr
+
+
+def test_a_node_name_that_is_a_path_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    facts = edit_facts(source, "r2", name="../r1")
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{facts}:{name_line(facts, '../r1')}:7: error: '../r1' is not a plain node name" in result.stderr
+
+
+def test_a_header_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    path = source / "rollout.json"
+    facts = json.loads(path.read_text())
+    facts["generated"] += "\n[defaults]\nlog_path = /tmp/x"
+    path.write_text(json.dumps(facts))
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert "its 'generated' line holds a control character" in result.stderr
+
+
+def test_a_render_without_its_ifcfg_files_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for kind in ("ovs", "rollout"):
+        assert invoke("render", str(ROLLOUT / "fleet-new.yaml"), "-o", str(out), "--only", kind).exit_code == 0
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"), "--node", "r1")
+    assert result.exit_code == 1
+    assert "r1: network-scripts/ is missing from its folder: render the design again, without --only" in result.stderr
+
+
+def test_two_designs_with_one_node_name_are_refused(tmp_path: Path) -> None:
+    twin = tmp_path / "twin.yaml"
+    twin.write_text((ROLLOUT / "fleet-new.yaml").read_text().replace("name: fleet", "name: twin"))
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml", twin)
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    facts = out / "twin" / "rollout.json"
+    assert f"{facts}:{name_line(facts, 'r1')}:7: error: r1: a second node of this name" in result.stderr
+
+
+def test_a_mapping_file_for_the_fleet_serves_a_rollout_of_some_nodes(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    mapping = tmp_path / "hosts.yaml"
+    mapping.write_text("".join(f"r{n}: r{n}.mgmt\n" for n in range(1, 6)))
+    result = invoke(
+        "rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(mapping), "--node", "r3"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert {name: host["ansible_host"] for name, host in inventory_hosts(tmp_path / "rollout").items()} == {
+        "r3": "r3.mgmt"
+    }
+
+
+@pytest.mark.parametrize(
+    ("mapping", "where", "message"),
+    [
+        ("r1: a\nr1: b\n", "2:1", "r1: given twice"),
+        ("r4: null\n", "1:5", "r4: not a host name"),
+        ("r2: 12\n", "1:5", "r2: not a host name"),
+    ],
+)
+def test_a_mapping_file_gives_each_node_one_host_name(tmp_path: Path, mapping: str, where: str, message: str) -> None:
+    source = plan(tmp_path)
+    path = tmp_path / "hosts.yaml"
+    path.write_text(mapping)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:{where}: error: {message}" in result.stderr
+
+
+def test_some_nodes_stage_where_the_whole_plan_does(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "all")).exit_code == 0
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "one"), "--node", "r2").exit_code == 0
+    ids = {
+        (tmp_path / name / "site.yml").read_text().split("ovsgen_rollout_id: ")[1].split()[0] for name in ("all", "one")
+    }
+    assert len(ids) == 1
+
+
+def test_a_plan_with_risk_notes_is_rolled_out_only_when_they_are_accepted(tmp_path: Path) -> None:
+    source = plan(tmp_path, "base", "host-vlan-10", CHANGES)
+    facts = source / "rollout.json"
+    refused = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert refused.exit_code == 1
+    where = f"{facts}:{name_line(facts, 'c1')}:7"
+    assert f"{where}: error: c1: its plan has a risk note (this change touches the host bridge br0" in refused.stderr
+    assert "or give --accept-risks (and --batch 1)" in refused.stderr
+    assert not (tmp_path / "rollout").exists()
+    accepted = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--accept-risks", "--batch", "1")
+    assert accepted.exit_code == 0, accepted.stderr
+    readme = (tmp_path / "rollout" / "README.md").read_text()
+    assert "- c2: the host VLAN of br0 moves (untagged -> 10)" in readme
+    assert "Risk notes" not in project_readme(tmp_path / "no-risk")
+
+
+def project_readme(tmp_path: Path) -> str:
+    tmp_path.mkdir()
+    source = plan(tmp_path)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout")).exit_code == 0
+    return (tmp_path / "rollout" / "README.md").read_text()

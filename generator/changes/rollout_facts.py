@@ -61,6 +61,7 @@ def plan_facts(changes: Sequence[NodeChange], files: Sequence[OutputFile], heade
                 "address": change.address,
                 "hostname": change.expected_hostname,
                 "backend_change": change.nm.cutover,
+                "risks": list(change.ovs.risks),
                 "steps": steps,
                 "rollback_order": rollback_layers(steps),
                 "bonds": bonds(change.ovs.after),

@@ -158,6 +158,10 @@ class NodeHost(click.ParamType[tuple[str, str], Any]):
     help="Reach NODE at HOST instead of its host address (repeatable).",
 )  # fmt: skip
 @click.option(
+    "--accept-risks", is_flag=True,
+    help="Also take nodes whose plan has risk notes (they say: from a console).",
+)  # fmt: skip
+@click.option(
     "--inventory-map", "host_map", type=InputFile(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
     help="A YAML mapping NODE: HOST, as --inventory-var.",
 )  # fmt: skip
@@ -170,6 +174,7 @@ def rollout(
     pause: int,
     hosts: tuple[tuple[str, str], ...],
     host_map: Path | None,
+    accept_risks: bool,
 ) -> None:
     """Roll a plan out with Ansible.
 
@@ -192,6 +197,7 @@ def rollout(
     _require_outside(out, source)
     settings = RolloutSettings(
         source=source, out=out, nodes=nodes, batches=batches, pause=pause, hosts=hosts, host_map=host_map,
+        accept_risks=accept_risks,
         color=use_color(),
     )  # fmt: skip
     exit_with(run_rollout, settings)

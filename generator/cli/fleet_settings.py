@@ -41,3 +41,4 @@ class RolloutSettings(CommonSettings):
     pause: int = 0  # seconds between batches
     hosts: tuple[tuple[str, str], ...] = ()  # --inventory-var NODE=HOST
     host_map: Path | None = None  # --inventory-map FILE
+    accept_risks: bool = False  # nodes whose plan has risk notes are rolled out too

@@ -13,7 +13,7 @@ from generator.cli.reporting import say
 from generator.errors import OutputRefused, SelectionInvalid
 from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.rollout.inventory import hosts_of, read_map
-from generator.rollout.project import README, RolloutOptions, rollout_files
+from generator.rollout.project import README, RolloutOptions, rollout_files, rollout_id
 from generator.rollout.source import RolloutSource, read_source
 
 # What a rollout project holds (generator.rollout.project): its README (the marker), ansible.cfg,
@@ -25,10 +25,14 @@ LOGS_README = PurePosixPath("logs/README.md")
 
 
 def run_rollout(settings: RolloutSettings) -> int:
-    source = _selected(read_source(settings.source), settings.nodes)
+    whole = read_source(settings.source)
+    source = _selected(whole, settings.nodes)
     mapped = read_map(settings.host_map) if settings.host_map is not None else {}
-    hosts = hosts_of(source.nodes, dict(settings.hosts), mapped, str(settings.source))
-    files = rollout_files(source, RolloutOptions(hosts, settings.batches, settings.pause))
+    known = [node.name for node in whole.nodes]
+    hosts = hosts_of(source.nodes, dict(settings.hosts), mapped, str(settings.source), known)
+    # The id is the whole plan's: a project of some of its nodes stages where the whole one does.
+    options = RolloutOptions(hosts, settings.batches, settings.pause, settings.accept_risks, rollout_id(whole))
+    files = rollout_files(source, options)
     obstacles = replace_folder(settings.out, files, PROJECT)
     if obstacles is not None:
         _refuse(settings, obstacles)
@@ -76,7 +80,8 @@ PROJECT = FolderShape(marker=README, made_by=_made_by_rollout, writes=_writes, k
 def _refuse(settings: RolloutSettings, obstacles: InTheWay) -> NoReturn:
     out = settings.out
     for path in obstacles.kept[:10]:
-        say(settings.stderr, f"{out / path}: a log of a run of this rollout: ovsgen never deletes one")
+        what = "a log of ansible-playbook (a run, or --syntax-check) or ansible-lint in this project"
+        say(settings.stderr, f"{out / path}: {what}: ovsgen never deletes one")
     if not obstacles.made_by_command:
         say(settings.stderr, f"{out} is not a rollout project: it holds no {README} written by ovsgen rollout")
     for path in obstacles.lost[:10]:

@@ -4,8 +4,7 @@ or what a mapping file (--inventory-map, YAML `NODE: HOST`) or --inventory-var N
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,16 +12,15 @@ import yaml
 
 from generator.diagnostics import Diagnostic
 from generator.errors import SelectionInvalid
-from generator.rollout.source import RolloutInvalid, RolloutNode
+from generator.rollout.source import HOST, RolloutInvalid, RolloutNode
 
-# A host name or address Ansible can hand to ssh: no space, no quote, no leading dash (an option).
-_HOST = re.compile(r"[A-Za-z0-9_.:\[\]%][A-Za-z0-9_.:\[\]%-]*")
 MAX_MAP_BYTES = 16 * 1024 * 1024
+_TEXT = "tag:yaml.org,2002:str"  # what YAML reads a host name as (not null, true or 12)
 
 
 def is_host(text: str) -> bool:
     """Whether `text` can stand as an `ansible_host`."""
-    return _HOST.fullmatch(text) is not None
+    return HOST.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -42,29 +40,37 @@ def read_map(path: Path) -> dict[str, MappedHost]:
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise RolloutInvalid([_at(path, line, column, "not a YAML mapping of NODE: HOST")]) from None
+        problem = getattr(error, "problem", None) or "not UTF-8 text"
+        raise RolloutInvalid([_at(path, line, column, f"not a YAML mapping of NODE: HOST: {problem}")]) from None
     if not isinstance(root, yaml.MappingNode):
         raise RolloutInvalid([_at(path, 1, 1, "not a YAML mapping of NODE: HOST")])
     found: dict[str, MappedHost] = {}
     for key, value in root.value:
-        if not isinstance(key, yaml.ScalarNode) or not isinstance(value, yaml.ScalarNode) or not is_host(value.value):
+        mark = key.start_mark
+        if key.value in found:
+            raise RolloutInvalid([_at(path, mark.line + 1, mark.column + 1, f"{key.value}: given twice")])
+        if not (isinstance(value, yaml.ScalarNode) and value.tag == _TEXT and is_host(value.value)):
             where = value.start_mark
             message = f"{key.value}: not a host name or address"
             raise RolloutInvalid([_at(path, where.line + 1, where.column + 1, message)])
-        mark = key.start_mark
         found[key.value] = MappedHost(value.value, _at(path, mark.line + 1, mark.column + 1, ""))
     return found
 
 
 def hosts_of(
-    nodes: Sequence[RolloutNode], given: Mapping[str, str], mapped: Mapping[str, MappedHost], source: str
+    nodes: Sequence[RolloutNode],
+    given: Mapping[str, str],
+    mapped: Mapping[str, MappedHost],
+    source: str,
+    known: Collection[str],
 ) -> dict[str, str]:
     """Each node's `ansible_host`: given (--inventory-var), else mapped, else its host address.
 
-    A node given that is not in the plan or render is an error (SelectionInvalid), a node mapped
-    that is not is one at its place in the file, and so is a node with no address (DHCP) and no
-    host given, at its place in rollout.json (RolloutInvalid)."""
-    names = {node.name for node in nodes}
+    `known`: every node of the plan or render (`nodes` may be some of them: a fleet's mapping
+    file serves a rollout of a few). A node given that is not known is an error
+    (SelectionInvalid), a node mapped that is not is one at its place in the file, and so is a
+    node with no address (DHCP) and no host given, at its place in rollout.json (RolloutInvalid)."""
+    names = set(known)
     unknown = sorted(set(given) - names)
     if unknown:
         raise SelectionInvalid(f"--inventory-var {unknown[0]}=...: not a node of {source}")
