@@ -18,6 +18,7 @@ from generator.characters import forbidden_character
 from generator.diagnostics import Diagnostic
 from generator.errors import InputInvalid
 from generator.output.nofollow import files_below
+from generator.render.files import OutputFile
 
 FACTS = "rollout.json"
 PLAN, RENDER = "plan", "render"
@@ -45,15 +46,6 @@ class RolloutInvalid(InputInvalid):
 
 
 @dataclass(frozen=True)
-class NodeFile:
-    """One file of a node, to be staged on its host: its path below the node's folder."""
-
-    path: str
-    text: str
-    executable: bool
-
-
-@dataclass(frozen=True)
 class RolloutNode:
     """One node: its facts (rollout.json, and where it says them) and its files."""
 
@@ -61,7 +53,7 @@ class RolloutNode:
     design: str
     address: str
     facts: dict[str, Any]
-    files: tuple[NodeFile, ...]
+    files: tuple[OutputFile, ...]  # each path below the node's folder, as it is staged on the host
     where: tuple[str, int, int] = ("", 1, 1)  # rollout.json, line and column of the node's name
 
     def problem(self, message: str) -> Diagnostic:
@@ -251,7 +243,7 @@ def _node(path: Path, facts: dict[str, Any], places: dict[str, tuple[int, int]])
     return RolloutNode(name, str(facts["design"]), str(facts["address"]), facts, files, (str(path), line, column))
 
 
-def _node_files(folder: Path) -> tuple[NodeFile, ...]:
+def _node_files(folder: Path) -> tuple[OutputFile, ...]:
     """Every file the node's host needs, as the plan or render wrote it (never through a link)."""
     if not folder.is_dir():
         raise RolloutInvalid([_at(folder, 1, 1, "the node's folder is missing: write the plan or render again")])
@@ -266,7 +258,7 @@ def _node_files(folder: Path) -> tuple[NodeFile, ...]:
                 text = handle.read()
         except UnicodeDecodeError:
             raise RolloutInvalid([_at(Path(path), 1, 1, "not UTF-8 text: not a file ovsgen wrote")]) from None
-        files.append(NodeFile(relative.replace(os.sep, "/"), text, bool(mode & stat.S_IXUSR)))
+        files.append(OutputFile(relative.replace(os.sep, "/"), text, bool(mode & stat.S_IXUSR)))
     return tuple(files)
 
 
