@@ -313,13 +313,14 @@ def test_a_plan_and_a_render_together_are_refused(tmp_path: Path) -> None:
         (["--inventory-var", "r1"], "'r1': give NODE=HOST"),
         (["--inventory-var", "=h"], "'=h': give NODE=HOST"),
         (["--inventory-var", "r1=a b"], "'r1=a b': give NODE=HOST"),
+        (["--inventory-var", "r1=a=b"], "'r1=a=b': give NODE=HOST"),
     ],
 )
 def test_usage_errors(tmp_path: Path, options: list[str], message: str) -> None:
     source = plan(tmp_path)
     result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), *options)
     assert result.exit_code == 2
-    assert message in result.stderr
+    assert f"Invalid value for '{options[0]}': {message}" in result.stderr
 
 
 @pytest.mark.parametrize("where", ["inside", "same", "parent"])
@@ -350,6 +351,8 @@ def test_a_project_is_replaced_only_while_it_holds_no_log(tmp_path: Path) -> Non
     result = invoke("rollout", str(source), "-o", str(foreign))
     assert result.exit_code == 1
     assert f"{foreign} is not a rollout project" in result.stderr
+    assert f"{foreign / 'notes.txt'} would be lost: ovsgen rollout does not write it" in result.stderr
+    assert "write the project to a new folder (-o NEW); nothing was written" in result.stderr
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
@@ -565,3 +568,72 @@ def project_readme(tmp_path: Path) -> str:
     source = plan(tmp_path)
     assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout")).exit_code == 0
     return (tmp_path / "rollout" / "README.md").read_text()
+
+
+def test_a_long_list_of_what_is_in_the_way_is_cut_at_ten(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    for number in range(12):
+        (foreign / f"n{number:02}").write_text("mine")
+    (foreign / "logs").mkdir()
+    result = invoke("rollout", str(source), "-o", str(foreign))
+    assert result.exit_code == 1
+    assert result.stderr.count("would be lost") == 10
+    assert f"{foreign / 'n09'} would be lost" in result.stderr
+    assert "n10" not in result.stderr
+
+
+def test_mapping_files_that_are_no_text_or_too_large_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.rollout import inventory
+
+    source = plan(tmp_path)
+    path = tmp_path / "hosts.yaml"
+    path.write_bytes(b"r1: \xff\n")
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:1:1: error: not a YAML mapping of NODE: HOST: not UTF-8 text" in result.stderr
+    path.write_text("r1: a\n  b: c\n")
+    indented = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
+    assert (
+        f"{path}:2:4: error: not a YAML mapping of NODE: HOST: mapping values are not allowed here" in indented.stderr
+    )
+    monkeypatch.setattr(inventory, "MAX_MAP_BYTES", 8)
+    path.write_text("r1: kvm-r1\n")
+    large = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
+    assert large.exit_code == 1
+    assert f"{path}:1:1: error: larger than 0 MiB: not a mapping of NODE: HOST" in large.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"backends": ["x"]}, "its backends are neither ifcfg nor networkmanager"),
+        ({"backends": []}, "its backends are neither ifcfg nor networkmanager"),
+        ({"backends": "ifcfg"}, "its backends are neither ifcfg nor networkmanager"),
+        ({"bridges": [{"name": "br0", "ports": "br0-up"}]}, "'?' is not a plain name"),
+        ({"bridges": ["br0"]}, "'?' is not a plain name"),
+        ({"bridges": "br0"}, "'?' is not a plain name"),
+        ({"bridges": [{"name": "br0", "ports": ["a b"]}]}, "'a b' is not a plain name"),
+    ],
+)
+def test_a_render_node_a_rollout_cannot_take_is_refused_at_its_entry(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    facts = edit_facts(out / "fleet", "r2", **changes)
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{facts}:{name_line(facts, 'r2')}:7: error: r2: {message}" in result.stderr
+
+
+def test_a_render_with_networks_but_no_define_sh_is_refused(tmp_path: Path) -> None:
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    (out / "fleet" / "r3" / "libvirt" / "define.sh").unlink()
+    result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert "r3: libvirt/define.sh is missing from its folder: render the design again, without --only" in result.stderr
+    both = render(tmp_path / "two", DESIGNS / "rhel9-migration.yaml")
+    assert invoke("rollout", str(both), "-o", str(tmp_path / "ifcfg"), "--node", "kvm-r-3").exit_code == 0

@@ -28,13 +28,19 @@ class MappedHost:
     """A host a mapping file gives a node, and where the file names the node."""
 
     host: str
-    where: Diagnostic  # the place of the node's key, its message unused
+    file: str
+    line: int
+    column: int
 
 
 def read_map(path: Path) -> dict[str, MappedHost]:
     """NODE: HOST pairs of a mapping file; RolloutInvalid (located) for anything else."""
     with path.open("rb") as handle:
         data = handle.read(MAX_MAP_BYTES + 1)
+    if len(data) > MAX_MAP_BYTES:
+        raise RolloutInvalid(
+            [_at(path, 1, 1, f"larger than {MAX_MAP_BYTES // 2**20} MiB: not a mapping of NODE: HOST")]
+        )
     try:
         root = yaml.compose(data.decode(), Loader=yaml.SafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -53,7 +59,7 @@ def read_map(path: Path) -> dict[str, MappedHost]:
             where = value.start_mark
             message = f"{key.value}: not a host name or address"
             raise RolloutInvalid([_at(path, where.line + 1, where.column + 1, message)])
-        found[key.value] = MappedHost(value.value, _at(path, mark.line + 1, mark.column + 1, ""))
+        found[key.value] = MappedHost(value.value, str(path), mark.line + 1, mark.column + 1)
     return found
 
 
@@ -75,7 +81,7 @@ def hosts_of(
     if unknown:
         raise SelectionInvalid(f"--inventory-var {unknown[0]}=...: not a node of {source}")
     problems = [
-        Diagnostic(item.where.file, item.where.line, item.where.column, (), f"{name}: not a node of {source}")
+        Diagnostic(item.file, item.line, item.column, (), f"{name}: not a node of {source}")
         for name, item in mapped.items()
         if name not in names
     ]

@@ -136,7 +136,8 @@ def inventory_text(source: RolloutSource, options: RolloutOptions, header: str) 
             "children": {"ovsgen_rollout": {"children": children}},
         }
     }
-    body = yaml.dump(inventory, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    # Every value is a plain word (rollout.source checks them): ASCII, never folded.
+    body = yaml.dump(inventory, Dumper=_Dumper, sort_keys=False, width=1000)
     return f"---\n# {header}\n{body}"
 
 
