@@ -121,7 +121,7 @@ def inventory_text(source: RolloutSource, options: RolloutOptions, header: str) 
         hosts = children.setdefault(group_name(node.design), {"hosts": {}})["hosts"]
         hosts[node.name] = {
             "ansible_host": options.hosts[node.name],
-            "ovsgen_hostname": node.facts.get("hostname", node.name),
+            "ovsgen_hostname": node.hostname,
             **host_vars(source.kind, node),
         }
     settings: dict[str, Any] = {"ovsgen_staging_root": STAGING_ROOT, "ovsgen_environment": {}}

@@ -56,6 +56,11 @@ class RolloutNode:
     files: tuple[OutputFile, ...]  # each path below the node's folder, as it is staged on the host
     where: tuple[str, int, int] = ("", 1, 1)  # rollout.json, line and column of the node's name
 
+    @property
+    def hostname(self) -> str:
+        """The host name the node's scripts expect (a plan's: the one its host dump recorded)."""
+        return str(self.facts.get("hostname", self.name))
+
     def problem(self, message: str) -> Diagnostic:
         """`message` about this node, at its entry in rollout.json."""
         file, line, column = self.where
@@ -164,7 +169,7 @@ def node_problems(kind: str, node: RolloutNode) -> list[Diagnostic]:
     """What in a node's facts or files a rollout cannot take: names that are not plain words,
     scripts or rollbacks that are missing or out of order, a render's missing files."""
     facts = node.facts
-    words = [node.name, node.design, str(facts.get("hostname", node.name))]
+    words = [node.name, node.design, node.hostname]
     words += [str(bond.get("name")) if isinstance(bond, dict) else "?" for bond in _listed(facts["bonds"])]
     words += [name.rsplit("/", 1)[-1].removesuffix(".xml") for name in _host_names(node)]
     if kind == RENDER:
