@@ -12,7 +12,7 @@ import yaml
 
 from generator.diagnostics import Diagnostic
 from generator.errors import SelectionInvalid
-from generator.rollout.source import HOST, RolloutInvalid, RolloutNode
+from generator.rollout.source import HOST, RolloutInvalid, RolloutNode, at
 
 MAX_MAP_BYTES = 16 * 1024 * 1024
 _TEXT = "tag:yaml.org,2002:str"  # what YAML reads a host name as (not null, true or 12)
@@ -38,27 +38,25 @@ def read_map(path: Path) -> dict[str, MappedHost]:
     with path.open("rb") as handle:
         data = handle.read(MAX_MAP_BYTES + 1)
     if len(data) > MAX_MAP_BYTES:
-        raise RolloutInvalid(
-            [_at(path, 1, 1, f"larger than {MAX_MAP_BYTES // 2**20} MiB: not a mapping of NODE: HOST")]
-        )
+        raise RolloutInvalid([at(path, 1, 1, f"larger than {MAX_MAP_BYTES // 2**20} MiB: not a mapping of NODE: HOST")])
     try:
         root = yaml.compose(data.decode(), Loader=yaml.SafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = getattr(error, "problem", None) or "not UTF-8 text"
-        raise RolloutInvalid([_at(path, line, column, f"not a YAML mapping of NODE: HOST: {problem}")]) from None
+        raise RolloutInvalid([at(path, line, column, f"not a YAML mapping of NODE: HOST: {problem}")]) from None
     if not isinstance(root, yaml.MappingNode):
-        raise RolloutInvalid([_at(path, 1, 1, "not a YAML mapping of NODE: HOST")])
+        raise RolloutInvalid([at(path, 1, 1, "not a YAML mapping of NODE: HOST")])
     found: dict[str, MappedHost] = {}
     for key, value in root.value:
         mark = key.start_mark
         if key.value in found:
-            raise RolloutInvalid([_at(path, mark.line + 1, mark.column + 1, f"{key.value}: given twice")])
+            raise RolloutInvalid([at(path, mark.line + 1, mark.column + 1, f"{key.value}: given twice")])
         if not (isinstance(value, yaml.ScalarNode) and value.tag == _TEXT and is_host(value.value)):
             where = value.start_mark
             message = f"{key.value}: not a host name or address"
-            raise RolloutInvalid([_at(path, where.line + 1, where.column + 1, message)])
+            raise RolloutInvalid([at(path, where.line + 1, where.column + 1, message)])
         found[key.value] = MappedHost(value.value, str(path), mark.line + 1, mark.column + 1)
     return found
 
@@ -94,7 +92,3 @@ def hosts_of(
     if problems:
         raise RolloutInvalid(problems)
     return hosts
-
-
-def _at(path: Path, line: int, column: int, message: str) -> Diagnostic:
-    return Diagnostic(str(path), line, column, (), message)

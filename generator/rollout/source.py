@@ -81,11 +81,11 @@ def read_source(folder: Path) -> RolloutSource:
     """The nodes of the plan or render in `folder`; RolloutInvalid when it is neither."""
     found = _facts_files(folder)
     if not found:
-        raise RolloutInvalid([_at(folder / FACTS, 1, 1, _NO_FACTS)])
+        raise RolloutInvalid([at(folder / FACTS, 1, 1, _NO_FACTS)])
     loaded = [(path, *_load(path)) for path in found]
     kinds = {facts["kind"] for _, facts, _ in loaded}
     if len(kinds) > 1:
-        raise RolloutInvalid([_at(found[0], 1, 1, "the folder holds both a plan and a render: give one of them")])
+        raise RolloutInvalid([at(found[0], 1, 1, "the folder holds both a plan and a render: give one of them")])
     kind = kinds.pop()
     nodes: list[RolloutNode] = []
     for path, facts, places in loaded:
@@ -125,12 +125,12 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
     try:
         facts = json.loads(data.decode())
     except UnicodeDecodeError:
-        raise RolloutInvalid([_at(path, 1, 1, "not UTF-8 text: not a rollout.json ovsgen wrote")]) from None
+        raise RolloutInvalid([at(path, 1, 1, "not UTF-8 text: not a rollout.json ovsgen wrote")]) from None
     except json.JSONDecodeError as error:
-        raise RolloutInvalid([_at(path, error.lineno, error.colno, f"not JSON: {error.msg}")]) from None
+        raise RolloutInvalid([at(path, error.lineno, error.colno, f"not JSON: {error.msg}")]) from None
     problem = _shape_problem(facts)
     if problem is not None:
-        raise RolloutInvalid([_at(path, 1, 1, f"not a rollout.json ovsgen wrote: {problem}")])
+        raise RolloutInvalid([at(path, 1, 1, f"not a rollout.json ovsgen wrote: {problem}")])
     return facts, _name_places(data.decode())
 
 
@@ -251,7 +251,7 @@ def _node(path: Path, facts: dict[str, Any], places: dict[str, tuple[int, int]])
 def _node_files(folder: Path) -> tuple[OutputFile, ...]:
     """Every file the node's host needs, as the plan or render wrote it (never through a link)."""
     if not folder.is_dir():
-        raise RolloutInvalid([_at(folder, 1, 1, "the node's folder is missing: write the plan or render again")])
+        raise RolloutInvalid([at(folder, 1, 1, "the node's folder is missing: write the plan or render again")])
     files = []
     for path in sorted(files_below(str(folder))):
         relative = os.path.relpath(path, folder)
@@ -262,7 +262,7 @@ def _node_files(folder: Path) -> tuple[OutputFile, ...]:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except UnicodeDecodeError:
-            raise RolloutInvalid([_at(Path(path), 1, 1, "not UTF-8 text: not a file ovsgen wrote")]) from None
+            raise RolloutInvalid([at(Path(path), 1, 1, "not UTF-8 text: not a file ovsgen wrote")]) from None
         files.append(OutputFile(relative.replace(os.sep, "/"), text, bool(mode & stat.S_IXUSR)))
     return tuple(files)
 
@@ -272,5 +272,6 @@ def _stays_on_controller(relative: str) -> bool:
     return first.endswith(HOST_ONLY_SUFFIXES) or relative in SHEETS
 
 
-def _at(path: Path, line: int, column: int, message: str) -> Diagnostic:
+def at(path: Path, line: int, column: int, message: str) -> Diagnostic:
+    """A problem at a place in a file rollout reads (rollout.json, a node's file, a mapping file)."""
     return Diagnostic(str(path), line, column, (), message)
