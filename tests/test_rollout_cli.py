@@ -145,6 +145,9 @@ def test_a_plan_reaches_hosts_at_their_address_before_the_change(tmp_path: Path)
         ("r1: a\n  b: c\n", "2:4", "not a YAML mapping of NODE: HOST"),
         ("r1: a\nr9: b\n", "2:1", "r9: not a node of PLAN"),
         ("- r1\n", "1:1", "not a YAML mapping of NODE: HOST"),
+        ("r1: a\nr1: b\n", "2:1", "r1: given twice"),
+        ("r4: null\n", "1:5", "r4: not a host name"),
+        ("r2: 12\n", "1:5", "r2: not a host name"),
     ],
 )
 def test_a_bad_mapping_file_is_located(tmp_path: Path, mapping: str, where: str, message: str) -> None:
@@ -261,9 +264,9 @@ def test_a_backend_change_needs_a_console(tmp_path: Path) -> None:
     result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
     assert result.exit_code == 1
     facts_file = source / "rollout.json"
-    assert (
-        f"{facts_file}:{name_line(facts_file, cutover[0])}:7: error: {cutover[0]}: changes backend (" in result.stderr
-    )
+    change = next(node["backend_change"] for node in facts["nodes"] if node["name"] == cutover[0])
+    where = f"{facts_file}:{name_line(facts_file, cutover[0])}:7"
+    assert f"{where}: error: {cutover[0]}: changes backend ({change}); its steps need a console" in result.stderr
     assert "its steps need a console; leave it out (--node with the others) or run it by hand" in result.stderr
     assert not (tmp_path / "rollout").exists()
     if others:
@@ -289,6 +292,9 @@ def test_a_render_of_several_designs_groups_hosts_by_design(tmp_path: Path) -> N
     groups = data["all"]["children"]["ovsgen_rollout"]["children"]
     assert sorted(groups) == ["design_fleet", "design_two_tier_cluster"]
     assert list(groups["design_fleet"]["hosts"]) == ["r1", "r2", "r3", "r4", "r5"]
+    assert groups["design_fleet"]["hosts"]["r3"]["ansible_host"] == "10.40.0.13"
+    readme = (tmp_path / "rollout" / "README.md").read_text()
+    assert "from the render of design fleet, two-tier-cluster. Review it" in readme
     assert invoke("rollout", str(out / "fleet"), "-o", str(tmp_path / "one")).exit_code == 0  # one design's folder
 
 
@@ -301,7 +307,8 @@ def test_a_plan_and_a_render_together_are_refused(tmp_path: Path) -> None:
     (tmp_path / "out" / "fleet").rename(both / "fleet")
     result = invoke("rollout", str(both), "-o", str(tmp_path / "rollout"))
     assert result.exit_code == 1
-    assert "the folder holds both a plan and a render: give one of them" in result.stderr
+    first = both / "fleet" / "rollout.json"  # before plan/rollout.json
+    assert f"{first}:1:1: error: the folder holds both a plan and a render: give one of them\n" in result.stderr
     assert source != both
 
 
@@ -454,6 +461,7 @@ LAYERS = [
         ({"rollback_order": ["libvirt", "ovs"]}, "r2: its rollback order is not libvirt, ifcfg, ovs"),
         ({"bonds": ["br0-up"]}, "r2: '?' is not a plain name"),
         ({"bonds": "br0-up"}, "r2: '?' is not a plain name"),
+        ({"bonds": 5}, "r2: '?' is not a plain name"),
         ({"risks": "x"}, "r2: its risk notes are not lines of text"),
         ({"risks": [1]}, "r2: its risk notes are not lines of text"),
         ({"risks": ["a\nb"]}, "r2: its risk notes are not lines of text"),
@@ -494,7 +502,7 @@ def test_a_header_with_a_line_break_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(facts))
     result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
     assert result.exit_code == 1
-    assert "its 'generated' line holds a control character" in result.stderr
+    assert "error: not a rollout.json ovsgen wrote: its 'generated' line holds a control character\n" in result.stderr
 
 
 def test_a_render_without_its_ifcfg_files_is_refused(tmp_path: Path) -> None:
@@ -527,23 +535,6 @@ def test_a_mapping_file_for_the_fleet_serves_a_rollout_of_some_nodes(tmp_path: P
     assert {name: host["ansible_host"] for name, host in inventory_hosts(tmp_path / "rollout").items()} == {
         "r3": "r3.mgmt"
     }
-
-
-@pytest.mark.parametrize(
-    ("mapping", "where", "message"),
-    [
-        ("r1: a\nr1: b\n", "2:1", "r1: given twice"),
-        ("r4: null\n", "1:5", "r4: not a host name"),
-        ("r2: 12\n", "1:5", "r2: not a host name"),
-    ],
-)
-def test_a_mapping_file_gives_each_node_one_host_name(tmp_path: Path, mapping: str, where: str, message: str) -> None:
-    source = plan(tmp_path)
-    path = tmp_path / "hosts.yaml"
-    path.write_text(mapping)
-    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path))
-    assert result.exit_code == 1
-    assert f"{path}:{where}: error: {message}" in result.stderr
 
 
 def test_some_nodes_stage_where_the_whole_plan_does(tmp_path: Path) -> None:
@@ -626,6 +617,10 @@ def test_mapping_files_that_are_no_text_or_too_large_are_refused(
         ({"bridges": ["br0"]}, "'?' is not a plain name"),
         ({"bridges": "br0"}, "'?' is not a plain name"),
         ({"bridges": [{"name": "br0", "ports": ["a b"]}]}, "'a b' is not a plain name"),
+        ({"bridges": [{"name": "a b", "ports": []}]}, "'a b' is not a plain name"),
+        ({"bridges": 5}, "'?' is not a plain name"),
+        ({"bonds": [{"name": "a b", "lacp": False}]}, "'a b' is not a plain name"),
+        ({"backends": ["ifcfg", "networkmanager"]}, "a first build on NetworkManager needs a console"),
     ],
 )
 def test_a_render_node_a_rollout_cannot_take_is_refused_at_its_entry(
@@ -644,6 +639,10 @@ def test_a_render_with_networks_but_no_define_sh_is_refused(tmp_path: Path) -> N
     result = invoke("rollout", str(out), "-o", str(tmp_path / "rollout"))
     assert result.exit_code == 1
     assert "r3: libvirt/define.sh is missing from its folder: render the design again, without --only" in result.stderr
+    for path in sorted((out / "fleet" / "r3" / "libvirt").iterdir()):
+        path.unlink()
+    (out / "fleet" / "r3" / "libvirt").rmdir()
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "no-networks"), "--node", "r3").exit_code == 0
     both = render(tmp_path / "two", DESIGNS / "rhel9-migration.yaml")
     assert invoke("rollout", str(both), "-o", str(tmp_path / "ifcfg"), "--node", "kvm-r-3").exit_code == 0
 
@@ -692,3 +691,104 @@ def test_scripts_stay_executable_and_backups_deep_in_a_layer_stay_behind(tmp_pat
     assert modes["libvirt-rollback.sh"]
     assert not modes["ifcfg-br1-up"]
     assert not modes["vm-vlan33.xml"]
+
+
+def test_a_plan_is_named_by_its_designs_file_names_in_the_project(tmp_path: Path) -> None:
+    """The plan's header in rollout.json is cut at its last ". Review": a file name may hold one;
+    and written as it is (not as \\u escapes), as in plan.md."""
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    (designs / "flöte. Review.yaml").write_text((ROLLOUT / "fleet-old.yaml").read_text())
+    (designs / "new.yaml").write_text((ROLLOUT / "fleet-new.yaml").read_text())
+    source = plan(tmp_path, "flöte. Review", "new", designs)
+    assert "(flöte. Review.yaml -> new.yaml)" in (source / "rollout.json").read_text(encoding="utf-8")
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout")).exit_code == 0
+    readme = (tmp_path / "rollout" / "README.md").read_text()
+    assert "Generated by ovsgen rollout from the plan (flöte. Review.yaml -> new.yaml). Review it;" in readme
+
+
+def test_rollout_json_over_the_size_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.rollout import source as rollout_source
+
+    source = plan(tmp_path)
+    path = source / "rollout.json"
+    # Blanks before the JSON, none after: a file read one byte short would no longer parse.
+    text = path.read_text().rstrip("\n")
+    monkeypatch.setattr(rollout_source, "MAX_FACTS_BYTES", 2**20)
+    path.write_text(" " * (2**20 - len(text.encode())) + text)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "at-the-limit")).exit_code == 0
+    path.write_text(" " + path.read_text())
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{path}:1:1: error: larger than 1 MiB: not a rollout.json ovsgen wrote\n" in result.stderr
+
+
+def test_a_mapping_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.rollout import inventory
+
+    source = plan(tmp_path)
+    path = tmp_path / "hosts.yaml"
+    path.write_text("r1: kvm-r1")
+    monkeypatch.setattr(inventory, "MAX_MAP_BYTES", len("r1: kvm-r1"))
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--inventory-map", str(path)).exit_code == 0
+    assert inventory_hosts(tmp_path / "rollout")["r1"]["ansible_host"] == "kvm-r1"
+    monkeypatch.setattr(inventory, "MAX_MAP_BYTES", 2**20)
+    path.write_text("r1: kvm-r1\n" + "#" * 2**20)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "other"), "--inventory-map", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:1:1: error: larger than 1 MiB: not a mapping of NODE: HOST\n" in result.stderr
+
+
+def test_a_plan_without_changes_has_no_node_to_pick(tmp_path: Path) -> None:
+    source = plan(tmp_path, "base", "base", CHANGES)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--node", "c1")
+    assert result.exit_code == 1
+    assert f"--node c1: not a node of {source} (its nodes: none)" in result.stderr
+
+
+def test_a_long_list_of_logs_is_cut_at_ten(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    project = tmp_path / "rollout"
+    assert invoke("rollout", str(source), "-o", str(project)).exit_code == 0
+    for number in range(12):
+        (project / "logs" / f"r{number:02}.log").write_text("a run\n")
+    result = invoke("rollout", str(source), "-o", str(project))
+    assert result.exit_code == 1
+    assert result.stderr.count("ovsgen never deletes one") == 10
+    assert f"{project / 'logs' / 'r09.log'}: a log of ansible-playbook" in result.stderr
+    assert "r10.log" not in result.stderr
+
+
+@pytest.mark.parametrize("sizes", ["150", "1,1000000"])
+def test_batches_of_more_than_a_hundred_hosts(tmp_path: Path, sizes: str) -> None:
+    source = plan(tmp_path)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout"), "--batch", sizes).exit_code == 0
+    site = (tmp_path / "rollout" / "site.yml").read_text()
+    assert f"serial: [{sizes.replace(',', ', ')}]" in site
+
+
+def test_a_batch_of_more_than_a_million_hosts_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("rollout", str(plan(tmp_path)), "-o", str(tmp_path / "rollout"), "--batch", "1000001")
+    assert result.exit_code == 2
+    assert "Invalid value for '--batch': '1000001' is neither a number of hosts" in result.stderr
+
+
+def test_a_project_folder_that_cannot_be_told_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder vanishes between the two checks of -o (its own, then: not inside the plan)."""
+    from generator.cli import fleet
+
+    source = plan(tmp_path)
+
+    def vanished(path: Path) -> Path:
+        raise OSError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(fleet, "resolved", vanished)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 2
+    assert f"-o {tmp_path / 'rollout'}: cannot tell which folder it is: [Errno 2] No such file" in result.stderr
+
+
+def test_a_design_group_keeps_letters_digits_and_underscores() -> None:
+    from generator.rollout.project import group_name
+
+    assert group_name("Fleet-2.b_x") == "design_Fleet_2_b_x"

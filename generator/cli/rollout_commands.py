@@ -31,7 +31,7 @@ def run_rollout(settings: RolloutSettings) -> int:
     known = [node.name for node in whole.nodes]
     hosts = hosts_of(source.nodes, dict(settings.hosts), mapped, str(settings.source), known)
     # The id is the whole plan's: a project of some of its nodes stages where the whole one does.
-    options = RolloutOptions(hosts, settings.batches, settings.pause, settings.accept_risks, rollout_id(whole))
+    options = RolloutOptions(hosts, rollout_id(whole), settings.batches, settings.pause, settings.accept_risks)
     files = rollout_files(source, options)
     obstacles = replace_folder(settings.out, files, PROJECT)
     if obstacles is not None:
