@@ -792,3 +792,12 @@ def test_a_design_group_keeps_letters_digits_and_underscores() -> None:
     from generator.rollout.project import group_name
 
     assert group_name("Fleet-2.b_x") == "design_Fleet_2_b_x"
+
+
+def test_folders_of_a_render_without_rollout_json_are_not_read(tmp_path: Path) -> None:
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    (out / "notes").mkdir()
+    (out / "notes" / "r1").mkdir()
+    (out / "README.txt").write_text("ours\n")
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
+    assert list(inventory_hosts(tmp_path / "rollout")) == ["r1", "r2", "r3", "r4", "r5"]

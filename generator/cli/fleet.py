@@ -122,9 +122,8 @@ class BatchSizes(click.ParamType[tuple[str, ...], Any]):
             number = size.removesuffix("%")
             most = 100 if size.endswith("%") else 10**6
             if not (number.isdigit() and number.isascii() and 0 < int(number) <= most):
-                self.fail(
-                    f"{size!r} is neither a number of hosts (1, 10, ...) nor a percentage (1% to 100%)", param, ctx
-                )
+                # Without param and ctx: click adds both to the error (augment_usage_errors).
+                self.fail(f"{size!r} is neither a number of hosts (1, 10, ...) nor a percentage (1% to 100%)")
         return sizes
 
 
@@ -140,7 +139,7 @@ class NodeHost(click.ParamType[tuple[str, str], Any]):
             return value
         node, equals, host = str(value).partition("=")
         if not equals or not node or not is_host(host):
-            self.fail(f"{value!r}: give NODE=HOST, HOST a host name or address", param, ctx)
+            self.fail(f"{value!r}: give NODE=HOST, HOST a host name or address")
         return node, host
 
 
