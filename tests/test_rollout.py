@@ -192,7 +192,10 @@ def test_a_host_that_does_not_answer_stops_the_rollout(
 
         assert result.returncode != 0
         assert "fatal: [r3]: UNREACHABLE!" in result.stdout
-        assert "r3 did not answer (unreachable): the rollout stops; this node is done" in result.stdout
+        assert (
+            "r3 did not answer (unreachable): the rollout stops after this batch, no later batch starts"
+            in result.stdout
+        )
         assert held(done) == expected_new(new, reference, "r4")  # r3's batch finished
         assert (later.state(), later.tree()) == before  # the next batch never started
 
@@ -247,3 +250,22 @@ def test_the_project_passes_ansible_lint_and_the_syntax_check(tmp_path: Path, ki
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert "Profile 'production' was required, and it passed" in lint.stdout + lint.stderr
+
+
+def test_a_run_that_would_match_no_node_fails_instead_of_doing_nothing(tmp_path: Path) -> None:
+    """From another folder Ansible reads no ansible.cfg, so no inventory.yml: refused, not green."""
+    project = plan_project(tmp_path, "--node", "r1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    result = run([str(Path(sys.executable).parent / "ansible-playbook"), str(project / "site.yml"), "--check"],
+                 cwd=str(elsewhere), env=env)  # fmt: skip
+    assert result.returncode != 0
+    assert "no node of this rollout is in the inventory: run ansible-playbook from the project's folder" in (
+        result.stdout
+    )

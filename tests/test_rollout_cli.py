@@ -483,7 +483,9 @@ def test_a_missing_rollback_script_is_refused(tmp_path: Path) -> None:
     (source / "r2" / "libvirt-rollback.sh").unlink()
     result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
     assert result.exit_code == 1
-    assert "r2: libvirt-rollback.sh is missing from its folder: write the plan again" in result.stderr
+    assert (
+        "r2: libvirt-rollback.sh is missing from its folder, or not executable: write the plan again" in result.stderr
+    )
 
 
 def test_a_node_name_that_is_a_path_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -801,3 +803,65 @@ def test_folders_of_a_render_without_rollout_json_are_not_read(tmp_path: Path) -
     (out / "README.txt").write_text("ours\n")
     assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
     assert list(inventory_hosts(tmp_path / "rollout")) == ["r1", "r2", "r3", "r4", "r5"]
+
+
+def test_a_render_of_some_nodes_rolls_out_those_nodes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    rendered = invoke("render", str(ROLLOUT / "fleet-new.yaml"), "-o", str(out), "--node", "r2", "--node", "r4")
+    assert rendered.exit_code == 0, rendered.stderr
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "rollout")).exit_code == 0
+    assert list(inventory_hosts(tmp_path / "rollout")) == ["r2", "r4"]
+    other = invoke("rollout", str(out), "-o", str(tmp_path / "other"), "--node", "r1")
+    assert other.exit_code == 1
+    assert f"--node r1: not a node of {out} (its nodes: r2, r4)" in other.stderr
+    for node in ("r2", "r4"):
+        for path in sorted((out / "fleet" / node).rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        (out / "fleet" / node).rmdir()
+    none = invoke("rollout", str(out), "-o", str(tmp_path / "none"))
+    assert none.exit_code == 1
+    facts = out / "fleet" / "rollout.json"
+    assert f"{facts}:1:1: error: no node of this render has its folder: render the design again\n" in none.stderr
+
+
+def test_a_fifo_among_a_nodes_files_is_refused_unread(tmp_path: Path) -> None:
+    import os
+
+    source = plan(tmp_path)
+    fifo = source / "r1" / "libvirt" / "extra.xml"
+    os.mkfifo(fifo)
+    result = invoke("rollout", str(source), "-o", str(tmp_path / "rollout"))
+    assert result.exit_code == 1
+    assert f"{fifo}:1:1: error: not a regular file: not a file ovsgen wrote\n" in result.stderr
+
+
+def test_a_node_given_twice_with_inventory_var_is_a_usage_error(tmp_path: Path) -> None:
+    options = ["--inventory-var", "r1=a", "--inventory-var", "r1=b"]
+    result = invoke("rollout", str(plan(tmp_path)), "-o", str(tmp_path / "rollout"), *options)
+    assert result.exit_code == 2
+    assert "--inventory-var r1=b: r1 is given twice" in result.stderr
+
+
+def test_accepted_risks_in_batches_of_more_than_one_are_pointed_out(tmp_path: Path) -> None:
+    source = plan(tmp_path, "base", "host-vlan-10", CHANGES)
+    wide = invoke("rollout", str(source), "-o", str(tmp_path / "wide"), "--accept-risks")
+    assert wide.exit_code == 0, wide.stderr
+    assert "warning: c1, c2: risk notes accepted, but batches are 1,10%,100%: plan.md says one node at a time" in (
+        wide.stderr
+    )
+    assert "`ovsgen rollout --accept-risks --batch 1`" in (tmp_path / "wide" / "README.md").read_text()
+    one = invoke("rollout", str(source), "-o", str(tmp_path / "one"), "--accept-risks", "--batch", "1")
+    assert "warning" not in one.stderr
+    assert "--batch 1`" not in (tmp_path / "one" / "README.md").read_text()
+
+
+def test_the_project_says_what_it_rolls_out(tmp_path: Path) -> None:
+    source = plan(tmp_path)
+    assert invoke("rollout", str(source), "-o", str(tmp_path / "rollout")).exit_code == 0
+    title = (tmp_path / "rollout" / "README.md").read_text().splitlines()[1]
+    assert re.fullmatch(r"# Rollout [0-9a-f]{12}: the plan \(fleet-old\.yaml -> fleet-new\.yaml\)", title)
+    out = render(tmp_path, ROLLOUT / "fleet-new.yaml")
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "build")).exit_code == 0
+    readme = (tmp_path / "build" / "README.md").read_text()
+    assert "**Before a first build**: Ansible must reach each new host on a connection" in readme
+    assert "The build installs\nthe ifcfg files but brings nothing up" in readme

@@ -175,7 +175,7 @@ def rollout(
     host_map: Path | None,
     accept_risks: bool,
 ) -> None:
-    """Roll a plan out with Ansible.
+    """Roll out plans and builds (Ansible).
 
     Write an Ansible project that rolls out a plan. PLAN_OR_RENDER is a plan folder (ovsgen
     plan) or, for first builds, a render's output folder (ovsgen render). The project runs
@@ -194,12 +194,22 @@ def rollout(
 
     require_replaceable(out, (source,), "the rollout project")
     _require_outside(out, source)
+    _require_once(hosts)
     settings = RolloutSettings(
         source=source, out=out, nodes=nodes, batches=batches, pause=pause, hosts=hosts, host_map=host_map,
         accept_risks=accept_risks,
         color=use_color(),
     )  # fmt: skip
     exit_with(run_rollout, settings)
+
+
+def _require_once(hosts: tuple[tuple[str, str], ...]) -> None:
+    """One --inventory-var per node (a mapping file refuses a node given twice, too)."""
+    seen: set[str] = set()
+    for node, host in hosts:
+        if node in seen:
+            raise click.UsageError(f"--inventory-var {node}={host}: {node} is given twice")
+        seen.add(node)
 
 
 def _require_outside(out: Path, source: Path) -> None:

@@ -33,6 +33,7 @@ def run_rollout(settings: RolloutSettings) -> int:
     # The id is the whole plan's: a project of some of its nodes stages where the whole one does.
     options = RolloutOptions(hosts, rollout_id(whole), settings.batches, settings.pause, settings.accept_risks)
     files = rollout_files(source, options)
+    _warn_of_risky_batches(settings, source)
     obstacles = replace_folder(settings.out, files, PROJECT)
     if obstacles is not None:
         _refuse(settings, obstacles)
@@ -42,6 +43,17 @@ def run_rollout(settings: RolloutSettings) -> int:
         f"cd {settings.out} && ansible-playbook site.yml --check",
     )
     return EXIT_OK
+
+
+def _warn_of_risky_batches(settings: RolloutSettings, source: RolloutSource) -> None:
+    """Nodes whose plan has risk notes, taken with --accept-risks, in batches of more than one."""
+    risky = [node.name for node in source.nodes if node.facts.get("risks")]
+    if risky and settings.batches != ("1",):
+        say(
+            settings.stderr,
+            f"warning: {', '.join(risky[:10])}: risk notes accepted, but batches are {','.join(settings.batches)}: "
+            "plan.md says one node at a time (--batch 1)",
+        )
 
 
 def _selected(source: RolloutSource, nodes: tuple[str, ...]) -> RolloutSource:

@@ -89,7 +89,9 @@ def read_source(folder: Path) -> RolloutSource:
     kind = kinds.pop()
     nodes: list[RolloutNode] = []
     for path, facts, places in loaded:
-        nodes += [_node(path, entry, places) for entry in facts["nodes"]]
+        nodes += [_node(path, entry, places) for entry in facts["nodes"] if kind == PLAN or _rendered(path, entry)]
+    if not nodes and kind == RENDER:
+        raise RolloutInvalid([at(found[0], 1, 1, "no node of this render has its folder: render the design again")])
     problems = [problem for node in nodes for problem in node_problems(kind, node)] + _repeated(nodes)
     if problems:
         raise RolloutInvalid(problems)
@@ -102,6 +104,13 @@ _NO_FACTS = (
     "no rollout.json here: give a plan folder (ovsgen plan -o DIR) or a render's output folder "
     "(ovsgen render -o DIR, without --only), as written by this version of ovsgen"
 )
+
+
+def _rendered(path: Path, entry: dict[str, Any]) -> bool:
+    """Whether a render wrote the node's folder (`render --node` writes only those nodes'); a name
+    that is no plain word is kept, to be refused before it names a folder."""
+    name = str(entry["name"])
+    return WORD.fullmatch(name) is None or (path.parent / name).is_dir()
 
 
 def _plan_words(generated: str) -> str:
@@ -219,7 +228,7 @@ def _plan_problems(node: RolloutNode) -> list[str]:
         return [f"its rollback order is not {', '.join(rollback_layers(steps))}"]
     scripts = {item.path for item in node.files if item.executable}
     missing = [name for step in steps for name in (step["change"], step["rollback"]) if name not in scripts]
-    return [f"{missing[0]} is missing from its folder: write the plan again"] if missing else []
+    return [f"{missing[0]} is missing from its folder, or not executable: write the plan again"] if missing else []
 
 
 def _render_problems(node: RolloutNode) -> list[str]:
@@ -263,6 +272,8 @@ def _node_files(folder: Path) -> tuple[OutputFile, ...]:
         if _stays_on_controller(relative):
             continue
         mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block the read; a device is no file ovsgen wrote
+            raise RolloutInvalid([at(Path(path), 1, 1, "not a regular file: not a file ovsgen wrote")])
         # Bytes, decoded: the file as it was written (text mode would turn CRLF into LF).
         with open(path, "rb") as handle:
             data = handle.read()
