@@ -296,6 +296,8 @@ def test_a_render_of_several_designs_groups_hosts_by_design(tmp_path: Path) -> N
     readme = (tmp_path / "rollout" / "README.md").read_text()
     assert "from the render of design fleet, two-tier-cluster. Review it" in readme
     assert invoke("rollout", str(out / "fleet"), "-o", str(tmp_path / "one")).exit_code == 0  # one design's folder
+    assert invoke("rollout", str(out), "-o", str(tmp_path / "some"), "--node", "r2").exit_code == 0
+    assert "from the render of design fleet. Review it" in (tmp_path / "some" / "README.md").read_text()
 
 
 def test_a_plan_and_a_render_together_are_refused(tmp_path: Path) -> None:

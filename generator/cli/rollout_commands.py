@@ -14,7 +14,7 @@ from generator.errors import OutputRefused, SelectionInvalid
 from generator.output.whole_folder import FolderShape, InTheWay, replace_folder
 from generator.rollout.inventory import hosts_of, read_map
 from generator.rollout.project import README, RolloutOptions, rollout_files, rollout_id
-from generator.rollout.source import RolloutSource, read_source
+from generator.rollout.source import RENDER, RolloutSource, read_source, render_words
 
 # What a rollout project holds (generator.rollout.project): its README (the marker), ansible.cfg,
 # inventory, playbook, tasks/, files/<node>/ and logs/README.md. What a run adds to logs/ must
@@ -65,7 +65,9 @@ def _selected(source: RolloutSource, nodes: tuple[str, ...]) -> RolloutSource:
     if unknown:
         names = ", ".join(sorted(known)) or "none"
         raise SelectionInvalid(f"--node {unknown[0]}: not a node of {source.folder} (its nodes: {names})")
-    return replace(source, nodes=tuple(node for node in source.nodes if node.name in nodes))
+    chosen = tuple(node for node in source.nodes if node.name in nodes)
+    made_by = render_words(chosen) if source.kind == RENDER else source.made_by
+    return replace(source, nodes=chosen, made_by=made_by)
 
 
 def _writes(path: PurePosixPath, is_folder: bool) -> bool:

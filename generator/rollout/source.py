@@ -9,6 +9,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -95,8 +96,7 @@ def read_source(folder: Path) -> RolloutSource:
     problems = [problem for node in nodes for problem in node_problems(kind, node)] + _repeated(nodes)
     if problems:
         raise RolloutInvalid(problems)
-    designs = ", ".join(dict.fromkeys(node.design for node in nodes))
-    made_by = _plan_words(loaded[0][1]["generated"]) if kind == PLAN else f"render of design {designs}"
+    made_by = _plan_words(loaded[0][1]["generated"]) if kind == PLAN else render_words(nodes)
     return RolloutSource(kind, folder, tuple(nodes), made_by)
 
 
@@ -104,6 +104,11 @@ _NO_FACTS = (
     "no rollout.json here: give a plan folder (ovsgen plan -o DIR) or a render's output folder "
     "(ovsgen render -o DIR, without --only), as written by this version of ovsgen"
 )
+
+
+def render_words(nodes: Sequence[RolloutNode]) -> str:
+    """ "render of design a, b": the designs of the nodes, in their order."""
+    return f"render of design {', '.join(dict.fromkeys(node.design for node in nodes))}"
 
 
 def _rendered(path: Path, entry: dict[str, Any]) -> bool:
