@@ -848,9 +848,8 @@ def test_accepted_risks_in_batches_of_more_than_one_are_pointed_out(tmp_path: Pa
     source = plan(tmp_path, "base", "host-vlan-10", CHANGES)
     wide = invoke("rollout", str(source), "-o", str(tmp_path / "wide"), "--accept-risks")
     assert wide.exit_code == 0, wide.stderr
-    assert "warning: c1, c2: risk notes accepted, but batches are 1,10%,100%: plan.md says one node at a time" in (
-        wide.stderr
-    )
+    warning = "warning: risk notes accepted for 2 node(s) (c1 first), but batches are 1,10%,100%: plan.md says one"
+    assert f"{warning} node at a time (--batch 1)\n" in wide.stderr
     assert "`ovsgen rollout --accept-risks --batch 1`" in (tmp_path / "wide" / "README.md").read_text()
     one = invoke("rollout", str(source), "-o", str(tmp_path / "one"), "--accept-risks", "--batch", "1")
     assert "warning" not in one.stderr

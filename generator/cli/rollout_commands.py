@@ -51,8 +51,8 @@ def _warn_of_risky_batches(settings: RolloutSettings, source: RolloutSource) -> 
     if risky and settings.batches != ("1",):
         say(
             settings.stderr,
-            f"warning: {', '.join(risky[:10])}: risk notes accepted, but batches are {','.join(settings.batches)}: "
-            "plan.md says one node at a time (--batch 1)",
+            f"warning: risk notes accepted for {len(risky)} node(s) ({risky[0]} first), but batches are "
+            f"{','.join(settings.batches)}: plan.md says one node at a time (--batch 1)",
         )
 
 
