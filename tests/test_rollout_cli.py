@@ -238,6 +238,10 @@ def test_only_the_nodes_asked_for(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert list(inventory_hosts(tmp_path / "rollout")) == ["r2", "r4"]
     assert sorted(path.name for path in (tmp_path / "rollout" / "files").iterdir()) == ["r2", "r4"]
+    assert (
+        "from the plan (fleet-old.yaml -> fleet-new.yaml). Review it"
+        in (tmp_path / "rollout" / "README.md").read_text()
+    )
     unknown = invoke("rollout", str(source), "-o", str(tmp_path / "other"), "--node", "r9")
     assert unknown.exit_code == 1
     assert f"--node r9: not a node of {source} (its nodes: r1, r2, r3, r4, r5)" in unknown.stderr
