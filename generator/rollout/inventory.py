@@ -12,7 +12,7 @@ import yaml
 
 from generator.diagnostics import Diagnostic
 from generator.errors import SelectionInvalid
-from generator.rollout.source import HOST, RolloutInvalid, RolloutNode, at
+from generator.rollout.source import HOST, RolloutInvalid, RolloutNode, at, read_bounded
 
 MAX_MAP_BYTES = 16 * 1024 * 1024
 _TEXT = "tag:yaml.org,2002:str"  # what YAML reads a host name as (not null, true or 12)
@@ -35,10 +35,7 @@ class MappedHost:
 
 def read_map(path: Path) -> dict[str, MappedHost]:
     """NODE: HOST pairs of a mapping file; RolloutInvalid (located) for anything else."""
-    with path.open("rb") as handle:
-        data = handle.read(MAX_MAP_BYTES + 1)
-    if len(data) > MAX_MAP_BYTES:
-        raise RolloutInvalid([at(path, 1, 1, f"larger than {MAX_MAP_BYTES // 2**20} MiB: not a mapping of NODE: HOST")])
+    data = read_bounded(path, MAX_MAP_BYTES, "not a mapping of NODE: HOST")
     try:
         root = yaml.compose(data.decode(), Loader=yaml.SafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as error:

@@ -135,12 +135,7 @@ def _facts_files(folder: Path) -> list[Path]:
 def _load(path: Path) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
     """A rollout.json, checked: what ovsgen wrote, with every key rollout reads; and where each
     node's name is in it (line, column)."""
-    with path.open("rb") as handle:
-        data = handle.read(MAX_FACTS_BYTES + 1)
-    if len(data) > MAX_FACTS_BYTES:
-        raise RolloutInvalid(
-            [at(path, 1, 1, f"larger than {MAX_FACTS_BYTES // 2**20} MiB: not a rollout.json ovsgen wrote")]
-        )
+    data = read_bounded(path, MAX_FACTS_BYTES, "not a rollout.json ovsgen wrote")
     try:
         facts = json.loads(data.decode())
     except UnicodeDecodeError:
@@ -293,6 +288,16 @@ def _node_files(folder: Path) -> tuple[OutputFile, ...]:
 def _stays_on_controller(relative: str) -> bool:
     first = relative.partition(os.sep)[0]
     return first.endswith(HOST_ONLY_SUFFIXES) or relative in SHEETS
+
+
+def read_bounded(path: Path, limit: int, what: str) -> bytes:
+    """A file rollout reads (rollout.json, a mapping file), refused at its start past `limit`
+    bytes; `what` says what such a file is not."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)  # a file that grows meanwhile stays bounded
+    if len(data) > limit:
+        raise RolloutInvalid([at(path, 1, 1, f"larger than {limit // 2**20} MiB: {what}")])
+    return data
 
 
 def at(path: Path, line: int, column: int, message: str) -> Diagnostic:
